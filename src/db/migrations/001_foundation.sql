@@ -20,7 +20,7 @@ CREATE TABLE scim_tokens (
   tenant_id uuid NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
   id uuid NOT NULL,
   name text NOT NULL,
-  token_hash bytea NOT NULL,
+  token_hash text NOT NULL,
   token_hint text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   expires_at timestamptz,
@@ -50,7 +50,7 @@ CREATE TABLE scim_users (
   password_hash text,
   source text NOT NULL DEFAULT 'scim',
   status text NOT NULL DEFAULT 'active',
-  version bigint NOT NULL DEFAULT 1,
+  version integer NOT NULL DEFAULT 1,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, id)
@@ -66,7 +66,7 @@ CREATE TABLE scim_groups (
   display_name text NOT NULL,
   external_id text,
   data jsonb NOT NULL,
-  version bigint NOT NULL DEFAULT 1,
+  version integer NOT NULL DEFAULT 1,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, id)

@@ -16,6 +16,11 @@ export interface AttributeDef {
   returned: Returned;
   uniqueness: Uniqueness;
   canonicalValues?: string[];
+  /**
+   * Reject values outside `canonicalValues` (tenant extension attributes only; the
+   * RFC's own canonical values are suggestions that IdPs do not always follow).
+   */
+  strictCanonicalValues?: boolean;
   referenceTypes?: string[];
   subAttributes?: AttributeDef[];
 }

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// Runs every *.test.ts under src/ and test/ with node's test runner (TypeScript through tsx).
+// Node 20's --test has no glob support, so the files are listed here.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const extra = process.argv.slice(2).filter((a) => a.startsWith('-'));
+const walk = (dir) => readdirSync(dir).flatMap((name) => {
+  const p = join(dir, name);
+  if (name === 'node_modules' || name.startsWith('.')) return [];
+  return statSync(p).isDirectory() ? walk(p) : /\.test\.ts$/.test(name) ? [p] : [];
+});
+const files = (roots.length ? roots : ['src', 'test']).flatMap((r) => (statSync(r).isDirectory() ? walk(r) : [r])).sort();
+if (files.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
+const res = spawnSync(process.execPath, [
+  '--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=120000', '--test-force-exit', ...extra, ...files,
+], { stdio: 'inherit', env: process.env });
+process.exit(res.status ?? 1);

@@ -1,0 +1,12 @@
+import type { Config } from './config.js';
+import type { Database } from './db/types.js';
+import type { OperatorAuth } from './tenants/operator-auth.js';
+import type { ScimCredentialsVerifier } from './tenants/scim-credentials-verifier.js';
+
+/** What route plugins need, passed explicitly (no globals). */
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  operatorAuth: OperatorAuth;
+  scimVerifier: ScimCredentialsVerifier;
+}

@@ -1,0 +1,81 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import type { Config } from './config.js';
+import type { Database } from './db/types.js';
+import { openDatabase } from './db/open.js';
+import { migrate } from './db/migrate.js';
+import { loadOperatorAuth } from './tenants/operator-auth.js';
+import { ScimCredentialsVerifier } from './tenants/scim-credentials-verifier.js';
+import type { AppDeps } from './app-deps.js';
+import { installErrorHandling } from './http-errors.js';
+import { registerHealth } from './ops/health.js';
+import { registerMetrics } from './ops/metrics.js';
+import { adminApi } from './admin/plugin.js';
+import { scimApi } from './scim/plugin.js';
+import { loggerOptions } from './logger.js';
+
+export interface BuildAppOptions {
+  config: Config;
+  /** An already open database (tests); otherwise opened from config and closed with the app. */
+  db?: Database;
+  /** Logger: false silences it (tests). */
+  logger?: boolean;
+  /** Skip migrations (the caller ran them). */
+  skipMigrations?: boolean;
+}
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  deps: AppDeps;
+  /** Operator token generated on this first start (print once), if any. */
+  generatedAdminToken: string | undefined;
+}
+
+export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
+  const { config } = opts;
+  const ownsDb = !opts.db;
+  const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.pgPoolMax }));
+  try {
+    if (!opts.skipMigrations) await migrate(db);
+  } catch (err) {
+    if (ownsDb) await db.close();
+    throw err;
+  }
+  const operatorAuth = await loadOperatorAuth(db, config.adminToken);
+  const scimVerifier = new ScimCredentialsVerifier(db);
+  const deps: AppDeps = { config, db, operatorAuth, scimVerifier };
+
+  const app = Fastify({
+    logger: opts.logger === false ? false : loggerOptions(config.logLevel),
+    bodyLimit: config.bodyLimit,
+    trustProxy: process.env.IDPBRIDGE_TRUST_PROXY === 'true',
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+
+  await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'idpbridge admin API', version: '1' },
+      components: { securitySchemes: { operatorToken: { type: 'http', scheme: 'bearer' } } },
+      security: [{ operatorToken: [] }],
+    },
+    hideUntagged: true,
+  });
+
+  installErrorHandling(app);
+  registerMetrics(app);
+  registerHealth(app, db);
+  await app.register(adminApi, { prefix: '/admin/v1', deps });
+  await app.register(scimApi, { prefix: '/scim/v2', deps });
+
+  app.addHook('onClose', async () => {
+    await scimVerifier.close();
+    if (ownsDb) await db.close();
+  });
+
+  return { app, deps, generatedAdminToken: operatorAuth.generatedToken };
+}

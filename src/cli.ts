@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config.js';
+import { openDatabase } from './db/open.js';
+import { migrate } from './db/migrate.js';
+import { DataDirLockedError } from './db/data-dir-lock.js';
+import { createTenant, getTenant } from './tenants/tenants.js';
+import { createScimToken } from './tenants/scim-tokens.js';
+import { serve } from './main.js';
+import { scimBaseUrl } from './admin/base-url.js';
+
+const USAGE = `Usage: idpbridge <command>
+
+Commands:
+  serve                                   start the server (same as npm start)
+  migrate                                 apply database migrations and exit
+  tenant create --name NAME [--json]      create a tenant
+  token create --tenant ID [--name N] [--expires-at ISO] [--json]
+                                          create a SCIM bearer token (shown once)
+
+Environment: DATABASE_URL (PostgreSQL) or IDPBRIDGE_DATA_DIR (embedded PGlite, default ./data).
+`;
+
+class UsageError extends Error {}
+
+/** Runs the CLI; returns the exit code. Writes results to stdout, problems to stderr. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, sub, ...rest] = argv;
+  try {
+    if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+      process.stdout.write(USAGE);
+      return cmd ? 0 : 2;
+    }
+    if (cmd === 'serve') {
+      await serve();
+      return 0;
+    }
+    if (cmd === 'migrate') return await withDb(async (db) => {
+      const applied = await migrate(db);
+      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+      return 0;
+    });
+    if (cmd === 'tenant' && sub === 'create') {
+      const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, json: { type: 'boolean' } } });
+      if (!values.name?.trim()) throw new UsageError('tenant create needs --name NAME');
+      return await withDb(async (db) => {
+        await migrate(db);
+        const t = await createTenant(db, values.name!.trim());
+        const base = loadConfig().publicUrl ?? `http://${loadConfig().host}:${loadConfig().port}`;
+        const out = { id: t.id, name: t.name, scimBaseUrl: scimBaseUrl(base, t.id), createdAt: t.createdAt.toISOString() };
+        process.stdout.write(values.json ? `${JSON.stringify(out)}\n` : `tenant ${out.id} "${out.name}"\nSCIM base URL: ${out.scimBaseUrl}\n`);
+        return 0;
+      });
+    }
+    if (cmd === 'token' && sub === 'create') {
+      const { values } = parseArgs({
+        args: rest,
+        options: { tenant: { type: 'string' }, name: { type: 'string' }, 'expires-at': { type: 'string' }, json: { type: 'boolean' } },
+      });
+      if (!values.tenant) throw new UsageError('token create needs --tenant ID');
+      const expiresAt = values['expires-at'] ? new Date(values['expires-at']) : undefined;
+      if (expiresAt && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now())) {
+        throw new UsageError('--expires-at must be a future ISO 8601 date-time');
+      }
+      return await withDb(async (db) => {
+        await migrate(db);
+        if (!(await getTenant(db, values.tenant!))) {
+          process.stderr.write(`idpbridge: tenant ${values.tenant} not found\n`);
+          return 1;
+        }
+        const tok = await createScimToken(db, values.tenant!, { name: values.name, expiresAt });
+        const out = { id: tok.id, name: tok.name, token: tok.token, createdAt: tok.createdAt.toISOString(), expiresAt: tok.expiresAt?.toISOString() ?? null };
+        process.stdout.write(values.json ? `${JSON.stringify(out)}\n` : `token ${out.id} (${out.name}); secret, shown once:\n${out.token}\n`);
+        return 0;
+      });
+    }
+    throw new UsageError(`unknown command: ${argv.join(' ')}`);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`idpbridge: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof DataDirLockedError) {
+      process.stderr.write(`idpbridge: ${err.message}\n`);
+      return 3;
+    }
+    process.stderr.write(`idpbridge: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+async function withDb<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}

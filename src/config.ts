@@ -1,0 +1,43 @@
+/** Configuration from environment variables; the table in README.md documents each one. */
+export interface Config {
+  host: string;
+  port: number;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  adminToken: string | undefined;
+  /** Public base URL used in SCIM meta.location and the SCIM base URL shown to admins. */
+  publicUrl: string | undefined;
+  logLevel: string;
+  bodyLimit: number;
+  /** Requests per tenant per minute on /scim and /v1; 0 disables the limit. */
+  rateLimitPerMinute: number;
+  pgPoolMax: number;
+  smtpUrl: string | undefined;
+  bulkMaxOperations: number;
+  filterMaxResults: number;
+}
+
+function int(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: int('PORT', env.PORT, 8080),
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.IDPBRIDGE_DATA_DIR || './data',
+    adminToken: env.IDPBRIDGE_ADMIN_TOKEN || undefined,
+    publicUrl: env.IDPBRIDGE_PUBLIC_URL?.replace(/\/+$/, '') || undefined,
+    logLevel: env.LOG_LEVEL || 'info',
+    bodyLimit: int('IDPBRIDGE_BODY_LIMIT', env.IDPBRIDGE_BODY_LIMIT, 1_048_576),
+    rateLimitPerMinute: int('IDPBRIDGE_RATE_LIMIT_PER_MINUTE', env.IDPBRIDGE_RATE_LIMIT_PER_MINUTE, 60_000),
+    pgPoolMax: int('IDPBRIDGE_PG_POOL_MAX', env.IDPBRIDGE_PG_POOL_MAX, 10),
+    smtpUrl: env.SMTP_URL || undefined,
+    bulkMaxOperations: int('IDPBRIDGE_BULK_MAX_OPERATIONS', env.IDPBRIDGE_BULK_MAX_OPERATIONS, 1000),
+    filterMaxResults: int('IDPBRIDGE_FILTER_MAX_RESULTS', env.IDPBRIDGE_FILTER_MAX_RESULTS, 1000),
+  };
+}

@@ -1,0 +1,11 @@
+/** PostgreSQL SQLSTATE helpers (same codes from `pg` and PGlite). */
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';
+}
+export function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code ?? '';
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08006', '08001', '08003', '08004'].includes(code) ||
+    /Connection terminated|timeout exceeded when trying to connect/i.test((err as Error | null)?.message ?? '')
+  );
+}

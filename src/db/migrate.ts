@@ -1,0 +1,61 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import type { Database } from './types.js';
+
+// Migrations live in src/db/migrations; the build copies them next to dist/db.
+const here = dirname(fileURLToPath(import.meta.url));
+function migrationsDir(): string {
+  for (const dir of [join(here, 'migrations'), join(here, '../../src/db/migrations')]) {
+    try {
+      readdirSync(dir);
+      return dir;
+    } catch {
+      /* try next */
+    }
+  }
+  throw new Error('migrations directory not found');
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export function loadMigrations(): Migration[] {
+  const dir = migrationsDir();
+  return readdirSync(dir)
+    .filter((f) => /^\d+_.+\.sql$/.test(f))
+    .sort()
+    .map((f) => ({ version: Number(f.split('_')[0]), name: f, sql: readFileSync(join(dir, f), 'utf8') }));
+}
+
+// Any constant works; it only has to be the same in every idpbridge process.
+const MIGRATION_LOCK_KEY = 7_294_113_001;
+
+/**
+ * Applies pending migrations, each in its own transaction. On PostgreSQL a transaction-scoped
+ * advisory lock serialises concurrent starters; the loser then sees the version as applied.
+ */
+export async function migrate(db: Database): Promise<string[]> {
+  const applied: string[] = [];
+  await db.query(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (
+       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+  ).catch(async (err: { code?: string }) => {
+    // Two processes racing on CREATE TABLE IF NOT EXISTS can collide on the catalog; the table exists then.
+    if (err.code !== '23505' && err.code !== '42P07') throw err;
+  });
+  for (const m of loadMigrations()) {
+    await db.transaction(async (tx) => {
+      if (db.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      const done = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
+      if (done.rowCount > 0) return;
+      await tx.exec(m.sql);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      applied.push(m.name);
+    });
+  }
+  return applied;
+}

@@ -1,0 +1,15 @@
+import type { Database } from './types.js';
+import { openPostgres } from './postgres.js';
+import { openPglite } from './pglite.js';
+
+export interface OpenDatabaseOptions {
+  databaseUrl?: string | undefined;
+  dataDir?: string | undefined;
+  poolMax?: number;
+}
+
+/** PostgreSQL when a URL is given, otherwise embedded PGlite (in memory when dataDir is undefined). */
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  if (opts.databaseUrl) return openPostgres({ connectionString: opts.databaseUrl, max: opts.poolMax ?? 10 });
+  return openPglite({ dataDir: opts.dataDir });
+}

@@ -1,0 +1,55 @@
+import { PGlite } from '@electric-sql/pglite';
+import { mkdirSync } from 'node:fs';
+import type { Database, Queryable } from './types.js';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+
+export interface PgliteOptions {
+  /** Directory to persist to; undefined keeps the database in memory (tests). */
+  dataDir?: string;
+}
+
+export async function openPglite(opts: PgliteOptions): Promise<Database> {
+  let lock: DataDirLock | undefined;
+  if (opts.dataDir) {
+    mkdirSync(opts.dataDir, { recursive: true });
+    // PGlite is single-process: a second process opening the same directory would corrupt it.
+    lock = acquireDataDirLock(opts.dataDir);
+  }
+  let db: PGlite;
+  try {
+    db = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
+    await db.waitReady;
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+
+  const wrap = (q: { query: PGlite['query']; exec: PGlite['exec'] }): Queryable => ({
+    async exec(sql: string) {
+      await q.exec(sql);
+    },
+    async query<T>(sql: string, params?: readonly unknown[]) {
+      const res = await q.query<T>(sql, params as unknown[] | undefined);
+      return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+    },
+  });
+  const top = wrap(db);
+
+  return {
+    kind: 'pglite',
+    query: top.query,
+    exec: top.exec,
+    // PGlite serialises transactions itself (one connection); other queries wait for it.
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    async listen(channel, onPayload) {
+      return db.listen(channel, onPayload);
+    },
+    async close() {
+      try {
+        await db.close();
+      } finally {
+        lock?.release();
+      }
+    },
+  };
+}

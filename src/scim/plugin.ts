@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type { AppDeps } from '../app-deps.js';
+import { scimAuth } from '../tenants/scim-auth.js';
+import { TooManyRequestsError } from './errors.js';
+import { SCIM_CONTENT_TYPE } from '../http-errors.js';
+import { resourceRoutes } from './resources/routes.js';
+
+/** SCIM 2.0 service provider under /scim/v2/:tenantId. */
+export async function scimApi(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
+  // RFC 7644 §3.1: application/scim+json; IdPs also send application/json (handled by the default parser).
+  app.addContentTypeParser('application/scim+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  app.decorateRequest('scim', null);
+
+  if (deps.config.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: deps.config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      // Per tenant, not per IP: one IdP's sync must not starve another tenant's.
+      keyGenerator: (req) => `scim:${(req.params as { tenantId?: string }).tenantId ?? req.ip}`,
+      errorResponseBuilder: (_req, ctx) =>
+        new TooManyRequestsError(`Rate limit of ${ctx.max} requests per minute for this tenant exceeded; retry after ${Math.ceil(ctx.ttl / 1000)} s`, Math.ceil(ctx.ttl / 1000)),
+    });
+  }
+
+  app.addHook('onRequest', scimAuth(deps.scimVerifier));
+  app.addHook('onSend', async (_req, reply, payload) => {
+    const ct = reply.getHeader('content-type');
+    if (typeof ct === 'string' && ct.startsWith('application/json')) reply.header('content-type', SCIM_CONTENT_TYPE);
+    return payload;
+  });
+
+  await app.register(resourceRoutes, { prefix: '/:tenantId', deps });
+}

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../db/types.js';
+import { withDefaults, type TenantSettings } from './settings.js';
+
+export interface Tenant {
+  id: string;
+  name: string;
+  settings: TenantSettings;
+  createdAt: Date;
+}
+
+interface TenantRow {
+  tenant_id: string;
+  name: string;
+  settings: Partial<TenantSettings>;
+  created_at: Date;
+}
+
+const toTenant = (r: TenantRow): Tenant => ({
+  id: r.tenant_id,
+  name: r.name,
+  settings: withDefaults(r.settings),
+  createdAt: r.created_at,
+});
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: unknown): s is string => typeof s === 'string' && UUID_RE.test(s);
+
+export async function createTenant(db: Queryable, name: string): Promise<Tenant> {
+  const { rows } = await db.query<TenantRow>(
+    'INSERT INTO tenants (tenant_id, name) VALUES ($1, $2) RETURNING tenant_id, name, settings, created_at',
+    [randomUUID(), name],
+  );
+  return toTenant(rows[0]!);
+}
+
+export async function getTenant(db: Queryable, id: string): Promise<Tenant | undefined> {
+  if (!isUuid(id)) return undefined;
+  const { rows } = await db.query<TenantRow>(
+    'SELECT tenant_id, name, settings, created_at FROM tenants WHERE tenant_id = $1',
+    [id],
+  );
+  return rows[0] ? toTenant(rows[0]) : undefined;
+}
+
+export async function listTenants(db: Queryable): Promise<Tenant[]> {
+  const { rows } = await db.query<TenantRow>(
+    'SELECT tenant_id, name, settings, created_at FROM tenants ORDER BY created_at, tenant_id',
+  );
+  return rows.map(toTenant);
+}
+
+export async function deleteTenant(db: Queryable, id: string): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  const res = await db.query('DELETE FROM tenants WHERE tenant_id = $1', [id]);
+  return res.rowCount > 0;
+}
+
+export async function updateTenantSettings(
+  db: Queryable,
+  id: string,
+  patch: Partial<TenantSettings>,
+): Promise<TenantSettings | undefined> {
+  if (!isUuid(id)) return undefined;
+  const { rows } = await db.query<{ settings: Partial<TenantSettings> }>(
+    `UPDATE tenants SET settings = settings || $2::jsonb, updated_at = now()
+     WHERE tenant_id = $1 RETURNING settings`,
+    [id, JSON.stringify(patch)],
+  );
+  return rows[0] ? withDefaults(rows[0].settings) : undefined;
+}

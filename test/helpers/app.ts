@@ -1,0 +1,89 @@
+import { describe } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { openDatabase } from '../../src/db/open.js';
+import { migrate } from '../../src/db/migrate.js';
+import type { Database } from '../../src/db/types.js';
+
+export type TestDatabaseKind = 'pglite' | 'postgres';
+
+export const ADMIN_TOKEN = 'idpb_admin_test-operator-token-0123456789';
+
+/** The databases this run covers: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
+export function testDatabases(): TestDatabaseKind[] {
+  const kinds: TestDatabaseKind[] = ['pglite'];
+  if (process.env.TEST_DATABASE_URL) kinds.push('postgres');
+  else if (process.env.CI) throw new Error('TEST_DATABASE_URL must be set under CI: PostgreSQL tests may not be skipped');
+  return kinds;
+}
+
+/** Registers one describe block per database. */
+export function eachDatabase(fn: (kind: TestDatabaseKind) => void): void {
+  for (const kind of testDatabases()) describe(`[${kind}]`, () => fn(kind));
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    ...loadConfig({}),
+    adminToken: ADMIN_TOKEN,
+    rateLimitPerMinute: 0,
+    logLevel: 'silent',
+    ...overrides,
+  };
+}
+
+// One in-memory PGlite per test file (it takes seconds to boot); tenants isolate the tests.
+let sharedPglite: Promise<Database> | undefined;
+
+export async function openTestDatabase(kind: TestDatabaseKind): Promise<Database> {
+  if (kind === 'postgres') {
+    const db = await openDatabase({ databaseUrl: process.env.TEST_DATABASE_URL, poolMax: 10 });
+    await migrate(db);
+    return db;
+  }
+  sharedPglite ??= (async () => {
+    const db = await openDatabase({});
+    await migrate(db);
+    // Closed when the test process ends; a shared instance must survive each app's close().
+    return { ...db, close: async () => {} };
+  })();
+  return sharedPglite;
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  db: Database;
+  adminToken: string;
+  tenantId: string;
+  scimToken: string;
+  scimBase: string;
+  /** Creates another tenant with its own token. */
+  newTenant(name?: string): Promise<{ tenantId: string; scimToken: string; scimBase: string }>;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(kind: TestDatabaseKind = 'pglite', overrides: Partial<Config> = {}): Promise<TestApp> {
+  const db = await openTestDatabase(kind);
+  const { app } = await buildApp({ config: testConfig(overrides), db, logger: false, skipMigrations: true });
+  await app.ready();
+  const newTenant = async (name = 'Test tenant') => {
+    const t = await app.inject({ method: 'POST', url: '/admin/v1/tenants', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { name } });
+    if (t.statusCode !== 201) throw new Error(`tenant create failed: ${t.statusCode} ${t.body}`);
+    const tenantId = t.json().id as string;
+    const k = await app.inject({
+      method: 'POST', url: `/admin/v1/tenants/${tenantId}/scim-tokens`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { name: 'test' },
+    });
+    if (k.statusCode !== 201) throw new Error(`token create failed: ${k.statusCode} ${k.body}`);
+    return { tenantId, scimToken: k.json().token as string, scimBase: `/scim/v2/${tenantId}` };
+  };
+  const first = await newTenant();
+  return {
+    app, db, adminToken: ADMIN_TOKEN, ...first, newTenant,
+    async close() {
+      await app.close();
+      if (kind === 'postgres') await db.close();
+    },
+  };
+}
