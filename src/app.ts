@@ -14,6 +14,7 @@ import { registerMetrics } from './ops/metrics.js';
 import { adminApi } from './admin/plugin.js';
 import { scimApi } from './scim/plugin.js';
 import { loggerOptions } from './logger.js';
+import { composeObservers, type ProvisioningObserver } from './scim/resources/observer.js';
 
 export interface BuildAppOptions {
   config: Config;
@@ -23,6 +24,8 @@ export interface BuildAppOptions {
   logger?: boolean;
   /** Skip migrations (the caller ran them). */
   skipMigrations?: boolean;
+  /** Extra provisioning observers (tests, embedding). */
+  observers?: ProvisioningObserver[];
 }
 
 export interface BuiltApp {
@@ -44,7 +47,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
   }
   const operatorAuth = await loadOperatorAuth(db, config.adminToken);
   const scimVerifier = new ScimCredentialsVerifier(db);
-  const deps: AppDeps = { config, db, operatorAuth, scimVerifier };
+  const deps: AppDeps = { config, db, operatorAuth, scimVerifier, observer: composeObservers(opts.observers ?? []) };
 
   const app = Fastify({
     logger: opts.logger === false ? false : loggerOptions(config.logLevel),

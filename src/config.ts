@@ -15,6 +15,8 @@ export interface Config {
   smtpUrl: string | undefined;
   bulkMaxOperations: number;
   filterMaxResults: number;
+  /** Members rendered inline in a Group; more are paged with /Users?filter=groups.value eq "<id>". */
+  groupMembersInlineMax: number;
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
@@ -39,5 +41,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: env.SMTP_URL || undefined,
     bulkMaxOperations: int('IDPBRIDGE_BULK_MAX_OPERATIONS', env.IDPBRIDGE_BULK_MAX_OPERATIONS, 1000),
     filterMaxResults: int('IDPBRIDGE_FILTER_MAX_RESULTS', env.IDPBRIDGE_FILTER_MAX_RESULTS, 1000),
+    groupMembersInlineMax: int('IDPBRIDGE_GROUP_MEMBERS_INLINE_MAX', env.IDPBRIDGE_GROUP_MEMBERS_INLINE_MAX, 10_000),
   };
 }

@@ -73,7 +73,7 @@ CREATE TABLE scim_groups (
 );
 -- exact name: access groups link by exact displayName; lower(): SCIM filters (caseExact=false)
 CREATE INDEX scim_groups_display_name ON scim_groups (tenant_id, display_name);
-CREATE INDEX scim_groups_display_name_ci ON scim_groups (tenant_id, lower(display_name));
+CREATE UNIQUE INDEX scim_groups_display_name_ci ON scim_groups (tenant_id, lower(display_name));
 CREATE INDEX scim_groups_external_id ON scim_groups (tenant_id, external_id);
 CREATE INDEX scim_groups_created ON scim_groups (tenant_id, created_at, id);
 

@@ -134,6 +134,8 @@ export function parseDateTimeLiteral(text: string): number | undefined {
   const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
   if (y < 1 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return undefined;
   if (d > new Date(Date.UTC(2000, mo, 0)).getUTCDate() || (mo === 2 && d === 29 && !isLeap(y))) return undefined;
+  const tz = m[8] && /^[+-]([0-9]{2}):([0-9]{2})$/.exec(m[8]);
+  if (tz && (Number(tz[1]) > 14 || Number(tz[2]) > 59)) return undefined;
   const ms = Date.parse(m[8] ? text.trim() : `${text.trim()}Z`);
   return Number.isNaN(ms) ? undefined : ms;
 }

@@ -3,7 +3,6 @@
  * engine's other files never import them directly.
  */
 export { parsePatchPath } from '../filter/parse.js';
+export { matchesValueFilter } from '../filter/evaluate.js';
 export { resolveAttribute, resolveSchemaUrn } from '../schema/registry.js';
 export { coerceValue, normalizeResource } from '../schema/validate.js';
-// TEMPORARY until src/scim/filter/evaluate.ts lands.
-export { matchesValueFilter } from './standins.js';

@@ -53,7 +53,7 @@ function idsFromFilter(filter: FilterNode, text: string): string[] {
   };
   if (!walk(filter)) {
     throw new InvalidFilterError(
-      `"${text}": only members[value eq "<id>"] (optionally joined with "or") is supported for removal`,
+      `"${text}": this members filter is not supported for removal; use members[value eq "<id>"] (optionally joined with "or")`,
     );
   }
   return ids;

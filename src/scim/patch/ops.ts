@@ -83,9 +83,16 @@ function wholeOp(op: OpName, t: AttrTarget, before: unknown, value: unknown, has
     const out = Array.isArray(before) ? [...before] : [];
     const fresh = new Set<unknown>();
     for (const x of incoming) {
-      if (out.some((y) => deepEqual(y, x))) continue; // same value twice: no change (idempotent retries)
-      out.push(x);
-      fresh.add(x);
+      // An element already present (ignoring its primary flag) is not added again, so
+      // IdP retries change nothing; a primary=true in the request is carried over to it.
+      const i = out.findIndex((y) => deepEqual(withoutPrimary(y), withoutPrimary(x)));
+      if (i < 0) {
+        out.push(x);
+        fresh.add(x);
+      } else if (isObj(x) && x.primary === true && isObj(out[i]) && (out[i] as Obj).primary !== true) {
+        out[i] = { ...(out[i] as Obj), primary: true };
+        fresh.add(out[i]);
+      }
     }
     return singlePrimary(out, fresh);
   }
@@ -191,6 +198,10 @@ function withoutKey(el: Obj, k: string): Obj {
   const out = { ...el };
   delete out[k];
   return out;
+}
+
+function withoutPrimary(el: unknown): unknown {
+  return isObj(el) && 'primary' in el ? withoutKey(el, 'primary') : el;
 }
 
 /** Elements are "the same" when deep-equal, or (complex) when their `value`s are equal. */

@@ -54,15 +54,16 @@ export function coerceOne(attr: AttributeDef, value: unknown, where: string): un
   return coerced;
 }
 
-/** Coerce a value for a multi-valued attribute into a de-duplicated array of elements. */
+/**
+ * Coerce a value for a multi-valued attribute into a de-duplicated array of elements
+ * (the schema module keeps the first primary=true and drops the flag on the rest).
+ */
 export function coerceMany(attr: AttributeDef, value: unknown, where: string): unknown[] {
-  const arr = Array.isArray(value) ? value : [value];
+  const coerced = coerceValue(attr.multiValued ? attr : { ...attr, multiValued: true }, value, where);
   const out: unknown[] = [];
-  arr.forEach((x, i) => {
-    const c = coerceOne(attr, x, `${where}[${i}]`);
-    if (c === undefined) return;
+  for (const c of Array.isArray(coerced) ? coerced : []) {
     if (!out.some((y) => deepEqual(y, c))) out.push(c);
-  });
+  }
   return out;
 }
 

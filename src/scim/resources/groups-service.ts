@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import type { ScimContext, Tx } from './context.js';
+import { normalizeResource } from '../schema/validate.js';
+import { applyPatch, type MemberOp, type MemberRef } from '../patch/index.js';
+import { compileFilter, compileSort } from '../filter/compile-sql.js';
+import { NotFoundError, UniquenessError } from '../errors.js';
+import { checkIfMatch } from './etag.js';
+import {
+  GROUP_COLUMNS, addMembers, deleteGroupRow, displayNameTakenByOther, insertGroup, membersOfGroups, removeAllMembers,
+  removeMembers, replaceMembers, selectGroup, toStoredGroup, touchGroup, updateGroup, type GroupRow, type GroupWrite, type MemberView,
+} from './groups-store.js';
+import { renderResource } from './render.js';
+import type { ListQuery } from './list-query.js';
+import { isUuid } from '../../tenants/tenants.js';
+
+export interface GroupView {
+  row: GroupRow;
+  members?: MemberView[];
+}
+
+const notFound = (id: string) => new NotFoundError(`Group ${id} not found`);
+const taken = (name: string) =>
+  new UniquenessError(`A group with displayName "${name}" already exists in this tenant (displayName is unique, case-insensitively)`);
+
+/** Splits a normalized Group into the row fields and its members (which live in rows). */
+function split(data: Record<string, unknown>): { w: GroupWrite; members: MemberRef[] } {
+  const { members, ...rest } = data;
+  return {
+    w: {
+      displayName: rest.displayName as string,
+      externalId: typeof rest.externalId === 'string' ? rest.externalId : null,
+      data: rest,
+    },
+    members: Array.isArray(members) ? (members as MemberRef[]) : [],
+  };
+}
+
+async function runMemberOps(tx: Tx, ctx: ScimContext, groupId: string, ops: MemberOp[]): Promise<{ added: string[]; removed: string[] }> {
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (const op of ops) {
+    switch (op.kind) {
+      case 'add': added.push(...(await addMembers(tx, ctx.tenantId, groupId, op.members))); break;
+      case 'remove': removed.push(...(await removeMembers(tx, ctx.tenantId, groupId, op.ids))); break;
+      case 'removeAll': removed.push(...(await removeAllMembers(tx, ctx.tenantId, groupId))); break;
+      case 'replace': {
+        const r = await replaceMembers(tx, ctx.tenantId, groupId, op.members);
+        added.push(...r.added);
+        removed.push(...r.removed);
+        break;
+      }
+    }
+  }
+  // A member added then removed in one request (or the reverse) nets out.
+  const a = new Set(added);
+  const r = new Set(removed);
+  return { added: [...a].filter((x) => !r.has(x)), removed: [...r].filter((x) => !a.has(x)) };
+}
+
+export async function createGroup(ctx: ScimContext, body: unknown): Promise<GroupView> {
+  const { w, members } = split(normalizeResource(ctx.groups, body, 'create'));
+  return ctx.db.transaction(async (tx) => {
+    const row = await insertGroup(tx, ctx.tenantId, randomUUID(), w);
+    if (!row) throw taken(w.displayName);
+    await ctx.observer.groupCreated?.(tx, { tenantId: ctx.tenantId }, toStoredGroup(row));
+    const added = await addMembers(tx, ctx.tenantId, row.id, members);
+    await ctx.observer.membersChanged?.(tx, { tenantId: ctx.tenantId }, row.id, added, []);
+    const m = (await membersOfGroups(tx, ctx.tenantId, [row.id], ctx.membersInlineMax)).get(row.id) ?? [];
+    return { row, members: m };
+  });
+}
+
+export async function getGroup(ctx: ScimContext, id: string, withMembers: boolean): Promise<GroupView> {
+  if (!isUuid(id)) throw notFound(id);
+  const row = await selectGroup(ctx.db, ctx.tenantId, id);
+  if (!row) throw notFound(id);
+  const members = withMembers ? (await membersOfGroups(ctx.db, ctx.tenantId, [id], ctx.membersInlineMax)).get(id) ?? [] : undefined;
+  return { row, members };
+}
+
+export async function replaceGroup(ctx: ScimContext, id: string, body: unknown, ifMatch: string | undefined, withMembers: boolean): Promise<GroupView> {
+  if (!isUuid(id)) throw notFound(id);
+  const { w, members } = split(normalizeResource(ctx.groups, body, 'replace'));
+  return ctx.db.transaction(async (tx) => {
+    const before = await selectGroup(tx, ctx.tenantId, id, true);
+    if (!before) throw notFound(id);
+    checkIfMatch(ifMatch, before.version);
+    if (w.displayName.toLowerCase() !== before.display_name.toLowerCase() && (await displayNameTakenByOther(tx, ctx.tenantId, w.displayName, id))) {
+      throw taken(w.displayName);
+    }
+    const row = await updateGroup(tx, ctx.tenantId, id, w);
+    await ctx.observer.groupUpdated?.(tx, { tenantId: ctx.tenantId }, toStoredGroup(before), toStoredGroup(row));
+    const { added, removed } = await runMemberOps(tx, ctx, id, [{ kind: 'replace', members }]);
+    await ctx.observer.membersChanged?.(tx, { tenantId: ctx.tenantId }, id, added, removed);
+    const m = withMembers ? (await membersOfGroups(tx, ctx.tenantId, [id], ctx.membersInlineMax)).get(id) ?? [] : undefined;
+    return { row, members: m };
+  });
+}
+
+/**
+ * PATCH never loads the members: the resource part is patched as JSON, member operations run
+ * as row inserts/deletes, so the cost is O(operation size) whatever the group size.
+ */
+export async function patchGroup(ctx: ScimContext, id: string, body: unknown, ifMatch: string | undefined, withMembers: boolean): Promise<GroupView> {
+  if (!isUuid(id)) throw notFound(id);
+  return ctx.db.transaction(async (tx) => {
+    const before = await selectGroup(tx, ctx.tenantId, id, true);
+    if (!before) throw notFound(id);
+    checkIfMatch(ifMatch, before.version);
+    const result = applyPatch(before.data, body, ctx.groups);
+    let row = before;
+    if (result.changed && !sameJson(result.resource, before.data)) {
+      const { w } = split(result.resource);
+      if (w.displayName.toLowerCase() !== before.display_name.toLowerCase() && (await displayNameTakenByOther(tx, ctx.tenantId, w.displayName, id))) {
+        throw taken(w.displayName);
+      }
+      row = await updateGroup(tx, ctx.tenantId, id, w);
+      await ctx.observer.groupUpdated?.(tx, { tenantId: ctx.tenantId }, toStoredGroup(before), toStoredGroup(row));
+    }
+    if (result.memberOps.length > 0) {
+      const { added, removed } = await runMemberOps(tx, ctx, id, result.memberOps);
+      if ((added.length > 0 || removed.length > 0) && row === before) row = await touchGroup(tx, ctx.tenantId, id);
+      await ctx.observer.membersChanged?.(tx, { tenantId: ctx.tenantId }, id, added, removed);
+    }
+    const members = withMembers ? (await membersOfGroups(tx, ctx.tenantId, [id], ctx.membersInlineMax)).get(id) ?? [] : undefined;
+    return { row, members };
+  });
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export async function deleteGroup(ctx: ScimContext, id: string, ifMatch: string | undefined): Promise<void> {
+  if (!isUuid(id)) throw notFound(id);
+  await ctx.db.transaction(async (tx) => {
+    const before = await selectGroup(tx, ctx.tenantId, id, true);
+    if (!before) throw notFound(id);
+    checkIfMatch(ifMatch, before.version);
+    const memberIds = await deleteGroupRow(tx, ctx.tenantId, id);
+    await ctx.observer.groupDeleted?.(tx, { tenantId: ctx.tenantId }, toStoredGroup(before), memberIds);
+  });
+}
+
+export async function listGroups(ctx: ScimContext, q: ListQuery, withMembers: boolean): Promise<{ total: number; views: GroupView[] }> {
+  const params: unknown[] = [ctx.tenantId];
+  let where = 'r.tenant_id = $1';
+  if (q.filter) where += ` AND (${compileFilter(q.filter, { rs: ctx.groups, alias: 'r', params })})`;
+  const dir = q.sortOrder === 'descending' ? 'DESC' : 'ASC';
+  const order = q.sortBy
+    ? `${compileSort(q.sortBy, { rs: ctx.groups, alias: 'r', params })} ${dir} NULLS LAST, r.id ${dir}`
+    : `r.created_at ${dir}, r.id ${dir}`;
+  let rows: GroupRow[] = [];
+  if (q.count > 0) {
+    const pageParams = [...params, q.count, q.startIndex - 1];
+    const res = await ctx.db.query<GroupRow>(
+      `SELECT ${GROUP_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')} FROM scim_groups r WHERE ${where}
+        ORDER BY ${order} LIMIT $${pageParams.length - 1} OFFSET $${pageParams.length}`,
+      pageParams,
+    );
+    rows = res.rows;
+  }
+  let total: number;
+  if (q.startIndex === 1 && rows.length < q.count) total = rows.length;
+  else total = (await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM scim_groups r WHERE ${where}`, params)).rows[0]!.n;
+  const members = withMembers ? await membersOfGroups(ctx.db, ctx.tenantId, rows.map((r) => r.id), ctx.membersInlineMax) : undefined;
+  return { total, views: rows.map((row) => ({ row, members: members ? members.get(row.id) ?? [] : undefined })) };
+}
+
+export function renderGroup(ctx: ScimContext, v: GroupView): Record<string, unknown> {
+  const extra: Record<string, unknown> = {};
+  if (v.members && v.members.length > 0) {
+    extra.members = v.members.map((m) => {
+      const out: Record<string, unknown> = { value: m.value, $ref: `${ctx.baseUrl}/${m.type === 'Group' ? 'Groups' : 'Users'}/${m.value}`, type: m.type };
+      if (m.display) out.display = m.display;
+      return out;
+    });
+  }
+  return renderResource(v.row.id, v.row.data, extra, {
+    resourceType: 'Group',
+    created: v.row.created_at,
+    lastModified: v.row.updated_at,
+    version: v.row.version,
+    location: `${ctx.baseUrl}/Groups/${v.row.id}`,
+  });
+}

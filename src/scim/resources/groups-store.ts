@@ -1,0 +1,181 @@
+import type { Tx } from './context.js';
+import type { StoredGroup } from './observer.js';
+import type { MemberRef } from '../patch/index.js';
+import { InvalidValueError } from '../errors.js';
+import { isUuid } from '../../tenants/tenants.js';
+
+export interface GroupRow {
+  id: string;
+  display_name: string;
+  external_id: string | null;
+  data: Record<string, unknown>;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const GROUP_COLUMNS = 'id, display_name, external_id, data, version, created_at, updated_at';
+
+export const toStoredGroup = (r: GroupRow): StoredGroup => ({
+  id: r.id,
+  displayName: r.display_name,
+  externalId: r.external_id,
+  data: r.data,
+});
+
+export interface GroupWrite {
+  displayName: string;
+  externalId: string | null;
+  data: Record<string, unknown>;
+}
+
+export async function insertGroup(tx: Tx, tenantId: string, id: string, w: GroupWrite): Promise<GroupRow | undefined> {
+  const { rows } = await tx.query<GroupRow>(
+    `INSERT INTO scim_groups (tenant_id, id, display_name, external_id, data) VALUES ($1, $2, $3, $4, $5::jsonb)
+     ON CONFLICT (tenant_id, lower(display_name)) DO NOTHING RETURNING ${GROUP_COLUMNS}`,
+    [tenantId, id, w.displayName, w.externalId, JSON.stringify(w.data)],
+  );
+  return rows[0];
+}
+
+export async function selectGroup(tx: Tx, tenantId: string, id: string, forUpdate = false): Promise<GroupRow | undefined> {
+  const { rows } = await tx.query<GroupRow>(
+    `SELECT ${GROUP_COLUMNS} FROM scim_groups WHERE tenant_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
+    [tenantId, id],
+  );
+  return rows[0];
+}
+
+export async function displayNameTakenByOther(tx: Tx, tenantId: string, displayName: string, id: string): Promise<boolean> {
+  const { rows } = await tx.query(
+    'SELECT 1 FROM scim_groups WHERE tenant_id = $1 AND lower(display_name) = lower($2) AND id <> $3',
+    [tenantId, displayName, id],
+  );
+  return rows.length > 0;
+}
+
+export async function updateGroup(tx: Tx, tenantId: string, id: string, w: GroupWrite): Promise<GroupRow> {
+  const { rows } = await tx.query<GroupRow>(
+    `UPDATE scim_groups SET display_name = $3, external_id = $4, data = $5::jsonb, version = version + 1, updated_at = now()
+      WHERE tenant_id = $1 AND id = $2 RETURNING ${GROUP_COLUMNS}`,
+    [tenantId, id, w.displayName, w.externalId, JSON.stringify(w.data)],
+  );
+  return rows[0]!;
+}
+
+/** Membership changed without a resource change: the version still moves (members are part of the Group). */
+export async function touchGroup(tx: Tx, tenantId: string, id: string): Promise<GroupRow> {
+  const { rows } = await tx.query<GroupRow>(
+    `UPDATE scim_groups SET version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING ${GROUP_COLUMNS}`,
+    [tenantId, id],
+  );
+  return rows[0]!;
+}
+
+export async function deleteGroupRow(tx: Tx, tenantId: string, id: string): Promise<string[]> {
+  const { rows } = await tx.query<{ member_id: string }>(
+    'DELETE FROM scim_group_members WHERE tenant_id = $1 AND group_id = $2 RETURNING member_id',
+    [tenantId, id],
+  );
+  // Also leave the groups this group is a (nested) member of.
+  await tx.query('DELETE FROM scim_group_members WHERE tenant_id = $1 AND member_id = $2', [tenantId, id]);
+  await tx.query('DELETE FROM scim_groups WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+  return rows.map((r) => r.member_id);
+}
+
+function memberIds(members: MemberRef[], groupId: string): string[] {
+  const ids = new Set<string>();
+  for (const m of members) {
+    if (!isUuid(m.value)) throw new InvalidValueError(`members: "${m.value}" is not the id of a User or Group in this tenant`);
+    if (m.value.toLowerCase() === groupId.toLowerCase()) throw new InvalidValueError('members: a group cannot be a member of itself');
+    ids.add(m.value.toLowerCase());
+  }
+  return [...ids];
+}
+
+/**
+ * Adds members: one INSERT … ON CONFLICT DO NOTHING, O(batch) whatever the group size.
+ * Every id must be a User or Group of this tenant — a group never references a missing member.
+ */
+export async function addMembers(tx: Tx, tenantId: string, groupId: string, members: MemberRef[]): Promise<string[]> {
+  const ids = memberIds(members, groupId);
+  if (ids.length === 0) return [];
+  const { rows } = await tx.query<{ found: string[] | null; added: string[] | null }>(
+    `WITH found AS (
+       SELECT u.id, 'User' AS t FROM scim_users u WHERE u.tenant_id = $1 AND u.id = ANY($3::uuid[])
+       UNION ALL
+       SELECT g.id, 'Group' AS t FROM scim_groups g WHERE g.tenant_id = $1 AND g.id = ANY($3::uuid[])
+     ), ins AS (
+       INSERT INTO scim_group_members (tenant_id, group_id, member_id, member_type)
+       SELECT $1, $2, id, t FROM found
+       ON CONFLICT DO NOTHING RETURNING member_id
+     )
+     SELECT (SELECT array_agg(id::text) FROM found) AS found, (SELECT array_agg(member_id::text) FROM ins) AS added`,
+    [tenantId, groupId, ids],
+  );
+  const found = new Set(rows[0]?.found ?? []);
+  const missing = ids.filter((id) => !found.has(id));
+  if (missing.length > 0) {
+    throw new InvalidValueError(`members: ${missing.slice(0, 5).map((m) => `"${m}"`).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} not found in this tenant`);
+  }
+  return rows[0]?.added ?? [];
+}
+
+/** Removes exactly the named members: one DELETE by id list. Unknown ids are ignored (idempotent). */
+export async function removeMembers(tx: Tx, tenantId: string, groupId: string, ids: string[]): Promise<string[]> {
+  const valid = [...new Set(ids.filter(isUuid).map((s) => s.toLowerCase()))];
+  if (valid.length === 0) return [];
+  const { rows } = await tx.query<{ member_id: string }>(
+    'DELETE FROM scim_group_members WHERE tenant_id = $1 AND group_id = $2 AND member_id = ANY($3::uuid[]) RETURNING member_id',
+    [tenantId, groupId, valid],
+  );
+  return rows.map((r) => r.member_id);
+}
+
+export async function removeAllMembers(tx: Tx, tenantId: string, groupId: string): Promise<string[]> {
+  const { rows } = await tx.query<{ member_id: string }>(
+    'DELETE FROM scim_group_members WHERE tenant_id = $1 AND group_id = $2 RETURNING member_id',
+    [tenantId, groupId],
+  );
+  return rows.map((r) => r.member_id);
+}
+
+/** Replace = remove those not listed + add the listed; unchanged members are not touched. */
+export async function replaceMembers(tx: Tx, tenantId: string, groupId: string, members: MemberRef[]): Promise<{ added: string[]; removed: string[] }> {
+  const ids = memberIds(members, groupId);
+  const { rows } = await tx.query<{ member_id: string }>(
+    'DELETE FROM scim_group_members WHERE tenant_id = $1 AND group_id = $2 AND NOT (member_id = ANY($3::uuid[])) RETURNING member_id',
+    [tenantId, groupId, ids],
+  );
+  const added = await addMembers(tx, tenantId, groupId, members);
+  return { added, removed: rows.map((r) => r.member_id) };
+}
+
+export interface MemberView {
+  value: string;
+  type: string;
+  display: string | null;
+}
+
+/** Inline members of several groups, at most `cap` each, by the primary key. */
+export async function membersOfGroups(tx: Tx, tenantId: string, groupIds: string[], cap: number): Promise<Map<string, MemberView[]>> {
+  const out = new Map<string, MemberView[]>();
+  if (groupIds.length === 0) return out;
+  const { rows } = await tx.query<{ group_id: string; member_id: string; member_type: string; display: string | null }>(
+    `SELECT m.group_id, m.member_id, m.member_type, COALESCE(u.display_name, u.user_name, g.display_name) AS display
+       FROM (SELECT gm.group_id, gm.member_id, gm.member_type,
+                    row_number() OVER (PARTITION BY gm.group_id ORDER BY gm.member_id) AS n
+               FROM scim_group_members gm WHERE gm.tenant_id = $1 AND gm.group_id = ANY($2::uuid[])) m
+       LEFT JOIN scim_users u ON u.tenant_id = $1 AND u.id = m.member_id
+       LEFT JOIN scim_groups g ON g.tenant_id = $1 AND g.id = m.member_id
+      WHERE m.n <= $3
+      ORDER BY m.group_id, m.member_id`,
+    [tenantId, groupIds, cap],
+  );
+  for (const r of rows) {
+    let list = out.get(r.group_id);
+    if (!list) out.set(r.group_id, (list = []));
+    list.push({ value: r.member_id, type: r.member_type, display: r.display });
+  }
+  return out;
+}

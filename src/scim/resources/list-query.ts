@@ -1,0 +1,67 @@
+import type { FilterNode } from '../filter/ast.js';
+import { parseFilter } from '../filter/parse.js';
+import { parseAttributeList } from '../schema/project.js';
+import { InvalidValueError, InvalidSyntaxError } from '../errors.js';
+
+/** A list/search request (RFC 7644 §3.4.2 query parameters or §3.4.3 SearchRequest body). */
+export interface ListQuery {
+  filter: FilterNode | undefined;
+  startIndex: number;
+  count: number;
+  sortBy: string | undefined;
+  sortOrder: 'ascending' | 'descending';
+  attributes: string[];
+  excludedAttributes: string[];
+}
+
+export const SEARCH_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
+
+function toInt(name: string, v: unknown, fallback: number): number {
+  if (v === undefined || v === null || v === '') return fallback;
+  const n = typeof v === 'number' ? v : Number(String(v).trim());
+  if (!Number.isFinite(n) || !Number.isInteger(n)) throw new InvalidValueError(`${name} must be an integer, got "${String(v)}"`);
+  return n;
+}
+
+export function parseListQuery(src: Record<string, unknown>, maxResults: number): ListQuery {
+  const filterText = src.filter;
+  if (filterText !== undefined && typeof filterText !== 'string') throw new InvalidValueError('filter must be a string');
+  // RFC 7644 §3.4.2.4: startIndex < 1 is read as 1; count < 0 as 0; count above the maximum is capped.
+  const startIndex = Math.max(1, toInt('startIndex', src.startIndex, 1));
+  const count = Math.min(maxResults, Math.max(0, toInt('count', src.count, maxResults)));
+  const sortBy = src.sortBy;
+  if (sortBy !== undefined && typeof sortBy !== 'string') throw new InvalidValueError('sortBy must be a string');
+  const order = src.sortOrder === undefined ? 'ascending' : String(src.sortOrder).toLowerCase();
+  if (order !== 'ascending' && order !== 'descending') {
+    throw new InvalidValueError(`sortOrder must be "ascending" or "descending", got "${String(src.sortOrder)}"`);
+  }
+  const list = (name: string, v: unknown): string[] => {
+    if (v === undefined) return [];
+    if (typeof v === 'string') return parseAttributeList(v);
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return parseAttributeList(v as string[]);
+    throw new InvalidValueError(`${name} must be a string or an array of strings`);
+  };
+  return {
+    filter: filterText && filterText.trim() ? parseFilter(filterText) : undefined,
+    startIndex,
+    count,
+    sortBy: sortBy?.trim() || undefined,
+    sortOrder: order,
+    attributes: list('attributes', src.attributes),
+    excludedAttributes: list('excludedAttributes', src.excludedAttributes),
+  };
+}
+
+/** POST /.search body (RFC 7644 §3.4.3). */
+export function parseSearchRequest(body: unknown, maxResults: number): ListQuery {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new InvalidSyntaxError('A SearchRequest body must be a JSON object');
+  }
+  return parseListQuery(body as Record<string, unknown>, maxResults);
+}
+
+/** The fields of a single-resource GET/write that shape the response. */
+export function parseProjection(src: Record<string, unknown>): { attributes: string[]; excludedAttributes: string[] } {
+  const q = parseListQuery({ attributes: src.attributes, excludedAttributes: src.excludedAttributes }, 1);
+  return { attributes: q.attributes, excludedAttributes: q.excludedAttributes };
+}

@@ -1,0 +1,59 @@
+import type { Tx } from './context.js';
+
+/** A user as stored, handed to observers. */
+export interface StoredUser {
+  id: string;
+  userName: string;
+  externalId: string | null;
+  displayName: string | null;
+  active: boolean;
+  status: string;
+  source: string;
+  data: Record<string, unknown>;
+}
+
+export interface StoredGroup {
+  id: string;
+  displayName: string;
+  externalId: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface ObserverContext {
+  tenantId: string;
+}
+
+/**
+ * Hooks into every SCIM write, called inside the write's transaction so that what they record
+ * (access-model effects, outbox events, provisioning log) commits or rolls back with it.
+ */
+export interface ProvisioningObserver {
+  userCreated?(tx: Tx, ctx: ObserverContext, user: StoredUser, info: { adopted: boolean }): Promise<void>;
+  userUpdated?(tx: Tx, ctx: ObserverContext, before: StoredUser, after: StoredUser): Promise<void>;
+  userDeleted?(tx: Tx, ctx: ObserverContext, user: StoredUser, groupIds: string[]): Promise<void>;
+  groupCreated?(tx: Tx, ctx: ObserverContext, group: StoredGroup): Promise<void>;
+  groupUpdated?(tx: Tx, ctx: ObserverContext, before: StoredGroup, after: StoredGroup): Promise<void>;
+  groupDeleted?(tx: Tx, ctx: ObserverContext, group: StoredGroup, memberIds: string[]): Promise<void>;
+  membersChanged?(tx: Tx, ctx: ObserverContext, groupId: string, added: string[], removed: string[]): Promise<void>;
+}
+
+/** Runs several observers in order. */
+export function composeObservers(list: ProvisioningObserver[]): ProvisioningObserver {
+  const pick = <K extends keyof ProvisioningObserver>(k: K) => list.map((o) => o[k]?.bind(o)).filter(Boolean) as NonNullable<ProvisioningObserver[K]>[];
+  const userCreated = pick('userCreated');
+  const userUpdated = pick('userUpdated');
+  const userDeleted = pick('userDeleted');
+  const groupCreated = pick('groupCreated');
+  const groupUpdated = pick('groupUpdated');
+  const groupDeleted = pick('groupDeleted');
+  const membersChanged = pick('membersChanged');
+  return {
+    async userCreated(tx, c, u, i) { for (const f of userCreated) await f(tx, c, u, i); },
+    async userUpdated(tx, c, b, a) { for (const f of userUpdated) await f(tx, c, b, a); },
+    async userDeleted(tx, c, u, g) { for (const f of userDeleted) await f(tx, c, u, g); },
+    async groupCreated(tx, c, g) { for (const f of groupCreated) await f(tx, c, g); },
+    async groupUpdated(tx, c, b, a) { for (const f of groupUpdated) await f(tx, c, b, a); },
+    async groupDeleted(tx, c, g, m) { for (const f of groupDeleted) await f(tx, c, g, m); },
+    async membersChanged(tx, c, g, a, r) { if (a.length || r.length) for (const f of membersChanged) await f(tx, c, g, a, r); },
+  };
+}

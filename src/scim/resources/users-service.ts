@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import type { ScimContext } from './context.js';
+import { normalizeResource } from '../schema/validate.js';
+import { applyPatch } from '../patch/index.js';
+import { compileFilter, compileSort } from '../filter/compile-sql.js';
+import { NotFoundError, UniquenessError } from '../errors.js';
+import { checkIfMatch } from './etag.js';
+import { extractPassword } from './password.js';
+import {
+  USER_COLUMNS, deleteUser as deleteUserRows, groupsOfUsers, insertUser, selectUser, selectUserByUserName,
+  toStoredUser, updateUser, userNameTakenByOther, type UserRow, type UserWrite,
+} from './users-store.js';
+import { renderResource } from './render.js';
+import type { ListQuery } from './list-query.js';
+import { isUuid } from '../../tenants/tenants.js';
+
+export interface UserView {
+  row: UserRow;
+  groups?: { id: string; displayName: string }[];
+}
+
+function writeFrom(data: Record<string, unknown>, status: string, passwordHash: string | undefined): UserWrite {
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    userName: data.userName as string,
+    externalId: str(data.externalId),
+    displayName: str(data.displayName),
+    active: data.active === undefined ? true : data.active === true,
+    data,
+    passwordHash,
+    status,
+  };
+}
+
+/** Lifecycle: active=false suspends; active=true restores a suspended identity. */
+function nextStatus(current: string | undefined, active: boolean, newUserStatus: string): string {
+  if (!active) return 'suspended';
+  if (current === undefined) return newUserStatus;
+  return current === 'suspended' ? 'active' : current;
+}
+
+const notFound = (id: string) => new NotFoundError(`User ${id} not found`);
+
+export async function createUser(ctx: ScimContext, body: unknown): Promise<{ view: UserView; adopted: boolean }> {
+  const data = normalizeResource(ctx.users, body, 'create');
+  const passwordHash = await extractPassword(data);
+  const w = writeFrom(data, '', passwordHash);
+  w.status = nextStatus(undefined, w.active, ctx.settings.newUserStatus);
+  return ctx.db.transaction(async (tx) => {
+    const row = await insertUser(tx, ctx.tenantId, randomUUID(), w, 'scim');
+    if (row) {
+      await ctx.observer.userCreated?.(tx, { tenantId: ctx.tenantId }, toStoredUser(row), { adopted: false });
+      return { view: { row, groups: [] }, adopted: false };
+    }
+    const existing = await selectUserByUserName(tx, ctx.tenantId, w.userName, true);
+    if (existing && existing.source === 'manual') {
+      // Adoption: a manual identity with this userName becomes SCIM-managed instead of a duplicate.
+      w.status = nextStatus(existing.status === 'suspended' ? 'suspended' : existing.status, w.active, ctx.settings.newUserStatus);
+      const adopted = await updateUser(tx, ctx.tenantId, existing.id, w, 'scim');
+      await ctx.observer.userCreated?.(tx, { tenantId: ctx.tenantId }, toStoredUser(adopted), { adopted: true });
+      const groups = (await groupsOfUsers(tx, ctx.tenantId, [adopted.id])).get(adopted.id) ?? [];
+      return { view: { row: adopted, groups }, adopted: true };
+    }
+    throw new UniquenessError(`userName "${w.userName}" is already in use in this tenant (userName is unique, case-insensitively)`);
+  });
+}
+
+export async function getUser(ctx: ScimContext, id: string, withGroups: boolean): Promise<UserView> {
+  if (!isUuid(id)) throw notFound(id);
+  const row = await selectUser(ctx.db, ctx.tenantId, id);
+  if (!row) throw notFound(id);
+  const groups = withGroups ? (await groupsOfUsers(ctx.db, ctx.tenantId, [id])).get(id) ?? [] : undefined;
+  return { row, groups };
+}
+
+export async function replaceUser(ctx: ScimContext, id: string, body: unknown, ifMatch: string | undefined): Promise<UserView> {
+  if (!isUuid(id)) throw notFound(id);
+  const data = normalizeResource(ctx.users, body, 'replace');
+  const passwordHash = await extractPassword(data);
+  return ctx.db.transaction(async (tx) => {
+    const before = await selectUser(tx, ctx.tenantId, id, true);
+    if (!before) throw notFound(id);
+    checkIfMatch(ifMatch, before.version);
+    const w = writeFrom(data, '', passwordHash);
+    w.status = nextStatus(before.status, w.active, ctx.settings.newUserStatus);
+    if (await userNameTakenByOther(tx, ctx.tenantId, w.userName, id)) {
+      throw new UniquenessError(`userName "${w.userName}" is already in use in this tenant`);
+    }
+    const after = await updateUser(tx, ctx.tenantId, id, w, 'scim');
+    await ctx.observer.userUpdated?.(tx, { tenantId: ctx.tenantId }, toStoredUser(before), toStoredUser(after));
+    const groups = (await groupsOfUsers(tx, ctx.tenantId, [id])).get(id) ?? [];
+    return { row: after, groups };
+  });
+}
+
+export async function patchUser(ctx: ScimContext, id: string, body: unknown, ifMatch: string | undefined): Promise<UserView> {
+  if (!isUuid(id)) throw notFound(id);
+  return ctx.db.transaction(async (tx) => {
+    const before = await selectUser(tx, ctx.tenantId, id, true);
+    if (!before) throw notFound(id);
+    checkIfMatch(ifMatch, before.version);
+    const result = applyPatch(before.data, body, ctx.users);
+    let row = before;
+    const passwordHash = await extractPassword(result.resource);
+    if (result.changed || passwordHash !== undefined) {
+      const w = writeFrom(result.resource, '', passwordHash);
+      w.status = nextStatus(before.status, w.active, ctx.settings.newUserStatus);
+      if (w.userName.toLowerCase() !== before.user_name.toLowerCase() && (await userNameTakenByOther(tx, ctx.tenantId, w.userName, id))) {
+        throw new UniquenessError(`userName "${w.userName}" is already in use in this tenant`);
+      }
+      row = await updateUser(tx, ctx.tenantId, id, w);
+      await ctx.observer.userUpdated?.(tx, { tenantId: ctx.tenantId }, toStoredUser(before), toStoredUser(row));
+    }
+    const groups = (await groupsOfUsers(tx, ctx.tenantId, [id])).get(id) ?? [];
+    return { row, groups };
+  });
+}
+
+export async function deleteUser(ctx: ScimContext, id: string, ifMatch: string | undefined): Promise<void> {
+  if (!isUuid(id)) throw notFound(id);
+  await ctx.db.transaction(async (tx) => {
+    const before = await selectUser(tx, ctx.tenantId, id, true);
+    if (!before) throw notFound(id);
+    checkIfMatch(ifMatch, before.version);
+    const groupIds = await deleteUserRows(tx, ctx.tenantId, id);
+    await ctx.observer.userDeleted?.(tx, { tenantId: ctx.tenantId }, toStoredUser(before), groupIds);
+  });
+}
+
+/**
+ * Filtered, sorted page of users, entirely in SQL. The count query is skipped when the page
+ * itself proves the total (first page not full) — the common `userName eq` probe.
+ */
+export async function listUsers(ctx: ScimContext, q: ListQuery, withGroups: boolean): Promise<{ total: number; views: UserView[] }> {
+  const params: unknown[] = [ctx.tenantId];
+  let where = 'r.tenant_id = $1';
+  if (q.filter) where += ` AND (${compileFilter(q.filter, { rs: ctx.users, alias: 'r', params })})`;
+  const dir = q.sortOrder === 'descending' ? 'DESC' : 'ASC';
+  const order = q.sortBy
+    ? `${compileSort(q.sortBy, { rs: ctx.users, alias: 'r', params })} ${dir} NULLS LAST, r.id ${dir}`
+    : `r.created_at ${dir}, r.id ${dir}`;
+  let rows: UserRow[] = [];
+  if (q.count > 0) {
+    const pageParams = [...params, q.count, q.startIndex - 1];
+    const res = await ctx.db.query<UserRow>(
+      `SELECT ${USER_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')} FROM scim_users r WHERE ${where}
+        ORDER BY ${order} LIMIT $${pageParams.length - 1} OFFSET $${pageParams.length}`,
+      pageParams,
+    );
+    rows = res.rows;
+  }
+  let total: number;
+  if (q.startIndex === 1 && rows.length < q.count) total = rows.length;
+  else {
+    const c = await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM scim_users r WHERE ${where}`, params);
+    total = c.rows[0]!.n;
+  }
+  const groups = withGroups ? await groupsOfUsers(ctx.db, ctx.tenantId, rows.map((r) => r.id)) : undefined;
+  return { total, views: rows.map((row) => ({ row, groups: groups ? groups.get(row.id) ?? [] : undefined })) };
+}
+
+export function renderUser(ctx: ScimContext, v: UserView): Record<string, unknown> {
+  const extra: Record<string, unknown> = {};
+  if (v.groups && v.groups.length > 0) {
+    extra.groups = v.groups.map((g) => ({ value: g.id, $ref: `${ctx.baseUrl}/Groups/${g.id}`, display: g.displayName, type: 'direct' }));
+  }
+  const { active: _a, ...data } = v.row.data;
+  return renderResource(v.row.id, { ...data, active: v.row.active }, extra, {
+    resourceType: 'User',
+    created: v.row.created_at,
+    lastModified: v.row.updated_at,
+    version: v.row.version,
+    location: `${ctx.baseUrl}/Users/${v.row.id}`,
+  });
+}

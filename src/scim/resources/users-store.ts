@@ -1,0 +1,122 @@
+import type { Tx } from './context.js';
+import type { StoredUser } from './observer.js';
+
+/** SQL for scim_users. Every statement is keyed by tenant_id first (index and partition key). */
+export interface UserRow {
+  id: string;
+  user_name: string;
+  external_id: string | null;
+  display_name: string | null;
+  active: boolean;
+  data: Record<string, unknown>;
+  source: string;
+  status: string;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const USER_COLUMNS = 'id, user_name, external_id, display_name, active, data, source, status, version, created_at, updated_at';
+
+export const toStoredUser = (r: UserRow): StoredUser => ({
+  id: r.id,
+  userName: r.user_name,
+  externalId: r.external_id,
+  displayName: r.display_name,
+  active: r.active,
+  status: r.status,
+  source: r.source,
+  data: r.data,
+});
+
+export interface UserWrite {
+  userName: string;
+  externalId: string | null;
+  displayName: string | null;
+  active: boolean;
+  data: Record<string, unknown>;
+  passwordHash: string | null | undefined;
+  status: string;
+}
+
+/** Inserts; returns undefined when the userName is taken (case-insensitively). */
+export async function insertUser(tx: Tx, tenantId: string, id: string, w: UserWrite, source: string): Promise<UserRow | undefined> {
+  const { rows } = await tx.query<UserRow>(
+    `INSERT INTO scim_users (tenant_id, id, user_name, external_id, display_name, active, data, password_hash, source, status)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)
+     ON CONFLICT (tenant_id, lower(user_name)) DO NOTHING
+     RETURNING ${USER_COLUMNS}`,
+    [tenantId, id, w.userName, w.externalId, w.displayName, w.active, JSON.stringify(w.data), w.passwordHash ?? null, source, w.status],
+  );
+  return rows[0];
+}
+
+export async function selectUser(tx: Tx, tenantId: string, id: string, forUpdate = false): Promise<UserRow | undefined> {
+  const { rows } = await tx.query<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM scim_users WHERE tenant_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
+    [tenantId, id],
+  );
+  return rows[0];
+}
+
+export async function selectUserByUserName(tx: Tx, tenantId: string, userName: string, forUpdate = false): Promise<UserRow | undefined> {
+  const { rows } = await tx.query<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM scim_users WHERE tenant_id = $1 AND lower(user_name) = lower($2)${forUpdate ? ' FOR UPDATE' : ''}`,
+    [tenantId, userName],
+  );
+  return rows[0];
+}
+
+export async function userNameTakenByOther(tx: Tx, tenantId: string, userName: string, id: string): Promise<boolean> {
+  const { rows } = await tx.query(
+    'SELECT 1 FROM scim_users WHERE tenant_id = $1 AND lower(user_name) = lower($2) AND id <> $3',
+    [tenantId, userName, id],
+  );
+  return rows.length > 0;
+}
+
+export async function updateUser(tx: Tx, tenantId: string, id: string, w: UserWrite, source?: string): Promise<UserRow> {
+  const { rows } = await tx.query<UserRow>(
+    `UPDATE scim_users SET user_name = $3, external_id = $4, display_name = $5, active = $6, data = $7::jsonb,
+            password_hash = CASE WHEN $8::boolean THEN $9 ELSE password_hash END,
+            status = $10, source = COALESCE($11, source), version = version + 1, updated_at = now()
+      WHERE tenant_id = $1 AND id = $2
+      RETURNING ${USER_COLUMNS}`,
+    [tenantId, id, w.userName, w.externalId, w.displayName, w.active, JSON.stringify(w.data),
+      w.passwordHash !== undefined, w.passwordHash ?? null, w.status, source ?? null],
+  );
+  return rows[0]!;
+}
+
+/** Deletes the user and its memberships in the caller's transaction; returns the groups it left. */
+export async function deleteUser(tx: Tx, tenantId: string, id: string): Promise<string[]> {
+  const { rows } = await tx.query<{ group_id: string }>(
+    'DELETE FROM scim_group_members WHERE tenant_id = $1 AND member_id = $2 RETURNING group_id',
+    [tenantId, id],
+  );
+  await tx.query('DELETE FROM scim_users WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+  return rows.map((r) => r.group_id);
+}
+
+/** The `groups` attribute of several users: one query, by the member index. */
+export async function groupsOfUsers(
+  tx: Tx,
+  tenantId: string,
+  userIds: string[],
+): Promise<Map<string, { id: string; displayName: string }[]>> {
+  const out = new Map<string, { id: string; displayName: string }[]>();
+  if (userIds.length === 0) return out;
+  const { rows } = await tx.query<{ member_id: string; id: string; display_name: string }>(
+    `SELECT gm.member_id, g.id, g.display_name
+       FROM scim_group_members gm JOIN scim_groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id
+      WHERE gm.tenant_id = $1 AND gm.member_id = ANY($2::uuid[])
+      ORDER BY g.display_name`,
+    [tenantId, userIds],
+  );
+  for (const r of rows) {
+    let list = out.get(r.member_id);
+    if (!list) out.set(r.member_id, (list = []));
+    list.push({ id: r.id, displayName: r.display_name });
+  }
+  return out;
+}
