@@ -5,6 +5,8 @@ import { scimAuth } from '../tenants/scim-auth.js';
 import { TooManyRequestsError } from './errors.js';
 import { SCIM_CONTENT_TYPE } from '../http-errors.js';
 import { resourceRoutes } from './resources/routes.js';
+import { discoveryRoutes } from './discovery-routes.js';
+import { bulkRoutes } from './bulk/routes.js';
 
 /** SCIM 2.0 service provider under /scim/v2/:tenantId. */
 export async function scimApi(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
@@ -31,4 +33,6 @@ export async function scimApi(app: FastifyInstance, { deps }: { deps: AppDeps })
   });
 
   await app.register(resourceRoutes, { prefix: '/:tenantId', deps });
+  await app.register(discoveryRoutes, { prefix: '/:tenantId', deps });
+  await app.register(bulkRoutes, { prefix: '/:tenantId', deps });
 }

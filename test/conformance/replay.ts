@@ -369,7 +369,7 @@ export function match(expected: Json, actual: unknown, path: string): string | n
   if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) {
     return `${at}: expected an object, got ${show(actual)}`;
   }
-  for (const [k, v] of Object.entries(expected)) {
+  for (const [k, v] of Object.entries(expected) as [string, Json][]) {
     const key = /^[A-Za-z_$][\w$]*$/.test(k) ? k : `["${k}"]`;
     const sub = path === '' ? key : key.startsWith('[') ? `${path}${key}` : `${path}.${key}`;
     const r = match(v, (actual as Record<string, unknown>)[k], sub);
@@ -614,7 +614,7 @@ export function lintFixture(fixture: unknown, seeded: Iterable<string>): string[
       const probe = (m: Json) => { try { match(m, undefined, ''); } catch (e) { if (e instanceof FixtureError) throw e; } };
       if (exp.body !== undefined) walkMatchers(exp.body, probe);
       for (const m of Object.values(exp.paths ?? {})) walkMatchers(m, probe);
-      for (const p of [...Object.values(exp.paths ? Object.keys(exp.paths) : []), ...(exp.absent ?? []), ...Object.values(s.capture ?? {})]) {
+      for (const p of [...Object.keys(exp.paths ?? {}), ...(exp.absent ?? []), ...Object.values(s.capture ?? {})]) {
         if (!p.startsWith('header:')) parsePath(p);
       }
     } catch (e) {
@@ -635,5 +635,5 @@ function walkMatchers(v: Json, visit: (m: Json) => void): void {
     for (const arg of Object.values(v)) walkMatchers(arg, visit);
     return;
   }
-  for (const x of Array.isArray(v) ? v : Object.values(v)) walkMatchers(x, visit);
+  for (const x of (Array.isArray(v) ? v : Object.values(v)) as Json[]) walkMatchers(x, visit);
 }

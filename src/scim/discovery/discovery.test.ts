@@ -22,7 +22,7 @@ test('ServiceProviderConfig has the RFC 7643 §5 shape and our capabilities', ()
   assert.deepEqual(spc.patch, { supported: true });
   assert.deepEqual(spc.bulk, { supported: true, maxOperations: 1000, maxPayloadSize: 1048576 });
   assert.deepEqual(spc.filter, { supported: true, maxResults: 200 });
-  assert.deepEqual(spc.changePassword, { supported: false });
+  assert.deepEqual(spc.changePassword, { supported: true });
   assert.deepEqual(spc.sort, { supported: true });
   assert.deepEqual(spc.etag, { supported: true });
   const schemes = spc.authenticationSchemes as Array<Record<string, unknown>>;

@@ -20,7 +20,7 @@ export function serviceProviderConfig(opts: ServiceProviderConfigOptions): Recor
     patch: { supported: true },
     bulk: { supported: true, maxOperations: opts.bulk.maxOperations, maxPayloadSize: opts.bulk.maxPayloadSize },
     filter: { supported: true, maxResults: opts.filterMaxResults },
-    changePassword: { supported: false },
+    changePassword: { supported: true },
     sort: { supported: true },
     etag: { supported: true },
     authenticationSchemes: [

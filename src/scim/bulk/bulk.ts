@@ -1,0 +1,152 @@
+import type { ScimContext } from '../resources/context.js';
+import * as users from '../resources/users-service.js';
+import * as groups from '../resources/groups-service.js';
+import { ScimError, InvalidSyntaxError, InvalidValueError, PayloadTooLargeError, MethodNotAllowedError } from '../errors.js';
+import { etagOf } from '../resources/etag.js';
+import { toScimError } from '../../http-errors.js';
+
+export const BULK_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
+export const BULK_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';
+
+interface BulkOp {
+  method: string;
+  bulkId?: string;
+  version?: string;
+  path: string;
+  data?: unknown;
+}
+
+interface BulkOpResult {
+  method: string;
+  bulkId?: string;
+  version?: string;
+  location?: string;
+  status: string;
+  response?: unknown;
+}
+
+const BULK_REF = /^bulkId:(.+)$/;
+
+/** Replaces every "bulkId:x" string inside a value; collects the ids it could not resolve yet. */
+function substitute(value: unknown, ids: Map<string, string>, missing: Set<string>): unknown {
+  if (typeof value === 'string') {
+    const m = BULK_REF.exec(value);
+    if (!m) return value;
+    const id = ids.get(m[1]!);
+    if (id === undefined) missing.add(m[1]!);
+    return id ?? value;
+  }
+  if (Array.isArray(value)) return value.map((v) => substitute(v, ids, missing));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, ids, missing)]));
+  }
+  return value;
+}
+
+function parseOps(body: unknown, maxOperations: number): { ops: BulkOp[]; failOnErrors: number } {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidSyntaxError('A BulkRequest body must be a JSON object');
+  const b = body as Record<string, unknown>;
+  if (!Array.isArray(b.Operations)) throw new InvalidSyntaxError('BulkRequest.Operations must be an array');
+  if (b.Operations.length > maxOperations) {
+    throw new PayloadTooLargeError(`BulkRequest has ${b.Operations.length} operations; the maximum is ${maxOperations}`);
+  }
+  let failOnErrors = Infinity;
+  if (b.failOnErrors !== undefined) {
+    if (!Number.isInteger(b.failOnErrors) || (b.failOnErrors as number) < 1) throw new InvalidValueError('failOnErrors must be a positive integer');
+    failOnErrors = b.failOnErrors as number;
+  }
+  const seen = new Set<string>();
+  const ops = b.Operations.map((raw, i): BulkOp => {
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidSyntaxError(`Operations[${i}] must be an object`);
+    const o = raw as Record<string, unknown>;
+    if (typeof o.method !== 'string') throw new InvalidSyntaxError(`Operations[${i}].method is required`);
+    if (typeof o.path !== 'string' || !o.path.startsWith('/')) throw new InvalidSyntaxError(`Operations[${i}].path must be a path such as "/Users"`);
+    if (o.bulkId !== undefined && (typeof o.bulkId !== 'string' || o.bulkId === '')) throw new InvalidSyntaxError(`Operations[${i}].bulkId must be a non-empty string`);
+    if (o.method.toUpperCase() === 'POST' && o.bulkId === undefined) throw new InvalidSyntaxError(`Operations[${i}]: POST requires a bulkId`);
+    if (typeof o.bulkId === 'string') {
+      if (seen.has(o.bulkId)) throw new InvalidSyntaxError(`Operations[${i}]: bulkId "${o.bulkId}" is used twice`);
+      seen.add(o.bulkId);
+    }
+    return { method: o.method.toUpperCase(), bulkId: o.bulkId as string | undefined, version: typeof o.version === 'string' ? o.version : undefined, path: o.path, data: o.data };
+  });
+  return { ops, failOnErrors };
+}
+
+async function execute(ctx: ScimContext, op: BulkOp, path: string, data: unknown): Promise<BulkOpResult> {
+  const m = /^\/(Users|Groups)(?:\/([^/?#]+))?$/.exec(path);
+  if (!m) throw new InvalidValueError(`Bulk path "${path}" is not /Users, /Groups or /{Users|Groups}/{id}`);
+  const [, type, id] = m;
+  const base: BulkOpResult = { method: op.method, status: '200' };
+  if (op.bulkId) base.bulkId = op.bulkId;
+  if (op.method === 'POST') {
+    if (id) throw new MethodNotAllowedError('POST takes a collection path (/Users or /Groups)');
+    const v = type === 'Users' ? (await users.createUser(ctx, data)).view : await groups.createGroup(ctx, data);
+    return { ...base, status: '201', location: `${ctx.baseUrl}/${type}/${v.row.id}`, version: etagOf(v.row.version) };
+  }
+  if (!id) throw new MethodNotAllowedError(`${op.method} needs a resource path (/${type}/{id})`);
+  const location = `${ctx.baseUrl}/${type}/${id}`;
+  switch (op.method) {
+    case 'PUT': {
+      const v = type === 'Users' ? await users.replaceUser(ctx, id, data, op.version) : await groups.replaceGroup(ctx, id, data, op.version, false);
+      return { ...base, location, version: etagOf(v.row.version) };
+    }
+    case 'PATCH': {
+      const v = type === 'Users' ? await users.patchUser(ctx, id, data, op.version) : await groups.patchGroup(ctx, id, data, op.version, false);
+      return { ...base, location, version: etagOf(v.row.version) };
+    }
+    case 'DELETE':
+      if (type === 'Users') await users.deleteUser(ctx, id, op.version);
+      else await groups.deleteGroup(ctx, id, op.version);
+      return { ...base, location, status: '204' };
+    default:
+      throw new MethodNotAllowedError(`Bulk method ${op.method} is not supported (POST, PUT, PATCH, DELETE)`);
+  }
+}
+
+/**
+ * RFC 7644 §3.7. Each operation is its own transaction (bulk is not atomic). Operations that
+ * reference a bulkId created later are deferred and retried; unresolvable ones fail with 409.
+ */
+export async function runBulk(ctx: ScimContext, body: unknown, maxOperations: number): Promise<Record<string, unknown>> {
+  const { ops, failOnErrors } = parseOps(body, maxOperations);
+  const ids = new Map<string, string>();
+  const results: (BulkOpResult | undefined)[] = new Array(ops.length);
+  let pending = ops.map((_, i) => i);
+  let errors = 0;
+  let stop = false;
+  while (pending.length > 0 && !stop) {
+    const deferred: number[] = [];
+    for (const i of pending) {
+      if (errors >= failOnErrors) { stop = true; break; }
+      const op = ops[i]!;
+      const missing = new Set<string>();
+      const path = substitute(op.path, ids, missing) as string;
+      const pathResolved = path.split('/').map((seg) => (BULK_REF.test(seg) ? (ids.get(seg.slice(7)) ?? seg) : seg)).join('/');
+      for (const seg of path.split('/')) { const mm = BULK_REF.exec(seg); if (mm && !ids.has(mm[1]!)) missing.add(mm[1]!); }
+      const data = substitute(op.data, ids, missing);
+      if (missing.size > 0) { deferred.push(i); continue; }
+      try {
+        const r = await execute(ctx, op, pathResolved, data);
+        if (op.bulkId && r.location) ids.set(op.bulkId, r.location.slice(r.location.lastIndexOf('/') + 1));
+        results[i] = r;
+      } catch (err) {
+        const e = err instanceof ScimError ? err : toScimError(err);
+        if (e.status >= 500) throw err;
+        errors++;
+        results[i] = { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), status: String(e.status), response: e.toJSON() };
+      }
+    }
+    if (deferred.length === pending.length) {
+      // No progress: the remaining operations reference bulkIds that never resolve.
+      for (const i of deferred) {
+        const op = ops[i]!;
+        const err = new ScimError(409, 'ERR_SCIM_BULK_UNRESOLVED', 'This operation references a bulkId that was not created (unknown, failed or circular)', 'invalidValue');
+        results[i] = { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), status: '409', response: err.toJSON() };
+        errors++;
+      }
+      break;
+    }
+    pending = deferred;
+  }
+  return { schemas: [BULK_RESPONSE_SCHEMA], Operations: results.filter((r): r is BulkOpResult => r !== undefined) };
+}

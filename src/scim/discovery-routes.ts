@@ -1,0 +1,38 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppDeps } from '../app-deps.js';
+import { scimContext } from './resources/routes.js';
+import { serviceProviderConfig, resourceTypes, resourceType, schemaResources, findSchemaResource } from './discovery/index.js';
+import { NotFoundError } from './errors.js';
+
+/** RFC 7644 §4 discovery endpoints, truthful to this tenant's schemas and the server's limits. */
+export async function discoveryRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
+  type Req = FastifyRequest<{ Params: { tenantId: string; id: string } }>;
+  app.get('/ServiceProviderConfig', async (req: Req) => {
+    const ctx = scimContext(req, deps);
+    return serviceProviderConfig({
+      baseUrl: ctx.baseUrl,
+      bulk: { maxOperations: deps.config.bulkMaxOperations, maxPayloadSize: deps.config.bodyLimit },
+      filterMaxResults: deps.config.filterMaxResults,
+    });
+  });
+  app.get('/ResourceTypes', async (req: Req) => {
+    const ctx = scimContext(req, deps);
+    return resourceTypes(ctx.baseUrl, ctx.users, ctx.groups);
+  });
+  app.get('/ResourceTypes/:id', async (req: Req) => {
+    const ctx = scimContext(req, deps);
+    const rt = resourceType(ctx.baseUrl, ctx.users, ctx.groups, req.params.id);
+    if (!rt) throw new NotFoundError(`ResourceType ${req.params.id} not found`);
+    return rt;
+  });
+  app.get('/Schemas', async (req: Req) => {
+    const ctx = scimContext(req, deps);
+    return schemaResources(ctx.baseUrl, [ctx.users, ctx.groups]);
+  });
+  app.get('/Schemas/:id', async (req: Req) => {
+    const ctx = scimContext(req, deps);
+    const s = findSchemaResource(ctx.baseUrl, [ctx.users, ctx.groups], req.params.id);
+    if (!s) throw new NotFoundError(`Schema ${req.params.id} not found`);
+    return s;
+  });
+}
