@@ -54,6 +54,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
     bodyLimit: config.bodyLimit,
     trustProxy: process.env.IDPBRIDGE_TRUST_PROXY === 'true',
     return503OnClosing: true,
+    // Unknown body properties are errors, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });

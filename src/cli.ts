@@ -97,3 +97,9 @@ async function withDb<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => P
     await db.close();
   }
 }
+
+// `node --import tsx src/cli.ts …` (tests, development); the published bin goes through dist/.
+const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntry) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}

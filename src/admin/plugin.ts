@@ -7,6 +7,8 @@ import { settingsRoutes } from './settings-routes.js';
 
 /** The operator admin API under /admin/v1. */
 export async function adminApi(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
+  // JSON only: a text/plain body would otherwise reach the schema as a string.
+  app.removeContentTypeParser('text/plain');
   // The OpenAPI document is public: it describes, it grants nothing.
   app.get('/openapi.json', async () => app.swagger());
   await app.register(async (guarded) => {

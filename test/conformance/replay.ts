@@ -542,7 +542,7 @@ export async function replayFixture(
       }
       // A 204 is only acceptable here when the fixture allowed it; it has no body to check
       // (a later GET step verifies the state).
-      const noBody = res.statusCode === 204;
+      const noBody = res.statusCode === 204 && (allowed?.includes(204) ?? false);
       const needsJson = !noBody && (exp.body !== undefined || exp.paths !== undefined || (exp.absent?.length ?? 0) > 0);
       if (needsJson && jsonError) return `response body is not JSON (${jsonError})`;
       if (needsJson && text.length === 0) return 'empty response body, expected JSON';

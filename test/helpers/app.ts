@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase } from '../../src/db/open.js';
 import { migrate } from '../../src/db/migrate.js';
 import type { Database } from '../../src/db/types.js';
+import type { AppDeps } from '../../src/app-deps.js';
 
 export type TestDatabaseKind = 'pglite' | 'postgres';
 
@@ -53,6 +54,7 @@ export async function openTestDatabase(kind: TestDatabaseKind): Promise<Database
 
 export interface TestApp {
   app: FastifyInstance;
+  deps: AppDeps;
   db: Database;
   adminToken: string;
   tenantId: string;
@@ -65,7 +67,7 @@ export interface TestApp {
 
 export async function startTestApp(kind: TestDatabaseKind = 'pglite', overrides: Partial<Config> = {}): Promise<TestApp> {
   const db = await openTestDatabase(kind);
-  const { app } = await buildApp({ config: testConfig(overrides), db, logger: false, skipMigrations: true });
+  const { app, deps } = await buildApp({ config: testConfig(overrides), db, logger: false, skipMigrations: true });
   await app.ready();
   const newTenant = async (name = 'Test tenant') => {
     const t = await app.inject({ method: 'POST', url: '/admin/v1/tenants', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { name } });
@@ -80,7 +82,7 @@ export async function startTestApp(kind: TestDatabaseKind = 'pglite', overrides:
   };
   const first = await newTenant();
   return {
-    app, db, adminToken: ADMIN_TOKEN, ...first, newTenant,
+    app, deps, db, adminToken: ADMIN_TOKEN, ...first, newTenant,
     async close() {
       await app.close();
       if (kind === 'postgres') await db.close();

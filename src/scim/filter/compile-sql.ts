@@ -307,7 +307,7 @@ class Compiler {
       from: `jsonb_array_elements(${arr}) WITH ORDINALITY AS ${e}(v, i)`,
       where: [],
       elem: (def) => ({ kind: 'json', sql: attr.type === 'complex' ? `${e}.v->${key(def.name)}` : `${e}.v` }),
-      order: `(${e}.v->'primary') = 'true'::jsonb DESC NULLS LAST, ${e}.i`,
+      order: `COALESCE((${e}.v->'primary') = 'true'::jsonb, false) DESC, ${e}.i`,
     };
   }
 
@@ -327,10 +327,10 @@ class Compiler {
               kind: 'col',
               type: 'text',
               nullable: true,
+              // As rendered (groups-store membersOfGroups): user displayName, else userName, else group displayName.
               sql:
-                `(CASE WHEN ${gm}.member_type = 'Group' ` +
-                `THEN (SELECT mg.display_name FROM scim_groups mg WHERE mg.tenant_id = ${gm}.tenant_id AND mg.id = ${gm}.member_id) ` +
-                `ELSE (SELECT mu.display_name FROM scim_users mu WHERE mu.tenant_id = ${gm}.tenant_id AND mu.id = ${gm}.member_id) END)`,
+                `COALESCE((SELECT COALESCE(mu.display_name, mu.user_name) FROM scim_users mu WHERE mu.tenant_id = ${gm}.tenant_id AND mu.id = ${gm}.member_id), ` +
+                `(SELECT mg.display_name FROM scim_groups mg WHERE mg.tenant_id = ${gm}.tenant_id AND mg.id = ${gm}.member_id))`,
             };
         }
         throw new InvalidFilterError(`"${label}.${def.name}" is not filterable`);

@@ -20,24 +20,61 @@ import {
   storedDateTime, toElements, typeLiteral, type Typed,
 } from './semantics.js';
 
-/** Does `resource` (its SCIM JSON representation, with `groups` computed) match the filter? */
+/**
+ * Does `resource` (its SCIM JSON representation, with `groups` computed) match the filter?
+ * The whole filter is validated first, so an invalid filter fails whatever the data
+ * (and-/or-short-circuiting must not hide an unknown attribute, as SQL would not).
+ */
 export function matchesFilter(node: FilterNode, resource: Record<string, unknown>, rs: ResourceSchemas): boolean {
+  checkFilter(node, rs);
+  return evalNode(node, resource, rs);
+}
+
+/** Throws InvalidFilterError if the filter cannot be evaluated against these schemas. */
+export function checkFilter(node: FilterNode, rs: ResourceSchemas): void {
   switch (node.kind) {
     case 'and':
-      return matchesFilter(node.left, resource, rs) && matchesFilter(node.right, resource, rs);
     case 'or':
-      return matchesFilter(node.left, resource, rs) || matchesFilter(node.right, resource, rs);
+      checkFilter(node.left, rs);
+      checkFilter(node.right, rs);
+      return;
     case 'not':
-      return !matchesFilter(node.filter, resource, rs);
-    case 'valuePath': {
+      checkFilter(node.filter, rs);
+      return;
+    case 'valuePath':
+      checkElementFilter(node.filter, valuePathAttr(rs, node).attr);
+      return;
+    case 'present':
+      resolveFilterPath(rs, node.path);
+      return;
+    case 'compare': {
       const r = resolveFilterPath(rs, node.path);
-      if (r.attr.type !== 'complex' && !r.attr.multiValued) {
-        throw new InvalidFilterError(`"${printPath(node.path)}[…]" needs a multi-valued or complex attribute`);
-      }
-      const elements = toElements(attributeValue(resource, r));
-      // Resolve eagerly so an unknown sub-attribute fails even when there are no elements.
-      checkElementFilter(node.filter, r.attr);
-      return elements.some((el) => matchesValueFilter(node.filter, el, r.attr));
+      const label = printPath(node.path);
+      if (node.value === null) checkNullOp(node.op, label, false);
+      else typeLiteral(r.attr.multiValued ? comparedDef(r, label) : (r.sub ?? r.attr), node.op, node.value, label);
+    }
+  }
+}
+
+function valuePathAttr(rs: ResourceSchemas, node: Extract<FilterNode, { kind: 'valuePath' }>) {
+  const r = resolveFilterPath(rs, node.path);
+  if (r.attr.type !== 'complex' && !r.attr.multiValued) {
+    throw new InvalidFilterError(`"${printPath(node.path)}[…]" needs a multi-valued or complex attribute`);
+  }
+  return r;
+}
+
+function evalNode(node: FilterNode, resource: Record<string, unknown>, rs: ResourceSchemas): boolean {
+  switch (node.kind) {
+    case 'and':
+      return evalNode(node.left, resource, rs) && evalNode(node.right, resource, rs);
+    case 'or':
+      return evalNode(node.left, resource, rs) || evalNode(node.right, resource, rs);
+    case 'not':
+      return !evalNode(node.filter, resource, rs);
+    case 'valuePath': {
+      const r = valuePathAttr(rs, node);
+      return toElements(attributeValue(resource, r)).some((el) => evalElement(node.filter, el, r.attr));
     }
     case 'present':
     case 'compare': {
@@ -64,13 +101,18 @@ export function matchesFilter(node: FilterNode, resource: Record<string, unknown
  * `parentAttr` (`type eq "work"`, `value eq "x"`): paths are relative to the element.
  */
 export function matchesValueFilter(node: FilterNode, element: unknown, parentAttr: AttributeDef): boolean {
+  checkElementFilter(node, parentAttr);
+  return evalElement(node, element, parentAttr);
+}
+
+function evalElement(node: FilterNode, element: unknown, parentAttr: AttributeDef): boolean {
   switch (node.kind) {
     case 'and':
-      return matchesValueFilter(node.left, element, parentAttr) && matchesValueFilter(node.right, element, parentAttr);
+      return evalElement(node.left, element, parentAttr) && evalElement(node.right, element, parentAttr);
     case 'or':
-      return matchesValueFilter(node.left, element, parentAttr) || matchesValueFilter(node.right, element, parentAttr);
+      return evalElement(node.left, element, parentAttr) || evalElement(node.right, element, parentAttr);
     case 'not':
-      return !matchesValueFilter(node.filter, element, parentAttr);
+      return !evalElement(node.filter, element, parentAttr);
     case 'valuePath':
       throw new InvalidFilterError(`value path "${printPath(node.path)}[…]" is not allowed inside ${parentAttr.name}[…]`);
     case 'present':
@@ -82,7 +124,8 @@ export function matchesValueFilter(node: FilterNode, element: unknown, parentAtt
   }
 }
 
-function checkElementFilter(node: FilterNode, parent: AttributeDef): void {
+/** Throws InvalidFilterError if the value filter cannot be evaluated on elements of `parent`. */
+export function checkElementFilter(node: FilterNode, parent: AttributeDef): void {
   switch (node.kind) {
     case 'and':
     case 'or':

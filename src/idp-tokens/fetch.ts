@@ -1,0 +1,124 @@
+import { Agent, request } from 'undici';
+
+/** Why a discovery or JWKS fetch failed, precisely enough to tell an IT admin what to fix. */
+export type FetchFailure =
+  | 'invalid_url'
+  | 'insecure_url'
+  | 'network'
+  | 'timeout'
+  | 'http_status'
+  | 'redirect'
+  | 'too_large'
+  | 'not_json';
+
+export class FetchJsonError extends Error {
+  constructor(
+    readonly kind: FetchFailure,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'FetchJsonError';
+  }
+}
+
+export interface FetchOptions {
+  timeoutMs?: number;
+  maxBytes?: number;
+}
+
+export const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
+export const DEFAULT_FETCH_MAX_BYTES = 512 * 1024;
+
+// One agent for every IdP fetch: bounded connect/header/body time, few sockets per origin.
+const agent = new Agent({
+  connect: { timeout: DEFAULT_FETCH_TIMEOUT_MS },
+  headersTimeout: DEFAULT_FETCH_TIMEOUT_MS,
+  bodyTimeout: DEFAULT_FETCH_TIMEOUT_MS,
+  connections: 8,
+  keepAliveTimeout: 30_000,
+});
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/**
+ * https only, except plain http to a loopback host (local IdPs, tests).
+ * Returns a parsed URL or throws FetchJsonError('invalid_url' | 'insecure_url').
+ */
+export function checkIdpUrl(raw: string, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new FetchJsonError('invalid_url', `${what} "${raw}" is not a valid absolute URL`);
+  }
+  if (url.protocol === 'https:') return url;
+  if (url.protocol === 'http:' && LOOPBACK.has(url.hostname)) return url;
+  if (url.protocol === 'http:') throw new FetchJsonError('insecure_url', `${what} must use https (plain http is accepted for loopback hosts only): ${raw}`);
+  throw new FetchJsonError('invalid_url', `${what} must be an https URL, got ${url.protocol}`);
+}
+
+/** GET a JSON document with a timeout and a size limit; never follows redirects. */
+export async function fetchJson(rawUrl: string, what: string, opts: FetchOptions = {}): Promise<unknown> {
+  const url = checkIdpUrl(rawUrl, what);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+  const maxBytes = opts.maxBytes ?? DEFAULT_FETCH_MAX_BYTES;
+  const signal = AbortSignal.timeout(timeoutMs);
+  let res: Awaited<ReturnType<typeof request>>;
+  try {
+    res = await request(url, {
+      method: 'GET',
+      dispatcher: agent,
+      signal,
+      headers: { accept: 'application/json, application/jwk-set+json', 'user-agent': 'idpbridge' },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+  } catch (err) {
+    throw networkError(err, what, url, timeoutMs);
+  }
+  const { statusCode, headers, body } = res;
+  if (statusCode >= 300 && statusCode < 400) {
+    body.resume();
+    throw new FetchJsonError('redirect', `${what} ${url.href} answered ${statusCode} redirect to ${String(headers.location ?? '?')}; enter the final URL`, statusCode);
+  }
+  if (statusCode !== 200) {
+    body.resume();
+    throw new FetchJsonError('http_status', `${what} ${url.href} answered HTTP ${statusCode}, expected 200`, statusCode);
+  }
+  const declared = Number(headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    body.destroy();
+    throw new FetchJsonError('too_large', `${what} ${url.href} is ${declared} bytes, more than the ${maxBytes}-byte limit`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        body.destroy();
+        throw new FetchJsonError('too_large', `${what} ${url.href} is larger than the ${maxBytes}-byte limit`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof FetchJsonError) throw err;
+    throw networkError(err, what, url, timeoutMs);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new FetchJsonError('not_json', `${what} ${url.href} did not return JSON (content-type ${String(headers['content-type'] ?? 'none')})`);
+  }
+}
+
+function networkError(err: unknown, what: string, url: URL, timeoutMs: number): FetchJsonError {
+  const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code ?? '';
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || /TIMEOUT/.test(code)) {
+    return new FetchJsonError('timeout', `${what} ${url.href} did not answer within ${timeoutMs} ms`);
+  }
+  const detail = code || e.cause?.message || e.message || 'connection failed';
+  return new FetchJsonError('network', `${what} ${url.href} could not be reached (${detail})`);
+}
