@@ -30,7 +30,8 @@ export async function openPglite(opts: PgliteOptions): Promise<Database> {
     },
     async query<T>(sql: string, params?: readonly unknown[]) {
       const res = await q.query<T>(sql, params as unknown[] | undefined);
-      return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+      // PGlite reports affectedRows = 0 for SELECT; pg reports the row count.
+      return { rows: res.rows, rowCount: Math.max(res.affectedRows ?? 0, res.rows.length) };
     },
   });
   const top = wrap(db);

@@ -52,6 +52,8 @@ const TYPES = ['work', 'home', 'other', 'Work'];
 const TAGS = ['red', 'Green', 'blue', 'a%b', 'c_d'];
 const iso = (ms: number): string => new Date(ms).toISOString();
 const BASE = Date.parse('2022-01-01T00:00:00Z');
+// Stored with extra microseconds, as now() does; resources render milliseconds.
+const micro = (ms: number): string => iso(ms).replace('Z', `${String(ms % 997).padStart(3, '0')}Z`);
 
 interface UserRow {
   id: string; userName: string; externalId: string | null; displayName: string | null; active: boolean;
@@ -168,7 +170,7 @@ before(async () => {
       await db.query(
         `INSERT INTO scim_users (tenant_id, id, user_name, external_id, display_name, active, data, version, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [t, t === TENANT ? u.id : randomUUID(), u.userName, u.externalId, u.displayName, u.active, JSON.stringify(u.data), u.version, iso(u.created), iso(u.updated)],
+        [t, t === TENANT ? u.id : randomUUID(), u.userName, u.externalId, u.displayName, u.active, JSON.stringify(u.data), u.version, micro(u.created), micro(u.updated)],
       );
     }
   }
@@ -360,6 +362,9 @@ describe('compileFilter: SQL equals the reference evaluator', () => {
       [`userName eq "${u0.userName.toUpperCase()}"`, (u) => u.id === u0.id],
       [`id eq "${u0.id.toUpperCase()}"`, (u) => u.id === u0.id],
       ['id eq "nope"', () => false],
+      // Stored microseconds compare at the millisecond precision resources render.
+      [`meta.created eq "${iso(u0.created)}"`, (u) => u.created === u0.created],
+      [`meta.lastModified le "${iso(u0.updated)}"`, (u) => u.updated <= u0.updated],
       ['id ne "nope"', () => true],
       ['externalId eq "ext-1"', (u) => u.externalId === 'ext-1'],
       ['externalId eq null', (u) => !u.externalId],

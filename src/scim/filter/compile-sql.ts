@@ -245,7 +245,7 @@ class Compiler {
       case 'boolean': return boolExpr(s);
       case 'integer':
       case 'decimal': return numExpr(s);
-      case 'dateTime': return tsExpr(s);
+      case 'dateTime': return s.kind === 'col' ? s.sql : tsExpr(s);
       default: return def.caseExact ? textExpr(s) : `lower(${textExpr(s)})`;
     }
   }
@@ -393,7 +393,8 @@ function numExpr(s: Scalar): string {
   return `(CASE WHEN jsonb_typeof(${s.sql}) = 'number' THEN (${s.sql})::numeric END)`;
 }
 function tsExpr(s: Scalar): string {
-  if (s.kind === 'col') return s.sql;
+  // Columns hold microseconds but meta.created/lastModified render (and the evaluator compares) milliseconds.
+  if (s.kind === 'col') return `date_trunc('milliseconds', ${s.sql})`;
   return (
     `(CASE WHEN jsonb_typeof(${s.sql}) = 'string' AND (${s.sql} #>> '{}') ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' ` +
     `THEN (${s.sql} #>> '{}')::timestamptz END)`

@@ -1,0 +1,345 @@
+import type { Queryable } from '../db/types.js';
+
+/** Which IdP a tenant uses: picks the defaults for claims and algorithms. */
+export type IdpProvider = 'entra' | 'okta' | 'generic';
+/** The identity attribute a token claim is matched to. */
+export type IdentityAttribute = 'externalId' | 'userName' | 'id';
+
+export interface IdentityClaimRule {
+  claim: string;
+  attribute: IdentityAttribute;
+}
+
+/** What a tenant admin enters (admin API PUT …/oidc). Fields left out take the provider's defaults. */
+export interface OidcConfigInput {
+  provider?: IdpProvider;
+  discoveryUrl?: string | null;
+  issuer: string;
+  additionalIssuers?: string[];
+  audience?: string | string[];
+  audiences?: string[];
+  jwksUri?: string | null;
+  algorithms?: string[];
+  identityClaims?: IdentityClaimRule[];
+  groupsClaim?: string;
+  groupsMatch?: 'externalId' | 'displayName';
+  clockToleranceSeconds?: number;
+}
+
+/** A tenant's stored OIDC configuration, with everything derived from it. */
+export interface OidcConfig {
+  tenantId: string;
+  provider: IdpProvider;
+  issuer: string;
+  additionalIssuers: string[];
+  /** Exact `iss` values accepted: the issuer, its Entra v1/v2 companion, and additionalIssuers. */
+  acceptedIssuers: string[];
+  /** The discovery document URL (entered, or derived from the issuer). */
+  discoveryUrl: string | null;
+  /** JWKS URL override; when null the discovery document's jwks_uri is used. */
+  jwksUri: string | null;
+  audiences: string[];
+  algorithms: string[];
+  identityClaims: IdentityClaimRule[];
+  groupsClaim: string;
+  groupsMatch: 'externalId' | 'displayName';
+  clockToleranceSeconds: number;
+  /** Entra directory (tenant) id when the issuer names one. */
+  entraTenantId: string | null;
+  version: number;
+  updatedAt: Date;
+}
+
+/** Asymmetric JWS algorithms only: `none` and HMAC (HS*) are never accepted, whatever is configured. */
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
+
+export const PROVIDER_DEFAULTS: Record<IdpProvider, {
+  algorithms: string[];
+  identityClaims: IdentityClaimRule[];
+  groupsClaim: string;
+  groupsMatch: 'externalId' | 'displayName';
+}> = {
+  // Entra: `oid` is the object id Entra provisions as externalId; the group claim carries object ids.
+  entra: {
+    algorithms: ['RS256'],
+    identityClaims: [
+      { claim: 'oid', attribute: 'externalId' },
+      { claim: 'preferred_username', attribute: 'userName' },
+      { claim: 'upn', attribute: 'userName' },
+    ],
+    groupsClaim: 'groups',
+    groupsMatch: 'externalId',
+  },
+  // Okta: `uid` is the Okta user id (SCIM externalId); the groups claim carries group names.
+  okta: {
+    algorithms: ['RS256'],
+    identityClaims: [
+      { claim: 'uid', attribute: 'externalId' },
+      { claim: 'sub', attribute: 'externalId' },
+      { claim: 'email', attribute: 'userName' },
+      { claim: 'preferred_username', attribute: 'userName' },
+    ],
+    groupsClaim: 'groups',
+    groupsMatch: 'displayName',
+  },
+  generic: {
+    algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+    identityClaims: [
+      { claim: 'sub', attribute: 'externalId' },
+      { claim: 'preferred_username', attribute: 'userName' },
+      { claim: 'email', attribute: 'userName' },
+    ],
+    groupsClaim: 'groups',
+    groupsMatch: 'displayName',
+  },
+};
+
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 60;
+
+const GUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+const ENTRA_V1 = new RegExp(`^https://sts\\.windows\\.net/(${GUID})/$`);
+const ENTRA_V2 = new RegExp(`^https://login\\.microsoftonline\\.com/(${GUID})/v2\\.0$`);
+// What some guides call the "authority": login.microsoftonline.com/{tid}, with or without a slash.
+const ENTRA_AUTHORITY = new RegExp(`^https://login\\.microsoftonline\\.com/(${GUID})/?$`);
+
+export const entraV1Issuer = (tid: string) => `https://sts.windows.net/${tid}/`;
+export const entraV2Issuer = (tid: string) => `https://login.microsoftonline.com/${tid}/v2.0`;
+
+/** The Entra directory id named by an issuer or authority URL, if any. */
+export function entraTenantIdOf(issuer: string): string | null {
+  const m = ENTRA_V1.exec(issuer) ?? ENTRA_V2.exec(issuer) ?? ENTRA_AUTHORITY.exec(issuer);
+  return m?.[1]?.toLowerCase() ?? null;
+}
+
+export class OidcConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OidcConfigError';
+  }
+}
+
+function absoluteUrl(value: string, field: string): string {
+  try {
+    const u = new URL(value);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
+  } catch {
+    throw new OidcConfigError(`${field} must be an absolute https URL, got "${value}"`);
+  }
+  return value;
+}
+
+export interface NormalizedOidcConfig extends Omit<OidcConfig, 'tenantId' | 'version' | 'updatedAt'> {}
+
+/** Validates an admin's input and fills provider defaults; throws OidcConfigError with a precise message. */
+export function normalizeOidcConfig(input: OidcConfigInput): NormalizedOidcConfig {
+  let issuer = input.issuer.trim();
+  absoluteUrl(issuer, 'issuer');
+  const entraTid = entraTenantIdOf(issuer);
+  const provider: IdpProvider = input.provider ?? (entraTid ? 'entra' : /\.okta(preview)?\.com\b|\.oktapreview\.com\b/.test(issuer) ? 'okta' : 'generic');
+  const defaults = PROVIDER_DEFAULTS[provider];
+
+  // The Entra "authority" (login.microsoftonline.com/{tid}) is not a token issuer; use the v2 issuer
+  // (the v1 one is accepted as well, below).
+  if (provider === 'entra' && entraTid && ENTRA_AUTHORITY.test(issuer)) issuer = entraV2Issuer(entraTid);
+
+  const additionalIssuers = [...new Set((input.additionalIssuers ?? []).map((s) => absoluteUrl(s.trim(), 'additionalIssuers[]')))];
+  const accepted = new Set([issuer]);
+  if (provider === 'entra' && entraTid) {
+    // Entra signs v1 tokens (accessTokenAcceptedVersion null/1) as sts.windows.net/{tid}/ and v2 tokens
+    // as login.microsoftonline.com/{tid}/v2.0 with the same keys: both are this tenant.
+    accepted.add(entraV1Issuer(entraTid));
+    accepted.add(entraV2Issuer(entraTid));
+  }
+  for (const i of additionalIssuers) accepted.add(i);
+
+  const audiences = [...new Set([
+    ...(typeof input.audience === 'string' ? [input.audience] : input.audience ?? []),
+    ...(input.audiences ?? []),
+  ].map((a) => a.trim()).filter(Boolean))];
+  if (audiences.length === 0) throw new OidcConfigError('audience is required: the Application ID URI (Entra) or the authorization server audience (Okta, e.g. api://default)');
+
+  let discoveryUrl = input.discoveryUrl?.trim() || null;
+  if (discoveryUrl) absoluteUrl(discoveryUrl, 'discoveryUrl');
+  const jwksUri = input.jwksUri?.trim() || null;
+  if (jwksUri) absoluteUrl(jwksUri, 'jwksUri');
+  if (!discoveryUrl) {
+    discoveryUrl = provider === 'entra' && entraTid
+      ? `https://login.microsoftonline.com/${entraTid}/v2.0/.well-known/openid-configuration`
+      : `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  }
+
+  const algorithms = [...new Set(input.algorithms ?? defaults.algorithms)];
+  if (algorithms.length === 0) throw new OidcConfigError('algorithms must list at least one algorithm');
+  for (const alg of algorithms) {
+    if (alg.toLowerCase() === 'none') throw new OidcConfigError('algorithm "none" is never accepted');
+    if (/^HS/i.test(alg)) throw new OidcConfigError(`HMAC algorithm ${alg} is never accepted: an IdP's tokens are verified with its public keys`);
+    if (!(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg)) throw new OidcConfigError(`unsupported algorithm ${alg}; allowed: ${ASYMMETRIC_ALGORITHMS.join(', ')}`);
+  }
+
+  const identityClaims = input.identityClaims ?? defaults.identityClaims;
+  if (identityClaims.length === 0) throw new OidcConfigError('identityClaims must list at least one claim');
+  const clock = input.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+  if (!Number.isInteger(clock) || clock < 0 || clock > 300) throw new OidcConfigError('clockToleranceSeconds must be an integer from 0 to 300');
+
+  return {
+    provider,
+    issuer,
+    additionalIssuers,
+    acceptedIssuers: [...accepted],
+    discoveryUrl,
+    jwksUri,
+    audiences,
+    algorithms,
+    identityClaims: identityClaims.map((r) => ({ claim: r.claim, attribute: r.attribute })),
+    groupsClaim: input.groupsClaim ?? defaults.groupsClaim,
+    groupsMatch: input.groupsMatch ?? defaults.groupsMatch,
+    clockToleranceSeconds: clock,
+    entraTenantId: entraTid,
+  };
+}
+
+/** JSON schema of the PUT body (schema-first admin API). */
+export const oidcConfigBodySchema = {
+  type: 'object',
+  required: ['issuer'],
+  additionalProperties: false,
+  properties: {
+    provider: { type: 'string', enum: ['entra', 'okta', 'generic'], description: 'Picks the claim and algorithm defaults; detected from the issuer when left out' },
+    discoveryUrl: { type: ['string', 'null'], maxLength: 2000, description: 'OpenID Connect discovery (metadata) document URL; derived from the issuer when left out' },
+    issuer: { type: 'string', minLength: 1, maxLength: 2000, description: 'Token issuer (`iss`), matched exactly' },
+    additionalIssuers: { type: 'array', maxItems: 10, items: { type: 'string', minLength: 1, maxLength: 2000 } },
+    audience: {
+      anyOf: [
+        { type: 'string', minLength: 1, maxLength: 2000 },
+        { type: 'array', minItems: 1, maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 2000 } },
+      ],
+      description: 'Accepted `aud` value(s), matched exactly: the Application ID URI and/or client id (Entra), the authorization server audience (Okta)',
+    },
+    audiences: { type: 'array', maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 2000 } },
+    jwksUri: { type: ['string', 'null'], maxLength: 2000, description: 'JWKS URL; from the discovery document when left out' },
+    algorithms: { type: 'array', minItems: 1, maxItems: 12, items: { type: 'string', minLength: 2, maxLength: 10 } },
+    identityClaims: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 10,
+      items: {
+        type: 'object',
+        required: ['claim', 'attribute'],
+        additionalProperties: false,
+        properties: {
+          claim: { type: 'string', minLength: 1, maxLength: 200 },
+          attribute: { type: 'string', enum: ['externalId', 'userName', 'id'] },
+        },
+      },
+    },
+    groupsClaim: { type: 'string', minLength: 1, maxLength: 200 },
+    groupsMatch: { type: 'string', enum: ['externalId', 'displayName'] },
+    clockToleranceSeconds: { type: 'integer', minimum: 0, maximum: 300 },
+  },
+} as const;
+
+export const oidcConfigViewSchema = {
+  type: 'object',
+  properties: {
+    tenantId: { type: 'string' },
+    provider: { type: 'string' },
+    issuer: { type: 'string' },
+    additionalIssuers: { type: 'array', items: { type: 'string' } },
+    acceptedIssuers: { type: 'array', items: { type: 'string' } },
+    discoveryUrl: { type: ['string', 'null'] },
+    jwksUri: { type: ['string', 'null'] },
+    audiences: { type: 'array', items: { type: 'string' } },
+    algorithms: { type: 'array', items: { type: 'string' } },
+    identityClaims: { type: 'array', items: { type: 'object', properties: { claim: { type: 'string' }, attribute: { type: 'string' } } } },
+    groupsClaim: { type: 'string' },
+    groupsMatch: { type: 'string' },
+    clockToleranceSeconds: { type: 'integer' },
+    entraTenantId: { type: ['string', 'null'] },
+    version: { type: 'integer' },
+    updatedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export const viewOidcConfig = (c: OidcConfig) => ({ ...c, updatedAt: c.updatedAt.toISOString() });
+
+// ---- storage -------------------------------------------------------------------------------
+
+/** NOTIFY channel: payload = tenant id whose OIDC configuration changed. */
+export const OIDC_CONFIG_CHANNEL = 'idpb_oidc_config';
+
+interface Row {
+  tenant_id: string;
+  provider: IdpProvider;
+  issuer: string;
+  additional_issuers: string[];
+  discovery_url: string | null;
+  jwks_uri: string | null;
+  audiences: string[];
+  algorithms: string[];
+  identity_claims: IdentityClaimRule[];
+  groups_claim: string;
+  groups_match: 'externalId' | 'displayName';
+  clock_tolerance_seconds: number;
+  version: number;
+  updated_at: Date;
+}
+
+function fromRow(r: Row): OidcConfig {
+  // Derived fields are recomputed from what was stored, so a code change to the rules applies at once.
+  const n = normalizeOidcConfig({
+    provider: r.provider,
+    issuer: r.issuer,
+    additionalIssuers: r.additional_issuers,
+    discoveryUrl: r.discovery_url,
+    jwksUri: r.jwks_uri,
+    audiences: r.audiences,
+    algorithms: r.algorithms,
+    identityClaims: r.identity_claims,
+    groupsClaim: r.groups_claim,
+    groupsMatch: r.groups_match,
+    clockToleranceSeconds: r.clock_tolerance_seconds,
+  });
+  return { tenantId: r.tenant_id, ...n, version: r.version, updatedAt: new Date(r.updated_at) };
+}
+
+const COLUMNS = `tenant_id, provider, issuer, additional_issuers, discovery_url, jwks_uri, audiences, algorithms,
+  identity_claims, groups_claim, groups_match, clock_tolerance_seconds, version, updated_at`;
+
+export async function getOidcConfig(db: Queryable, tenantId: string): Promise<OidcConfig | undefined> {
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM idp_oidc_configs WHERE tenant_id = $1`, [tenantId]);
+  return rows[0] ? fromRow(rows[0]) : undefined;
+}
+
+/** Full replace (PUT). The caller checked that the tenant exists. */
+export async function putOidcConfig(db: Queryable, tenantId: string, c: NormalizedOidcConfig): Promise<OidcConfig> {
+  const { rows } = await db.query<Row>(
+    `INSERT INTO idp_oidc_configs (tenant_id, provider, issuer, additional_issuers, discovery_url, jwks_uri, audiences,
+        algorithms, identity_claims, groups_claim, groups_match, clock_tolerance_seconds)
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12)
+     ON CONFLICT (tenant_id) DO UPDATE SET provider = EXCLUDED.provider, issuer = EXCLUDED.issuer,
+        additional_issuers = EXCLUDED.additional_issuers, discovery_url = EXCLUDED.discovery_url,
+        jwks_uri = EXCLUDED.jwks_uri, audiences = EXCLUDED.audiences, algorithms = EXCLUDED.algorithms,
+        identity_claims = EXCLUDED.identity_claims, groups_claim = EXCLUDED.groups_claim,
+        groups_match = EXCLUDED.groups_match, clock_tolerance_seconds = EXCLUDED.clock_tolerance_seconds,
+        version = idp_oidc_configs.version + 1, updated_at = now()
+     RETURNING ${COLUMNS}`,
+    [
+      tenantId, c.provider, c.issuer, JSON.stringify(c.additionalIssuers), c.discoveryUrl, c.jwksUri,
+      JSON.stringify(c.audiences), JSON.stringify(c.algorithms), JSON.stringify(c.identityClaims),
+      c.groupsClaim, c.groupsMatch, c.clockToleranceSeconds,
+    ],
+  );
+  await notifyOidcChange(db, tenantId);
+  return fromRow(rows[0]!);
+}
+
+export async function deleteOidcConfig(db: Queryable, tenantId: string): Promise<boolean> {
+  const res = await db.query('DELETE FROM idp_oidc_configs WHERE tenant_id = $1', [tenantId]);
+  if (res.rowCount > 0) await notifyOidcChange(db, tenantId);
+  return res.rowCount > 0;
+}
+
+async function notifyOidcChange(db: Queryable, tenantId: string): Promise<void> {
+  // Other idpbridge processes drop their cached configuration and verified tokens for this tenant.
+  await db.query('SELECT pg_notify($1, $2)', [OIDC_CONFIG_CHANNEL, tenantId]);
+}

@@ -1,0 +1,110 @@
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { OidcConfig } from './oidc-config.js';
+import { IdpUnavailableError, type KeyCache } from './key-cache.js';
+import { FetchJsonError } from './fetch.js';
+
+/** Why a bearer token was refused: a stable code (also in the 401 body) and a message for the developer. */
+export type TokenErrorCode =
+  | 'missing_token'
+  | 'malformed_token'
+  | 'alg_not_allowed'
+  | 'unknown_key'
+  | 'bad_signature'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'missing_claim'
+  | 'oidc_not_configured'
+  | 'invalid_api_key';
+
+export class TokenError extends Error {
+  constructor(readonly code: TokenErrorCode, message: string) {
+    super(message);
+    this.name = 'TokenError';
+  }
+}
+
+export interface VerifiedJwt {
+  payload: JWTPayload;
+  /** Expiry in ms since the epoch. */
+  expiresAt: number;
+  alg: string;
+  kid: string | undefined;
+}
+
+const MAX_TOKEN_LENGTH = 16 * 1024;
+
+/** A JWT has three base64url segments; an identity API key does not. */
+export const looksLikeJwt = (token: string) => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token);
+
+/**
+ * Verifies an IdP access token against a tenant's OIDC configuration: signature with the IdP's
+ * published keys (algorithm allow-list; never `none`, never HMAC), issuer and audience exact,
+ * exp required, exp/nbf with the configured clock tolerance.
+ */
+export async function verifyJwt(token: string, cfg: OidcConfig, keys: KeyCache): Promise<VerifiedJwt> {
+  if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('malformed_token', `token is longer than ${MAX_TOKEN_LENGTH} characters`);
+  if (!looksLikeJwt(token)) throw new TokenError('malformed_token', 'token is not a JWT (three base64url segments)');
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  let claims: JWTPayload;
+  try {
+    header = decodeProtectedHeader(token);
+    claims = decodeJwt(token);
+  } catch {
+    throw new TokenError('malformed_token', 'token header or payload is not valid base64url JSON');
+  }
+  const alg = typeof header.alg === 'string' ? header.alg : '';
+  if (!alg || alg.toLowerCase() === 'none') throw new TokenError('alg_not_allowed', 'unsigned tokens (alg "none") are never accepted');
+  if (/^HS/i.test(alg)) throw new TokenError('alg_not_allowed', `HMAC algorithm ${alg} is never accepted: IdP tokens must be signed with the IdP's private key`);
+  if (!cfg.algorithms.includes(alg)) throw new TokenError('alg_not_allowed', `algorithm ${alg} is not allowed for this tenant (allowed: ${cfg.algorithms.join(', ')})`);
+  // Checked before any key fetch, so a token from another tenant's IdP costs nothing and says why.
+  if (typeof claims.iss !== 'string' || !cfg.acceptedIssuers.includes(claims.iss)) {
+    throw new TokenError('wrong_issuer', `token issuer ${JSON.stringify(claims.iss ?? null)} is not this tenant's issuer (${cfg.acceptedIssuers.join(' or ')})`);
+  }
+
+  let jwksUri: string;
+  try {
+    jwksUri = await keys.jwksUriFor(cfg);
+  } catch (err) {
+    throw err instanceof IdpUnavailableError ? err : new IdpUnavailableError((err as Error).message, err);
+  }
+  try {
+    const { payload, protectedHeader } = await jwtVerify(token, keys.resolver(jwksUri), {
+      issuer: cfg.acceptedIssuers,
+      audience: cfg.audiences,
+      algorithms: cfg.algorithms,
+      clockTolerance: cfg.clockToleranceSeconds,
+      requiredClaims: ['exp'],
+    });
+    return { payload, expiresAt: (payload.exp as number) * 1000, alg: protectedHeader.alg, kid: protectedHeader.kid };
+  } catch (err) {
+    throw mapJoseError(err, cfg);
+  }
+}
+
+function mapJoseError(err: unknown, cfg: OidcConfig): Error {
+  if (err instanceof TokenError || err instanceof IdpUnavailableError) return err;
+  if (err instanceof FetchJsonError) return new IdpUnavailableError(err.message, err);
+  if (err instanceof joseErrors.JWTExpired) return new TokenError('token_expired', 'token has expired');
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    switch (err.claim) {
+      case 'aud': return new TokenError('wrong_audience', `token audience is not accepted by this tenant (expected ${cfg.audiences.join(' or ')})`);
+      case 'iss': return new TokenError('wrong_issuer', `token issuer is not this tenant's issuer (${cfg.acceptedIssuers.join(' or ')})`);
+      case 'nbf': return new TokenError('token_not_yet_valid', 'token is not valid yet (nbf in the future)');
+      case 'iat': return new TokenError('token_not_yet_valid', 'token was issued in the future (iat)');
+      case 'exp': return new TokenError(err.reason === 'missing' ? 'missing_claim' : 'malformed_token', `token "exp" claim is ${err.reason === 'missing' ? 'missing' : 'invalid'}`);
+      default: return new TokenError('missing_claim', `token claim "${err.claim}" is ${err.reason}`);
+    }
+  }
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new TokenError('bad_signature', 'token signature does not verify with the IdP key');
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return new TokenError('unknown_key', 'token is signed with a key (kid) the IdP does not publish');
+  if (err instanceof joseErrors.JWKSMultipleMatchingKeys) return new TokenError('unknown_key', 'token names no kid and the IdP publishes several keys');
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new TokenError('alg_not_allowed', 'token algorithm is not allowed');
+  if (err instanceof joseErrors.JOSENotSupported) return new TokenError('alg_not_allowed', `token uses an unsupported algorithm or key: ${(err as Error).message}`);
+  if (err instanceof joseErrors.JWTInvalid || err instanceof joseErrors.JWSInvalid) return new TokenError('malformed_token', `token is malformed: ${(err as Error).message}`);
+  if (err instanceof joseErrors.JOSEError) return new TokenError('malformed_token', `token could not be verified: ${(err as Error).message}`);
+  // A key of the wrong type for the algorithm (e.g. an EC key for RS256) surfaces as a TypeError.
+  if (err instanceof TypeError) return new TokenError('bad_signature', `token could not be verified with the IdP key: ${err.message}`);
+  return err instanceof Error ? err : new Error(String(err));
+}
