@@ -13,8 +13,11 @@ import { registerHealth } from './ops/health.js';
 import { registerMetrics } from './ops/metrics.js';
 import { adminApi } from './admin/plugin.js';
 import { scimApi } from './scim/plugin.js';
+import { v1Api } from './idp-tokens/v1-plugin.js';
 import { loggerOptions } from './logger.js';
 import { composeObservers, type ProvisioningObserver } from './scim/resources/observer.js';
+import { accessObserver } from './access/observer.js';
+import { eventsObserver, registerEvents } from './events/index.js';
 
 export interface BuildAppOptions {
   config: Config;
@@ -47,7 +50,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
   }
   const operatorAuth = await loadOperatorAuth(db, config.adminToken);
   const scimVerifier = new ScimCredentialsVerifier(db);
-  const deps: AppDeps = { config, db, operatorAuth, scimVerifier, observer: composeObservers(opts.observers ?? []) };
+  const deps: AppDeps = { config, db, operatorAuth, scimVerifier, observer: composeObservers([accessObserver(), eventsObserver(), ...(opts.observers ?? [])]) };
 
   const app = Fastify({
     logger: opts.logger === false ? false : loggerOptions(config.logLevel),
@@ -57,7 +60,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
     // Unknown body properties are errors, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
     forceCloseConnections: 'idle',
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // caseSensitive false: Microsoft's suite calls /users; path parameters keep their case.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200, caseSensitive: false },
   });
 
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
@@ -76,11 +80,15 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
   registerHealth(app, db);
   await app.register(adminApi, { prefix: '/admin/v1', deps });
   await app.register(scimApi, { prefix: '/scim/v2', deps });
+  await app.register(v1Api, { prefix: '/v1', deps });
 
   app.addHook('onClose', async () => {
     await scimVerifier.close();
     if (ownsDb) await db.close();
   });
+
+  // After the database's onClose hook: onClose runs last-registered first, so the worker stops before the db closes.
+  registerEvents(app, db, config);
 
   return { app, deps, generatedAdminToken: operatorAuth.generatedToken };
 }

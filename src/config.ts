@@ -13,10 +13,28 @@ export interface Config {
   rateLimitPerMinute: number;
   pgPoolMax: number;
   smtpUrl: string | undefined;
+  /** Events (src/events): run the outbox worker here (IDPBRIDGE_WORKER=off disables it), and its tuning. */
+  worker: boolean;
+  workerPollMs: number;
+  workerLeaseMs: number;
+  webhookTimeoutMs: number;
+  webhookBackoffBaseMs: number;
+  webhookBackoffMaxMs: number;
+  /** Failed deliveries are retried at least this long, then dead-lettered. */
+  webhookRetryWindowMs: number;
+  smtpFrom: string;
+  /** Activation link in invitation e-mails: {tenantId}, {userId}, {email} are substituted. */
+  invitationUrl: string | undefined;
   bulkMaxOperations: number;
   filterMaxResults: number;
   /** Members rendered inline in a Group; more are paged with /Users?filter=groups.value eq "<id>". */
   groupMembersInlineMax: number;
+  /** /v1: cache verified IdP tokens (keyed by their SHA-256) until exp. */
+  tokenCache: boolean;
+  /** /v1: reuse identity, access, dataset and API-key lookups this long (ms, at most 5000; 0 = never). */
+  accessCacheTtlMs: number;
+  /** Minimum interval between JWKS refetches triggered by an unknown kid (ms). */
+  oidcJwksCooldownMs: number;
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
@@ -39,8 +57,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: int('IDPBRIDGE_RATE_LIMIT_PER_MINUTE', env.IDPBRIDGE_RATE_LIMIT_PER_MINUTE, 60_000),
     pgPoolMax: int('IDPBRIDGE_PG_POOL_MAX', env.IDPBRIDGE_PG_POOL_MAX, 10),
     smtpUrl: env.SMTP_URL || undefined,
+    worker: !['off', 'false', '0'].includes((env.IDPBRIDGE_WORKER ?? '').toLowerCase()),
+    workerPollMs: int('IDPBRIDGE_WORKER_POLL_MS', env.IDPBRIDGE_WORKER_POLL_MS, 500),
+    workerLeaseMs: int('IDPBRIDGE_WORKER_LEASE_MS', env.IDPBRIDGE_WORKER_LEASE_MS, 60_000),
+    webhookTimeoutMs: int('IDPBRIDGE_WEBHOOK_TIMEOUT_MS', env.IDPBRIDGE_WEBHOOK_TIMEOUT_MS, 10_000),
+    webhookBackoffBaseMs: int('IDPBRIDGE_WEBHOOK_BACKOFF_BASE_MS', env.IDPBRIDGE_WEBHOOK_BACKOFF_BASE_MS, 10_000),
+    webhookBackoffMaxMs: int('IDPBRIDGE_WEBHOOK_BACKOFF_MAX_MS', env.IDPBRIDGE_WEBHOOK_BACKOFF_MAX_MS, 3_600_000),
+    webhookRetryWindowMs: int('IDPBRIDGE_WEBHOOK_RETRY_WINDOW_MS', env.IDPBRIDGE_WEBHOOK_RETRY_WINDOW_MS, 25 * 3_600_000),
+    smtpFrom: env.SMTP_FROM || 'idpbridge <no-reply@localhost>',
+    invitationUrl: env.IDPBRIDGE_INVITATION_URL || undefined,
     bulkMaxOperations: int('IDPBRIDGE_BULK_MAX_OPERATIONS', env.IDPBRIDGE_BULK_MAX_OPERATIONS, 1000),
     filterMaxResults: int('IDPBRIDGE_FILTER_MAX_RESULTS', env.IDPBRIDGE_FILTER_MAX_RESULTS, 1000),
     groupMembersInlineMax: int('IDPBRIDGE_GROUP_MEMBERS_INLINE_MAX', env.IDPBRIDGE_GROUP_MEMBERS_INLINE_MAX, 10_000),
+    tokenCache: env.IDPBRIDGE_TOKEN_CACHE !== 'false',
+    accessCacheTtlMs: Math.min(int('IDPBRIDGE_ACCESS_CACHE_TTL_MS', env.IDPBRIDGE_ACCESS_CACHE_TTL_MS, 2_000), 5_000),
+    oidcJwksCooldownMs: int('IDPBRIDGE_OIDC_JWKS_COOLDOWN_MS', env.IDPBRIDGE_OIDC_JWKS_COOLDOWN_MS, 30_000),
   };
 }

@@ -36,7 +36,7 @@ export async function grantsOf(db: Queryable, tenantId: string, identityId: stri
           ORDER BY (d.id = gr.value_id) DESC NULLS LAST LIMIT 1
        ) d ON true
       WHERE gr.tenant_id = $1 AND gr.identity_id = $2
-      ORDER BY gr.created_at, gr.value`,
+      ORDER BY gr.value`,
     [tenantId, identityId],
   );
   return rows.map((r) => ({ value: r.value, datasetId: r.dataset_id, datasetName: r.dataset_name }));

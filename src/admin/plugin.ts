@@ -4,6 +4,13 @@ import { operatorGuard } from './operator-guard.js';
 import { tenantsRoutes } from './tenants-routes.js';
 import { scimCredentialsRoutes } from './scim-credentials-routes.js';
 import { settingsRoutes } from './settings-routes.js';
+import { webhooksRoutes } from './webhooks-routes.js';
+import { provisioningLogRoutes } from './provisioning-log-routes.js';
+import { accessGroupsRoutes } from './access-groups-routes.js';
+import { datasetsRoutes } from './datasets-routes.js';
+import { usersRoutes } from './users-routes.js';
+import { apiKeysRoutes } from './api-keys-routes.js';
+import { oidcRoutes } from './oidc-routes.js';
 
 /** The operator admin API under /admin/v1. */
 export async function adminApi(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
@@ -16,5 +23,12 @@ export async function adminApi(app: FastifyInstance, { deps }: { deps: AppDeps }
     await guarded.register(tenantsRoutes, { deps });
     await guarded.register(scimCredentialsRoutes, { deps });
     await guarded.register(settingsRoutes, { deps });
+    await guarded.register(webhooksRoutes, { deps });
+    await guarded.register(provisioningLogRoutes, { deps });
+    await guarded.register(accessGroupsRoutes, { deps });
+    await guarded.register(datasetsRoutes, { deps });
+    await guarded.register(usersRoutes, { deps });
+    await guarded.register(apiKeysRoutes, { deps });
+    await guarded.register(oidcRoutes, { deps });
   });
 }

@@ -22,7 +22,7 @@ export interface KeyCacheOptions {
 
 /** The IdP could not be reached and no usable cached copy exists: a server-side condition (503). */
 export class IdpUnavailableError extends Error {
-  constructor(message: string, readonly cause?: unknown) {
+  constructor(message: string, override readonly cause?: unknown) {
     super(message);
     this.name = 'IdpUnavailableError';
   }

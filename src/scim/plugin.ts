@@ -7,11 +7,16 @@ import { SCIM_CONTENT_TYPE } from '../http-errors.js';
 import { resourceRoutes } from './resources/routes.js';
 import { discoveryRoutes } from './discovery-routes.js';
 import { bulkRoutes } from './bulk/routes.js';
+import { registerProvisioningLog } from '../events/provisioning-log.js';
 
 /** SCIM 2.0 service provider under /scim/v2/:tenantId. */
 export async function scimApi(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   // RFC 7644 §3.1: application/scim+json; IdPs also send application/json (handled by the default parser).
-  app.addContentTypeParser('application/scim+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // An empty body is no body: IdPs send Content-Type on DELETE and GET too.
+  const json = app.getDefaultJsonParser('error', 'error');
+  const parser: typeof json = (req, body, done) => (body === '' ? done(null, undefined) : json(req, body, done));
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(['application/scim+json', 'application/json'], { parseAs: 'string' }, parser);
   app.decorateRequest('scim', null);
 
   if (deps.config.rateLimitPerMinute > 0) {
@@ -26,6 +31,7 @@ export async function scimApi(app: FastifyInstance, { deps }: { deps: AppDeps })
   }
 
   app.addHook('onRequest', scimAuth(deps.scimVerifier));
+  registerProvisioningLog(app, deps); // one log row per authenticated request, written off the response path
   app.addHook('onSend', async (_req, reply, payload) => {
     const ct = reply.getHeader('content-type');
     if (typeof ct === 'string' && ct.startsWith('application/json')) reply.header('content-type', SCIM_CONTENT_TYPE);

@@ -256,8 +256,19 @@ const strLit: fc.Arbitrary<Literal> = fc.oneof(
   fc.constantFrom(...strPool),
   fc.string({ unit: safeChar, maxLength: 6 }),
 );
+/** A .NET-style dateTime: local time at an offset, 7 fractional digits (the last 4 are truncated away). */
+const dotnet = (ms: number, extra: number, offsetMin: number): string => {
+  const local = iso(ms + offsetMin * 60_000).slice(0, 23);
+  const a = Math.abs(offsetMin);
+  const hh = String(Math.floor(a / 60)).padStart(2, '0');
+  const mm = String(a % 60).padStart(2, '0');
+  return `${local}${String(extra).padStart(4, '0')}${offsetMin < 0 ? '-' : '+'}${hh}:${mm}`;
+};
+const offsetMin = fc.constantFrom(-420, -600, 0, 60, 330, 840);
 const dtLit: fc.Arbitrary<Literal> = fc.oneof(
   fc.integer({ min: BASE - 1e9, max: BASE + 3.2e10 }).map(iso),
+  fc.tuple(fc.integer({ min: BASE - 1e9, max: BASE + 3.2e10 }), fc.nat(9999), offsetMin).map(([ms, x, off]) => dotnet(ms, x, off)),
+  fc.tuple(fc.constantFrom(...users.slice(0, 10).map((u) => u.created)), fc.nat(9999), offsetMin).map(([ms, x, off]) => dotnet(ms, x, off)),
   fc.constantFrom(...users.slice(0, 10).map((u) => iso(u.created)), '2022-06-01T00:00:00+02:00', '2022-06-01T00:00:00', '2023-02-29T00:00:00Z', 'yesterday'),
 );
 const literalFor = (k: Kind): fc.Arbitrary<Literal> => {
@@ -373,6 +384,22 @@ describe('compileFilter: SQL equals the reference evaluator', () => {
       ['title pr', (u) => typeof u.data.title === 'string' && u.data.title !== ''],
       ['emails[type eq "work"]', (u) => (Array.isArray(u.data.emails) ? u.data.emails : u.data.emails ? [u.data.emails] : []).some((e) => String((e as { type?: string }).type).toLowerCase() === 'work')],
       [`${ACME}:level ge 3`, (u) => typeof (u.data[ACME] as { level?: number } | undefined)?.level === 'number' && (u.data[ACME] as { level: number }).level >= 3],
+      // Lenient forms real clients send (Microsoft tutorial / Postman collection).
+      ['externalId eq ext-1', (u) => u.externalId === 'ext-1'],
+      ['userName sw ALI', (u) => u.userName.toLowerCase().startsWith('ali')],
+      ["userName sw o'h", (u) => u.userName.toLowerCase().startsWith("o'h")],
+      [`meta.Created gt ${dotnet(u0.created, 9999, -420)}`, (u) => u.created > u0.created],
+      [`meta.Created ge ${dotnet(u0.created, 9999, 330)}`, (u) => u.created >= u0.created],
+      ['meta.created gt 2015-10-10T14:38:21.8617979-07:00', () => true],
+      ['name.FamilyName eq Bob and (emails.Value co example.com or emails.Value co example.org)', (u) => {
+        const n = u.data.name as { familyName?: string } | undefined;
+        const list = (Array.isArray(u.data.emails) ? u.data.emails : u.data.emails ? [u.data.emails] : []) as { value: string }[];
+        return n?.familyName?.toLowerCase() === 'bob' && list.some((e) => /example\.(com|org)/i.test(e.value));
+      }],
+      ['emails[type eq work].value co EXAMPLE.ORG', (u) => {
+        const list = (Array.isArray(u.data.emails) ? u.data.emails : u.data.emails ? [u.data.emails] : []) as { value: string; type?: string }[];
+        return list.some((e) => e.type?.toLowerCase() === 'work' && e.value.toLowerCase().includes('example.org'));
+      }],
     ];
     for (const [text, want] of cases) {
       const out = await checkSame(parseFilter(text), userRs, 'scim_users', resources);

@@ -132,12 +132,102 @@ describe('parseFilter: logic and precedence', () => {
   });
 });
 
+describe('parseFilter: unquoted comparison values (lenient)', () => {
+  it('reads a bare word after an operator as a string', () => {
+    assert.deepEqual(parseFilter('externalId eq jyoung'), cmp('externalId', 'eq', 'jyoung'));
+    assert.deepEqual(parseFilter('userName sw O'), cmp('userName', 'sw', 'O'));
+    assert.deepEqual(parseFilter('userName eq bjensen@example.com'), cmp('userName', 'eq', 'bjensen@example.com'));
+    assert.deepEqual(parseFilter('a eq x+y=z&w\'q\'"'), cmp('a', 'eq', 'x+y=z&w\'q\'"'));
+    assert.deepEqual(parseFilter("a eq 'single'"), cmp('a', 'eq', "'single'"));
+    assert.deepEqual(parseFilter('a eq 日本語'), cmp('a', 'eq', '日本語'));
+  });
+  it('Microsoft Postman: name.FamilyName eq Employee and (emails.Value co example.com or emails.Value co example.org)', () => {
+    assert.deepEqual(parseFilter('name.FamilyName eq Employee and (emails.Value co example.com or emails.Value co example.org)'), {
+      kind: 'and',
+      left: cmp('name', 'eq', 'Employee', { sub: 'FamilyName' }),
+      right: {
+        kind: 'or',
+        left: cmp('emails', 'co', 'example.com', { sub: 'Value' }),
+        right: cmp('emails', 'co', 'example.org', { sub: 'Value' }),
+      },
+    });
+  });
+  it('reads dateTimes with offsets and long fractions as one string', () => {
+    assert.deepEqual(parseFilter('meta.Created gt 2015-10-10T14:38:21.8617979-07:00'),
+      cmp('meta', 'gt', '2015-10-10T14:38:21.8617979-07:00', { sub: 'Created' }));
+    assert.deepEqual(parseFilter('meta.lastModified ge 2011-05-13T04:42:34Z and a pr'), {
+      kind: 'and', left: cmp('meta', 'ge', '2011-05-13T04:42:34Z', { sub: 'lastModified' }), right: { kind: 'present', path: { attr: 'a' } },
+    });
+  });
+  it('a bare word ends at whitespace, ")" or "]"', () => {
+    assert.deepEqual(parseFilter('(a eq x)'), cmp('a', 'eq', 'x'));
+    assert.deepEqual(parseFilter('(a eq x)and(b eq y)'), { kind: 'and', left: cmp('a', 'eq', 'x'), right: cmp('b', 'eq', 'y') });
+    assert.deepEqual(parseFilter('emails[type eq work]'), { kind: 'valuePath', path: { attr: 'emails' }, filter: cmp('type', 'eq', 'work') });
+    assert.deepEqual(parseFilter('a eq x(y'), cmp('a', 'eq', 'x(y'));
+    assert.deepEqual(parseFilter('a eq x\tor\nb pr'), {
+      kind: 'or', left: cmp('a', 'eq', 'x'), right: { kind: 'present', path: { attr: 'b' } },
+    });
+  });
+  it('true, false, null and JSON numbers keep their meaning; other number-like words are strings', () => {
+    assert.deepEqual(parseFilter('a eq TRUE'), cmp('a', 'eq', true));
+    assert.deepEqual(parseFilter('a eq False'), cmp('a', 'eq', false));
+    assert.deepEqual(parseFilter('a eq null'), cmp('a', 'eq', null));
+    assert.deepEqual(parseFilter('a eq -1.5e3'), cmp('a', 'eq', -1500));
+    assert.deepEqual(parseFilter('(a eq 7)'), cmp('a', 'eq', 7));
+    assert.deepEqual(parseFilter('a eq truex'), cmp('a', 'eq', 'truex'));
+    assert.deepEqual(parseFilter('a eq 01'), cmp('a', 'eq', '01'));
+    assert.deepEqual(parseFilter('a eq 1.'), cmp('a', 'eq', '1.'));
+    assert.deepEqual(parseFilter('a eq 12abc'), cmp('a', 'eq', '12abc'));
+    assert.deepEqual(parseFilter('a eq 1.2.3'), cmp('a', 'eq', '1.2.3'));
+    assert.deepEqual(parseFilter('a eq +1'), cmp('a', 'eq', '+1'));
+  });
+  it('operator-like words are values in value position', () => {
+    assert.deepEqual(parseFilter('a eq and'), cmp('a', 'eq', 'and'));
+    assert.deepEqual(parseFilter('a eq eq or b eq or'), { kind: 'or', left: cmp('a', 'eq', 'eq'), right: cmp('b', 'eq', 'or') });
+    assert.deepEqual(parseFilter('not eq not'), cmp('not', 'eq', 'not'));
+  });
+  it('PATCH value filters accept bare values too', () => {
+    assert.deepEqual(parsePatchPath('emails[type eq work].value'), { path: { attr: 'emails' }, filter: cmp('type', 'eq', 'work'), sub: 'value' });
+  });
+});
+
+describe('parseFilter: sub-attribute after a value path (Microsoft)', () => {
+  const work = cmp('type', 'eq', 'work');
+  it('emails[type eq "work"].value eq "x" is emails[type eq "work" and value eq "x"]', () => {
+    const expected: FilterNode = { kind: 'valuePath', path: { attr: 'emails' }, filter: { kind: 'and', left: work, right: cmp('value', 'eq', 'x') } };
+    assert.deepEqual(parseFilter('emails[type eq "work"].value eq "x"'), expected);
+    assert.deepEqual(parseFilter('emails[type eq "work" and value eq "x"]'), expected);
+    assert.deepEqual(parseFilter('emails[ type eq "work" ].value EQ x'), expected);
+  });
+  it('pr, URN paths and combination with other terms', () => {
+    assert.deepEqual(parseFilter('emails[type eq "work"].value pr'), {
+      kind: 'valuePath', path: { attr: 'emails' }, filter: { kind: 'and', left: work, right: { kind: 'present', path: { attr: 'value' } } },
+    });
+    assert.deepEqual(parseFilter(`${CORE}:emails[type eq "work"].value co "@x" or userName eq "u"`), {
+      kind: 'or',
+      left: { kind: 'valuePath', path: { urn: CORE, attr: 'emails' }, filter: { kind: 'and', left: work, right: cmp('value', 'co', '@x') } },
+      right: cmp('userName', 'eq', 'u'),
+    });
+  });
+  it('an or inside the brackets stays grouped', () => {
+    assert.deepEqual(parseFilter('emails[type eq "work" or type eq "home"].value eq "x"'), {
+      kind: 'valuePath', path: { attr: 'emails' },
+      filter: { kind: 'and', left: { kind: 'or', left: work, right: cmp('type', 'eq', 'home') }, right: cmp('value', 'eq', 'x') },
+    });
+  });
+  it('is still rejected inside a value filter', () => {
+    rejects('emails[phoneNumbers[type eq "x"].value eq "y"]', /value path inside a value filter/);
+  });
+});
+
 describe('parseFilter: errors', () => {
   it('names the unexpected token, its position and what was expected', () => {
     rejects('userName xx "a"', /unexpected token "xx" at position 9; expected a comparison operator/);
     rejects('userName eq "a" foo', /unexpected token "foo" at position 16; expected "and", "or" or end of filter/);
     rejects('userName eq', /unexpected end of input at position 11; expected a value/);
-    rejects('userName eq bjensen', /unexpected token "bjensen" at position 12; expected a value/);
+    rejects('userName eq )', /unexpected token "\)" at position 12; expected a value/);
+    rejects('userName eq ]', /unexpected token "\]" at position 12; expected a value/);
+    rejects('userName eq (', /unexpected token "\(" at position 12; expected a value/);
     rejects('(userName eq "a"', /expected "and", "or" or "\)"/);
     rejects('userName eq "a")', /unexpected token "\)" at position 15/);
     rejects('emails[type eq "a"', /expected "and", "or" or "\]"/);
@@ -151,11 +241,11 @@ describe('parseFilter: errors', () => {
     rejects(String.raw`a eq "\x"`, /invalid escape/);
     rejects(String.raw`a eq "\u12"`, /invalid \\u escape/);
     rejects('a eq "tab\there"', /control character/);
-    rejects("a eq 'single'", /unexpected character "'" at position 5/);
-    rejects('a eq 01', /invalid number/);
-    rejects('a eq 1.', /invalid number/);
-    rejects('a eq 12abc', /invalid number "12abc"/);
-    rejects('a eq 1.2.3', /invalid number/);
+    rejects("a eq 'x' & b pr", /unexpected character "&" at position 9/);
+    rejects('a eq "x"y', /unexpected token "y" at position 8/);
+    rejects('a eq x\u0001y', /control character in value at position 6/);
+    rejects('01 eq "x"', /invalid number "01"/);
+    rejects('1.2.3 pr', /invalid number/);
     rejects('a = "x"', /unexpected character "="/);
     rejects('a eq "x" && b pr', /unexpected character "&"/);
   });
@@ -169,8 +259,13 @@ describe('parseFilter: errors', () => {
   it('requires "(" after not', () => {
     rejects('not userName eq "a"', /unexpected token "userName" at position 4; expected "\(" after "not"/);
   });
-  it('rejects a sub-attribute after a value path, nested value paths, and value paths on sub-attributes', () => {
-    rejects('emails[type eq "work"].value eq "x"', /sub-attribute after a value path at position 22 is not allowed in a filter/);
+  it('rejects bad sub-attributes after a value path, nested value paths, and value paths on sub-attributes', () => {
+    rejects('emails[type eq "work"].value.x eq "x"', /invalid sub-attribute "value.x" at position 23/);
+    rejects('emails[type eq "work"].value', /unexpected end of input at position 28; expected a comparison operator/);
+    rejects('emails[type eq "work"].value xx "x"', /unexpected token "xx" at position 29; expected a comparison operator/);
+    rejects('emails[type eq "work"]. eq "x"', /invalid sub-attribute ""/);
+    rejects('emails[type eq "work"] .value eq "x"', /unexpected token ".value" at position 23; expected "and", "or" or end of filter/);
+    rejects('emails[type eq "work"].value eq "x"[a pr]', /unexpected token "\[" at position 35/);
     rejects('emails[type eq "work" and phoneNumbers[type eq "x"]]', /value path inside a value filter/);
     rejects('emails.value[type eq "work"]', /must follow a multi-valued attribute/);
   });

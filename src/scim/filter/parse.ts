@@ -12,6 +12,15 @@
  * operators are case-insensitive (ABNF literals are). Whitespace is accepted
  * wherever SP is required and, leniently, around brackets and parentheses.
  * Per erratum 4690, a value filter may not contain another value path.
+ *
+ * Leniencies for real clients (Microsoft's tutorial and Postman collection):
+ *  - an unquoted compValue (`externalId eq jyoung`, `meta.created gt
+ *    2015-10-10T14:38:21.8617979-07:00`) is read as a bare word up to
+ *    whitespace, ")" or "]"; it is a string unless it is exactly a JSON number,
+ *    true, false or null;
+ *  - `valuePath "." subAttr (compareOp compValue / "pr")` in a filter
+ *    (`emails[type eq "work"].value eq "x"`) means
+ *    `emails[type eq "work" and value eq "x"]` and parses to that AST.
  */
 import { InvalidFilterError, InvalidPathError } from '../errors.js';
 import type { AttrPath, CompareOp, FilterNode, Literal } from './ast.js';
@@ -27,7 +36,8 @@ const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 // Characters of an attribute path token: ATTRNAME chars, "." for sub-attributes and ":" / "." inside URNs.
 const PATH_CHAR = /[A-Za-z0-9._:$-]/;
 
-type TokKind = 'word' | 'string' | 'number' | '(' | ')' | '[' | ']' | 'eof';
+/** `bare` is an unquoted comparison value (only read in compValue position). */
+type TokKind = 'word' | 'bare' | 'string' | 'number' | '(' | ')' | '[' | ']' | 'eof';
 interface Token {
   kind: TokKind;
   /** Source text of the token (for messages). */
@@ -47,44 +57,93 @@ function describe(t: Token): string {
   return `token ${JSON.stringify(text)}`;
 }
 
-function tokenize(text: string, Err: ErrorCtor): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  let spaced = false;
-  const n = text.length;
-  while (i < n) {
-    const c = text[i]!;
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') { i++; spaced = true; continue; }
-    const start = i;
+const NUMBER_TEXT = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
+
+function isSpace(c: string): boolean {
+  return c === ' ' || c === '\t' || c === '\n' || c === '\r';
+}
+
+/**
+ * On-demand tokenizer: the parser asks for the next token, so a comparison
+ * value can be read differently (bare words) from the rest of the filter.
+ */
+class Lexer {
+  private i = 0;
+  constructor(private readonly text: string, private readonly Err: ErrorCtor) {}
+
+  /** Moves back to `pos` (the start of a token already read but not consumed). */
+  rewind(pos: number): void {
+    this.i = pos;
+  }
+
+  /** Skips whitespace; returns whether there was any. */
+  private skipSpace(): boolean {
+    const start = this.i;
+    while (this.i < this.text.length && isSpace(this.text[this.i]!)) this.i++;
+    return this.i > start;
+  }
+
+  /** A token in ordinary filter/path context. */
+  token(): Token {
+    const { text, Err } = this;
+    const n = text.length;
+    const spaced = this.skipSpace();
+    const start = this.i;
+    if (start >= n) return { kind: 'eof', text: '', pos: n, spaced };
+    const c = text[start]!;
     if (c === '(' || c === ')' || c === '[' || c === ']') {
-      out.push({ kind: c, text: c, pos: start, spaced });
-      i++;
-    } else if (c === '"') {
-      const [value, end] = readString(text, i, Err);
-      out.push({ kind: 'string', text: text.slice(start, end), value, pos: start, spaced });
-      i = end;
-    } else if (c === '-' || (c >= '0' && c <= '9')) {
-      NUMBER.lastIndex = i;
+      this.i++;
+      return { kind: c, text: c, pos: start, spaced };
+    }
+    if (c === '"') {
+      const [value, end] = readString(text, start, Err);
+      this.i = end;
+      return { kind: 'string', text: text.slice(start, end), value, pos: start, spaced };
+    }
+    if (c === '-' || (c >= '0' && c <= '9')) {
+      NUMBER.lastIndex = start;
       const m = NUMBER.exec(text);
-      const end = m ? i + m[0].length : i;
+      const end = m ? start + m[0].length : start;
       // A number must end at a delimiter, so "12abc" or "1.2.3" is one bad token, not two.
       if (!m || (end < n && PATH_CHAR.test(text[end]!))) {
-        let j = i;
+        let j = start;
         while (j < n && (PATH_CHAR.test(text[j]!) || text[j] === '+')) j++;
-        throw new Err(`invalid number ${JSON.stringify(text.slice(i, j))} at position ${i}`);
+        throw new Err(`invalid number ${JSON.stringify(text.slice(start, j))} at position ${start}`);
       }
-      out.push({ kind: 'number', text: m[0], value: Number(m[0]), pos: start, spaced });
-      i = end;
-    } else if (PATH_CHAR.test(c)) {
-      while (i < n && PATH_CHAR.test(text[i]!)) i++;
-      out.push({ kind: 'word', text: text.slice(start, i), pos: start, spaced });
-    } else {
-      throw new Err(`unexpected character ${JSON.stringify(c)} at position ${i}`);
+      this.i = end;
+      return { kind: 'number', text: m[0], value: Number(m[0]), pos: start, spaced };
     }
-    spaced = false;
+    if (PATH_CHAR.test(c)) {
+      let j = start;
+      while (j < n && PATH_CHAR.test(text[j]!)) j++;
+      this.i = j;
+      return { kind: 'word', text: text.slice(start, j), pos: start, spaced };
+    }
+    throw new Err(`unexpected character ${JSON.stringify(c)} at position ${start}`);
   }
-  out.push({ kind: 'eof', text: '', pos: n, spaced });
-  return out;
+
+  /**
+   * A token in compValue position: a JSON string, or (leniently) a bare word
+   * running to whitespace, ")" or "]". Bare words are classified by the parser.
+   */
+  valueToken(): Token {
+    const { text, Err } = this;
+    const n = text.length;
+    const spaced = this.skipSpace();
+    const start = this.i;
+    if (start >= n) return { kind: 'eof', text: '', pos: n, spaced };
+    const c = text[start]!;
+    if (c === '"' || c === '(' || c === ')' || c === '[' || c === ']') return this.token();
+    let j = start;
+    while (j < n) {
+      const d = text[j]!;
+      if (isSpace(d) || d === ')' || d === ']') break;
+      if (d.charCodeAt(0) < 0x20 || d === '\x7f') throw new Err(`control character in value at position ${j}; quote and escape it`);
+      j++;
+    }
+    this.i = j;
+    return { kind: 'bare', text: text.slice(start, j), pos: start, spaced };
+  }
 }
 
 /** Decodes a JSON string literal starting at `start` (the opening quote); returns [value, index after closing quote]. */
@@ -153,16 +212,34 @@ function checkSize(text: string, what: string, Err: ErrorCtor): void {
 }
 
 class Parser {
-  private i = 0;
-  constructor(private readonly toks: Token[], private readonly Err: ErrorCtor) {}
+  /** Tokens read ahead but not yet consumed. */
+  private readonly ahead: Token[] = [];
+  private readonly lex: Lexer;
+  constructor(text: string, private readonly Err: ErrorCtor) {
+    this.lex = new Lexer(text, Err);
+  }
 
   peek(offset = 0): Token {
-    return this.toks[Math.min(this.i + offset, this.toks.length - 1)]!;
+    while (this.ahead.length <= offset) {
+      const last = this.ahead[this.ahead.length - 1];
+      if (last?.kind === 'eof') return last;
+      this.ahead.push(this.lex.token());
+    }
+    return this.ahead[offset]!;
   }
   next(): Token {
     const t = this.peek();
-    if (t.kind !== 'eof') this.i++;
+    if (t.kind !== 'eof') this.ahead.shift();
     return t;
+  }
+  /** Reads the next token in compValue position (see Lexer.valueToken). */
+  private nextValue(): Token {
+    const pending = this.ahead[0];
+    if (pending) {
+      this.lex.rewind(pending.pos);
+      this.ahead.length = 0;
+    }
+    return this.lex.valueToken();
   }
   fail(t: Token, expected: string): never {
     throw new this.Err(`unexpected ${describe(t)} at position ${t.pos}; expected ${expected}`);
@@ -242,12 +319,22 @@ class Parser {
       this.expectClose(']');
       const after = this.peek();
       if (after.kind === 'word' && after.text.startsWith('.') && !after.spaced) {
-        throw new this.Err(
-          `sub-attribute after a value path at position ${after.pos} is not allowed in a filter; use ${path.attr}[…] with a condition on the sub-attribute instead`,
-        );
+        // Microsoft's `emails[type eq "work"].value eq "x"`: the condition on the
+        // sub-attribute joins the value filter, `emails[type eq "work" and value eq "x"]`.
+        this.next();
+        const sub = after.text.slice(1);
+        if (!ATTRNAME.test(sub)) throw new this.Err(`invalid sub-attribute ${JSON.stringify(sub)} at position ${after.pos + 1}`);
+        const cond = this.parseCondition({ attr: sub });
+        return { kind: 'valuePath', path, filter: { kind: 'and', left: filter, right: cond } };
       }
       return { kind: 'valuePath', path, filter };
     }
+    return this.parseCondition(path);
+  }
+
+  /** `pr` or `compareOp compValue` after an attribute path. */
+  private parseCondition(path: AttrPath): FilterNode {
+    const t = this.peek();
     if (t.kind !== 'word') return this.fail(t, 'a comparison operator (eq, ne, co, sw, ew, gt, ge, lt, le) or "pr"');
     const op = t.text.toLowerCase();
     if (op === 'pr') {
@@ -259,14 +346,20 @@ class Parser {
     return { kind: 'compare', path, op: op as CompareOp, value: this.parseValue() };
   }
 
+  /**
+   * compValue: a JSON string, number, true, false or null; leniently, any other
+   * bare word (up to whitespace, ")" or "]") is a string.
+   */
   private parseValue(): Literal {
-    const t = this.next();
-    if (t.kind === 'string' || t.kind === 'number') return t.value!;
-    if (t.kind === 'word') {
+    const t = this.nextValue();
+    if (t.kind === 'string') return t.value!;
+    if (t.kind === 'bare') {
       const w = t.text.toLowerCase();
       if (w === 'true') return true;
       if (w === 'false') return false;
       if (w === 'null') return null;
+      if (NUMBER_TEXT.test(t.text)) return Number(t.text);
+      return t.text;
     }
     return this.fail(t, 'a value (a "quoted string", a number, true, false or null)');
   }
@@ -275,7 +368,7 @@ class Parser {
 /** Parses a SCIM filter expression. Throws InvalidFilterError naming the problem and its position. */
 export function parseFilter(text: string): FilterNode {
   checkSize(text, 'filter', InvalidFilterError);
-  const p = new Parser(tokenize(text, InvalidFilterError), InvalidFilterError);
+  const p = new Parser(text, InvalidFilterError);
   if (p.peek().kind === 'eof') throw new InvalidFilterError('filter is empty');
   const node = p.parseOr(0, false);
   const t = p.peek();
@@ -307,8 +400,7 @@ export interface PatchPath {
  */
 export function parsePatchPath(text: string): PatchPath {
   checkSize(text, 'path', InvalidPathError);
-  const toks = tokenize(text, InvalidPathError);
-  const p = new Parser(toks, InvalidPathError);
+  const p = new Parser(text, InvalidPathError);
   const first = p.next();
   if (first.kind !== 'word') return p.fail(first, 'an attribute path');
   const path = splitPath(first.text, first.pos, InvalidPathError);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { AttrPath, CompareOp, FilterNode, Literal } from './ast.js';
 import { parseFilter } from './parse.js';
-import { printFilter } from './print.js';
+import { printFilter, printLiteral, printPath } from './print.js';
 
 const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const CUSTOM = 'urn:ietf:params:scim:schemas:extension:2.0:CustomExtensionName';
@@ -59,6 +59,39 @@ function tree(paths: AttrPath[], withValuePath: boolean): fc.Arbitrary<FilterNod
   return node;
 }
 
+const NUMBER_TEXT = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
+/** Could this string go unquoted, as Microsoft's clients send it? */
+function bareSafe(v: string): boolean {
+  return v !== '' && !/[\s)\]\u0000-\u001f\u007f]/.test(v) && !/^["([]/.test(v) && !/^(true|false|null)$/i.test(v) && !NUMBER_TEXT.test(v);
+}
+/**
+ * The lenient dialect real clients send: string values unquoted where possible,
+ * `attr[f].sub op v` for `attr[f and sub op v]`, and fully parenthesised and/or.
+ */
+function printLenient(node: FilterNode): string {
+  switch (node.kind) {
+    case 'compare': {
+      const v = node.value;
+      return `${printPath(node.path)} ${node.op} ${typeof v === 'string' && bareSafe(v) ? v : printLiteral(v)}`;
+    }
+    case 'present':
+      return `${printPath(node.path)} pr`;
+    case 'not':
+      return `not (${printLenient(node.filter)})`;
+    case 'and':
+    case 'or':
+      return `(${printLenient(node.left)}) ${node.kind} (${printLenient(node.right)})`;
+    case 'valuePath': {
+      const f = node.filter;
+      if (f.kind === 'and' && (f.right.kind === 'compare' || f.right.kind === 'present') && !f.right.path.urn && !f.right.path.sub) {
+        return `${printPath(node.path)}[${printLenient(f.left)}].${printLenient(f.right)}`;
+      }
+      return `${printPath(node.path)}[${printLenient(f)}]`;
+    }
+  }
+}
+const bareWord = fc.string({ unit: fc.constantFrom(...'aZ09.-_:@+/%&=\'"é(['), minLength: 1, maxLength: 12 });
+
 describe('printFilter', () => {
   it('prints canonical text', () => {
     assert.equal(printFilter(parseFilter('userName EQ "a" AND (title pr OR not(x eq 1))')), 'userName eq "a" and (title pr or not (x eq 1))');
@@ -78,6 +111,44 @@ describe('printFilter', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('property: the lenient dialect (unquoted values, attr[f].sub op v) parses to the same AST', () => {
+    const lenientLiteral = fc.oneof(literal, bareWord, bareWord.map((w) => `2015-10-10T14:38:21.8617979-07:00${w}`));
+    const lenientLeaf = (paths: AttrPath[]): fc.Arbitrary<FilterNode> => fc.oneof(
+      fc.record({ kind: fc.constant('compare' as const), path: fc.constantFrom(...paths), op: fc.constantFrom(...OPS), value: lenientLiteral }, NP),
+      fc.record({ kind: fc.constant('present' as const), path: fc.constantFrom(...paths) }, NP),
+    );
+    const { node } = fc.letrec<{ node: FilterNode }>((tie) => ({
+      node: fc.oneof(
+        { maxDepth: 4, depthIdentifier: 'lenient' },
+        lenientLeaf(PATHS),
+        fc.record({ kind: fc.constant('and' as const), left: tie('node'), right: tie('node') }, NP),
+        fc.record({ kind: fc.constant('or' as const), left: tie('node'), right: tie('node') }, NP),
+        fc.record({ kind: fc.constant('not' as const), filter: tie('node') }, NP),
+        // Shapes Microsoft writes as emails[type eq "work"].value eq "x".
+        fc.record({
+          kind: fc.constant('valuePath' as const),
+          path: fc.constantFrom(...MULTI),
+          filter: fc.record({ kind: fc.constant('and' as const), left: tree(INNER, false), right: lenientLeaf(INNER) }, NP),
+        }, NP),
+      ),
+    }));
+    fc.assert(
+      fc.property(node, (ast) => {
+        const text = printLenient(ast);
+        assert.deepStrictEqual(parseFilter(text), ast, text);
+        assert.deepStrictEqual(parseFilter(printFilter(ast)), ast);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('lenient input prints canonically', () => {
+    assert.equal(printFilter(parseFilter('externalId eq jyoung')), 'externalId eq "jyoung"');
+    assert.equal(printFilter(parseFilter('meta.Created gt 2015-10-10T14:38:21.8617979-07:00')), 'meta.Created gt "2015-10-10T14:38:21.8617979-07:00"');
+    assert.equal(printFilter(parseFilter('emails[type eq "work"].value eq x')), 'emails[type eq "work" and value eq "x"]');
+    assert.equal(printFilter(parseFilter('emails[type eq "work" or primary eq true].value pr')), 'emails[(type eq "work" or primary eq true) and value pr]');
   });
 
   it('property: printing is a fixpoint on parsed text', () => {

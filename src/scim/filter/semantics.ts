@@ -136,7 +136,10 @@ export function parseDateTimeLiteral(text: string): number | undefined {
   if (d > new Date(Date.UTC(2000, mo, 0)).getUTCDate() || (mo === 2 && d === 29 && !isLeap(y))) return undefined;
   const tz = m[8] && /^[+-]([0-9]{2}):([0-9]{2})$/.exec(m[8]);
   if (tz && (Number(tz[1]) > 14 || Number(tz[2]) > 59)) return undefined;
-  const ms = Date.parse(m[8] ? text.trim() : `${text.trim()}Z`);
+  // Milliseconds are the precision we store and render: truncate longer fractions
+  // (.NET sends 7 digits: 2015-10-10T14:38:21.8617979-07:00).
+  const frac = m[7] ? m[7].slice(0, 4) : '';
+  const ms = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${frac}${m[8]?.toUpperCase() ?? 'Z'}`);
   return Number.isNaN(ms) ? undefined : ms;
 }
 

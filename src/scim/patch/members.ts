@@ -78,6 +78,9 @@ function toMembers(value: unknown, text: string): MemberRef[] {
         if (typeof x === 'string') ref[name] = x;
         else if (x !== undefined && x !== null) throw new InvalidValueError(`${where}: member "${name}" must be a string`);
       }
+      // Microsoft's Postman suite sends the display text as a non-standard "displayName".
+      const dk = ref.display === undefined ? findKey(item, 'displayName') : undefined;
+      if (dk !== undefined && typeof item[dk] === 'string') ref.display = item[dk] as string;
     } else {
       throw new InvalidValueError(`${where}: a member must be an object with a "value"`);
     }

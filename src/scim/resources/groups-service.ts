@@ -35,18 +35,25 @@ function split(data: Record<string, unknown>): { w: GroupWrite; members: MemberR
   };
 }
 
-async function runMemberOps(tx: Tx, ctx: ScimContext, groupId: string, ops: MemberOp[]): Promise<{ added: string[]; removed: string[] }> {
+async function runMemberOps(tx: Tx, ctx: ScimContext, groupId: string, ops: MemberOp[]): Promise<{ added: string[]; removed: string[]; skipped: string[] }> {
   const added: string[] = [];
   const removed: string[] = [];
+  const skipped: string[] = [];
   for (const op of ops) {
     switch (op.kind) {
-      case 'add': added.push(...(await addMembers(tx, ctx.tenantId, groupId, op.members))); break;
+      case 'add': {
+        const r = await addMembers(tx, ctx.tenantId, groupId, op.members);
+        added.push(...r.added);
+        skipped.push(...r.skipped);
+        break;
+      }
       case 'remove': removed.push(...(await removeMembers(tx, ctx.tenantId, groupId, op.ids))); break;
       case 'removeAll': removed.push(...(await removeAllMembers(tx, ctx.tenantId, groupId))); break;
       case 'replace': {
         const r = await replaceMembers(tx, ctx.tenantId, groupId, op.members);
         added.push(...r.added);
         removed.push(...r.removed);
+        skipped.push(...r.skipped);
         break;
       }
     }
@@ -54,7 +61,7 @@ async function runMemberOps(tx: Tx, ctx: ScimContext, groupId: string, ops: Memb
   // A member added then removed in one request (or the reverse) nets out.
   const a = new Set(added);
   const r = new Set(removed);
-  return { added: [...a].filter((x) => !r.has(x)), removed: [...r].filter((x) => !a.has(x)) };
+  return { added: [...a].filter((x) => !r.has(x)), removed: [...r].filter((x) => !a.has(x)), skipped };
 }
 
 export async function createGroup(ctx: ScimContext, body: unknown): Promise<GroupView> {
@@ -63,7 +70,7 @@ export async function createGroup(ctx: ScimContext, body: unknown): Promise<Grou
     const row = await insertGroup(tx, ctx.tenantId, randomUUID(), w);
     if (!row) throw taken(w.displayName);
     await ctx.observer.groupCreated?.(tx, { tenantId: ctx.tenantId }, toStoredGroup(row));
-    const added = await addMembers(tx, ctx.tenantId, row.id, members);
+    const { added } = await addMembers(tx, ctx.tenantId, row.id, members);
     await ctx.observer.membersChanged?.(tx, { tenantId: ctx.tenantId }, row.id, added, []);
     const m = (await membersOfGroups(tx, ctx.tenantId, [row.id], ctx.membersInlineMax)).get(row.id) ?? [];
     return { row, members: m };

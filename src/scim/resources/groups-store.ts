@@ -83,42 +83,49 @@ export async function deleteGroupRow(tx: Tx, tenantId: string, id: string): Prom
   return rows.map((r) => r.member_id);
 }
 
-function memberIds(members: MemberRef[], groupId: string): string[] {
-  const ids = new Set<string>();
+/** Distinct, well-formed member ids (a malformed id can name no member, so it is skipped). */
+function memberRefs(members: MemberRef[], groupId: string): { ids: string[]; displays: (string | null)[]; malformed: string[] } {
+  const byId = new Map<string, string | null>();
+  const malformed: string[] = [];
   for (const m of members) {
-    if (!isUuid(m.value)) throw new InvalidValueError(`members: "${m.value}" is not the id of a User or Group in this tenant`);
-    if (m.value.toLowerCase() === groupId.toLowerCase()) throw new InvalidValueError('members: a group cannot be a member of itself');
-    ids.add(m.value.toLowerCase());
+    if (!isUuid(m.value)) { malformed.push(m.value); continue; }
+    const id = m.value.toLowerCase();
+    if (id === groupId.toLowerCase()) throw new InvalidValueError('members: a group cannot be a member of itself');
+    if (!byId.has(id) || m.display) byId.set(id, m.display ?? null);
   }
-  return [...ids];
+  return { ids: [...byId.keys()], displays: [...byId.values()], malformed };
+}
+
+export interface AddMembersResult {
+  added: string[];
+  /** Ids that name no User or Group of this tenant: not stored, so a group never references a missing member. */
+  skipped: string[];
 }
 
 /**
  * Adds members: one INSERT … ON CONFLICT DO NOTHING, O(batch) whatever the group size.
- * Every id must be a User or Group of this tenant — a group never references a missing member.
+ * Only ids of this tenant's Users and Groups are stored; the others are skipped and reported
+ * (Microsoft's validation suite adds bogus ids and expects success).
  */
-export async function addMembers(tx: Tx, tenantId: string, groupId: string, members: MemberRef[]): Promise<string[]> {
-  const ids = memberIds(members, groupId);
-  if (ids.length === 0) return [];
+export async function addMembers(tx: Tx, tenantId: string, groupId: string, members: MemberRef[]): Promise<AddMembersResult> {
+  const { ids, displays, malformed } = memberRefs(members, groupId);
+  if (ids.length === 0) return { added: [], skipped: malformed };
   const { rows } = await tx.query<{ found: string[] | null; added: string[] | null }>(
-    `WITH found AS (
-       SELECT u.id, 'User' AS t FROM scim_users u WHERE u.tenant_id = $1 AND u.id = ANY($3::uuid[])
+    `WITH req AS (SELECT * FROM unnest($3::uuid[], $4::text[]) AS r(id, display)),
+     found AS (
+       SELECT r.id, r.display, 'User' AS t FROM req r JOIN scim_users u ON u.tenant_id = $1 AND u.id = r.id
        UNION ALL
-       SELECT g.id, 'Group' AS t FROM scim_groups g WHERE g.tenant_id = $1 AND g.id = ANY($3::uuid[])
+       SELECT r.id, r.display, 'Group' AS t FROM req r JOIN scim_groups g ON g.tenant_id = $1 AND g.id = r.id
      ), ins AS (
-       INSERT INTO scim_group_members (tenant_id, group_id, member_id, member_type)
-       SELECT $1, $2, id, t FROM found
+       INSERT INTO scim_group_members (tenant_id, group_id, member_id, member_type, display)
+       SELECT $1, $2, id, t, display FROM found
        ON CONFLICT DO NOTHING RETURNING member_id
      )
      SELECT (SELECT array_agg(id::text) FROM found) AS found, (SELECT array_agg(member_id::text) FROM ins) AS added`,
-    [tenantId, groupId, ids],
+    [tenantId, groupId, ids, displays],
   );
   const found = new Set(rows[0]?.found ?? []);
-  const missing = ids.filter((id) => !found.has(id));
-  if (missing.length > 0) {
-    throw new InvalidValueError(`members: ${missing.slice(0, 5).map((m) => `"${m}"`).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} not found in this tenant`);
-  }
-  return rows[0]?.added ?? [];
+  return { added: rows[0]?.added ?? [], skipped: [...malformed, ...ids.filter((id) => !found.has(id))] };
 }
 
 /** Removes exactly the named members: one DELETE by id list. Unknown ids are ignored (idempotent). */
@@ -141,14 +148,14 @@ export async function removeAllMembers(tx: Tx, tenantId: string, groupId: string
 }
 
 /** Replace = remove those not listed + add the listed; unchanged members are not touched. */
-export async function replaceMembers(tx: Tx, tenantId: string, groupId: string, members: MemberRef[]): Promise<{ added: string[]; removed: string[] }> {
-  const ids = memberIds(members, groupId);
+export async function replaceMembers(tx: Tx, tenantId: string, groupId: string, members: MemberRef[]): Promise<{ added: string[]; removed: string[]; skipped: string[] }> {
+  const { ids } = memberRefs(members, groupId);
   const { rows } = await tx.query<{ member_id: string }>(
     'DELETE FROM scim_group_members WHERE tenant_id = $1 AND group_id = $2 AND NOT (member_id = ANY($3::uuid[])) RETURNING member_id',
     [tenantId, groupId, ids],
   );
-  const added = await addMembers(tx, tenantId, groupId, members);
-  return { added, removed: rows.map((r) => r.member_id) };
+  const { added, skipped } = await addMembers(tx, tenantId, groupId, members);
+  return { added, removed: rows.map((r) => r.member_id), skipped };
 }
 
 export interface MemberView {
@@ -162,8 +169,8 @@ export async function membersOfGroups(tx: Tx, tenantId: string, groupIds: string
   const out = new Map<string, MemberView[]>();
   if (groupIds.length === 0) return out;
   const { rows } = await tx.query<{ group_id: string; member_id: string; member_type: string; display: string | null }>(
-    `SELECT m.group_id, m.member_id, m.member_type, COALESCE(u.display_name, u.user_name, g.display_name) AS display
-       FROM (SELECT gm.group_id, gm.member_id, gm.member_type,
+    `SELECT m.group_id, m.member_id, m.member_type, COALESCE(m.display, u.display_name, u.user_name, g.display_name) AS display
+       FROM (SELECT gm.group_id, gm.member_id, gm.member_type, gm.display,
                     row_number() OVER (PARTITION BY gm.group_id ORDER BY gm.member_id) AS n
                FROM scim_group_members gm WHERE gm.tenant_id = $1 AND gm.group_id = ANY($2::uuid[])) m
        LEFT JOIN scim_users u ON u.tenant_id = $1 AND u.id = m.member_id

@@ -67,10 +67,14 @@ export async function resourceRoutes(app: FastifyInstance, { deps }: { deps: App
     return sendResource(reply, 200, project(ctx.users, users.renderUser(ctx, v), parseProjection(req.query)), v.row.version);
   });
 
+  // RFC 7644 §3.5.2: 200 with the resource, or 204. 204 unless the client asks for attributes:
+  // Microsoft's validation suite expects it, Okta and Entra accept both.
   app.patch('/Users/:id', async (req: Req, reply) => {
     const ctx = scimContext(req, deps);
+    const q = parseProjection(req.query);
     const v = await users.patchUser(ctx, req.params.id!, req.body, ifMatch(req));
-    return sendResource(reply, 200, project(ctx.users, users.renderUser(ctx, v), parseProjection(req.query)), v.row.version);
+    if (q.attributes.length === 0 && q.excludedAttributes.length === 0) return reply.code(204).header('etag', etagOf(v.row.version)).send();
+    return sendResource(reply, 200, project(ctx.users, users.renderUser(ctx, v), q), v.row.version);
   });
 
   app.delete('/Users/:id', async (req: Req, reply) => {
@@ -112,7 +116,7 @@ export async function resourceRoutes(app: FastifyInstance, { deps }: { deps: App
   app.patch('/Groups/:id', async (req: Req, reply) => {
     const ctx = scimContext(req, deps);
     const q = parseProjection(req.query);
-    const asked = q.attributes.length > 0;
+    const asked = q.attributes.length > 0 || q.excludedAttributes.length > 0;
     const v = await groups.patchGroup(ctx, req.params.id!, req.body, ifMatch(req), asked && wants(q, 'members'));
     if (!asked) return reply.code(204).header('etag', etagOf(v.row.version)).send();
     return sendResource(reply, 200, project(ctx.groups, groups.renderGroup(ctx, v), q), v.row.version);

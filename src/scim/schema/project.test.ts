@@ -36,6 +36,25 @@ test('parseAttributeList splits, trims and drops empties; accepts repeated param
   assert.deepEqual(parseAttributeList(['a,b', 'c']), ['a', 'b', 'c']);
 });
 
+test('parseAttributeList: a value filter in a name selects the attribute; commas inside brackets do not split', () => {
+  assert.deepEqual(parseAttributeList('emails[type eq "work"]'), ['emails']);
+  assert.deepEqual(parseAttributeList('userName,emails[type eq "work" or value co ","],name.givenName'), ['userName', 'emails', 'name.givenName']);
+  assert.deepEqual(parseAttributeList('emails[value eq "a]b,c"].value, emails[type eq "x\\"],y"].type'), ['emails.value', 'emails.type']);
+  assert.deepEqual(parseAttributeList(['emails[type eq "work"]', 'a']), ['emails', 'a']);
+  assert.deepEqual(parseAttributeList('urn:ietf:params:scim:schemas:core:2.0:User:emails[type eq "w"]'), ['urn:ietf:params:scim:schemas:core:2.0:User:emails']);
+  assert.deepEqual(parseAttributeList('emails[type eq "work"'), ['emails']); // unbalanced: the rest is the filter
+});
+
+test('attributes=emails[type eq "work"] (Microsoft Postman) returns the emails attribute', () => {
+  const expected = { schemas: user().schemas, id: 'u1', emails: user().emails };
+  assert.deepEqual(proj(users, user(), 'emails[type eq "work"]'), expected);
+  assert.deepEqual(proj(users, user(), 'emails[value eq "emailName357"]'), expected);
+  // Names passed to projectResource directly are cleaned too.
+  assert.deepEqual(projectResource(users, user(), { attributes: ['emails[type eq "work"]'] }), expected);
+  assert.deepEqual(projectResource(users, user(), { attributes: ['emails[type eq "work"].value'] }).emails, [{ value: 'a@x.io' }, { value: 'b@x.io' }]);
+  assert.deepEqual(proj(users, user(), 'userName,emails[type eq "work" and value co ","]'), { ...expected, userName: 'bjensen' });
+});
+
 test('default projection: everything except returned=never (password)', () => {
   const out = proj(users, user());
   const expected: Record<string, unknown> = user();

@@ -11,11 +11,51 @@ export interface ProjectionOptions {
   excludedAttributes?: string[];
 }
 
-/** Splits the comma-separated query parameter (repeated parameters are joined). */
+/**
+ * Splits the comma-separated query parameter (repeated parameters are joined).
+ * Leniently, a value filter in a name (`emails[type eq "work"]`, which Microsoft's
+ * Postman collection sends) is dropped: the name selects the whole attribute
+ * (`emails`; `emails[…].value` → `emails.value`), and commas inside the brackets
+ * or their quoted strings do not split the list.
+ */
 export function parseAttributeList(param: string | string[] | undefined): string[] {
   if (param === undefined) return [];
   const parts = Array.isArray(param) ? param : [param];
-  return parts.flatMap((p) => String(p).split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  return parts.flatMap((p) => splitNames(String(p))).map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** Splits on top-level commas, removing `[…]` value filters (quoted strings may hold "]" or ","). */
+function splitNames(text: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (depth > 0) {
+      if (c === '"') inString = true;
+      else if (c === '[') depth++;
+      else if (c === ']') depth--;
+      continue;
+    }
+    if (c === '[') depth = 1;
+    else if (c === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** `emails[type eq "work"].value` → `emails.value` (for names not split by parseAttributeList). */
+function withoutValueFilter(name: string): string {
+  return name.includes('[') ? splitNames(name).join(',').trim() : name;
 }
 
 interface Selection {
@@ -31,7 +71,7 @@ const keyOf = (schema: SchemaDef, attr: string) => `${schema.id.toLowerCase()}|$
 function buildSelection(rs: ResourceSchemas, names: string[]): Selection {
   const sel: Selection = { schemas: new Set(), attrs: new Map() };
   for (const name of names) {
-    const p = parseAttributeText(rs, name);
+    const p = parseAttributeText(rs, withoutValueFilter(name));
     if (p.attr === undefined) {
       if (p.urn && resolveSchemaUrn(rs, p.urn)) sel.schemas.add(p.urn.toLowerCase());
       continue;

@@ -1,0 +1,12 @@
+import { startTestOp } from '../test/idp-tokens/helpers/op.js';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+const op = await startTestOp();
+op.user('alice', { oid: 'oid-alice', groups: ['g1'], preferred_username: 'alice@example.com' });
+const t = await op.token('alice');
+console.log(decodeProtectedHeader(t), decodeJwt(t));
+await op.rotate();
+const t2 = await op.token('alice');
+console.log(decodeProtectedHeader(t2));
+console.log(await (await fetch(op.jwksUri)).json());
+console.log((await (await fetch(op.discoveryUrl)).json()).jwks_uri);
+await op.close();

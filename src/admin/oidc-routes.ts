@@ -1,0 +1,95 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app-deps.js';
+import { getTenant } from '../tenants/tenants.js';
+import {
+  deleteOidcConfig, getOidcConfig, normalizeOidcConfig, OidcConfigError, oidcConfigBodySchema, oidcConfigViewSchema, putOidcConfig,
+  viewOidcConfig, type OidcConfigInput,
+} from '../idp-tokens/oidc-config.js';
+import { idpTokensFor } from '../idp-tokens/service.js';
+import { testOidcConfig } from '../idp-tokens/oidc-test.js';
+import { badRequest, notFound } from './errors.js';
+import { tenantIdParams } from './tenants-routes.js';
+
+const checkSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    status: { type: 'string', enum: ['ok', 'warn', 'fail', 'skipped'] },
+    message: { type: 'string' },
+    details: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
+/** Per-tenant OpenID Connect configuration: what the IT admin enters so IdP tokens can be verified. */
+export async function oidcRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
+  const svc = idpTokensFor(deps, app.log);
+  const requireTenant = async (id: string) => {
+    if (!(await getTenant(deps.db, id))) throw notFound('tenant');
+  };
+
+  app.put<{ Params: { tenantId: string }; Body: OidcConfigInput }>('/tenants/:tenantId/oidc', {
+    schema: {
+      tags: ['oidc'],
+      summary: 'Set the OIDC configuration (discovery URL, issuer, audience, claims); replaces the previous one',
+      params: tenantIdParams,
+      body: oidcConfigBodySchema,
+      response: { 200: oidcConfigViewSchema },
+    },
+  }, async (req) => {
+    await requireTenant(req.params.tenantId);
+    let normalized;
+    try {
+      normalized = normalizeOidcConfig(req.body);
+    } catch (err) {
+      if (err instanceof OidcConfigError) throw badRequest(err.message);
+      throw err;
+    }
+    const saved = await putOidcConfig(deps.db, req.params.tenantId, normalized);
+    svc.invalidateTenant(req.params.tenantId);
+    req.log.info({ tenantId: req.params.tenantId, issuer: saved.issuer, version: saved.version }, 'oidc configuration saved');
+    return viewOidcConfig(saved);
+  });
+
+  app.get<{ Params: { tenantId: string } }>('/tenants/:tenantId/oidc', {
+    schema: { tags: ['oidc'], summary: 'Get the OIDC configuration', params: tenantIdParams, response: { 200: oidcConfigViewSchema } },
+  }, async (req) => {
+    const cfg = await getOidcConfig(deps.db, req.params.tenantId);
+    if (!cfg) {
+      await requireTenant(req.params.tenantId);
+      throw notFound('OIDC configuration');
+    }
+    return viewOidcConfig(cfg);
+  });
+
+  app.delete<{ Params: { tenantId: string } }>('/tenants/:tenantId/oidc', {
+    schema: { tags: ['oidc'], summary: 'Remove the OIDC configuration: IdP tokens are refused at once (API keys keep working)', params: tenantIdParams },
+  }, async (req, reply) => {
+    if (!(await deleteOidcConfig(deps.db, req.params.tenantId))) throw notFound('OIDC configuration');
+    svc.invalidateTenant(req.params.tenantId);
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: { tenantId: string }; Body: { token?: string } | undefined }>('/tenants/:tenantId/oidc/test', {
+    schema: {
+      tags: ['oidc'],
+      summary: 'Fetch the discovery document and JWKS now and report each check; optionally verify a sample token',
+      params: tenantIdParams,
+      body: {
+        type: ['object', 'null'],
+        additionalProperties: false,
+        properties: { token: { type: 'string', minLength: 1, maxLength: 16384, description: 'A sample access token to verify and resolve to an identity' } },
+      },
+      response: { 200: { type: 'object', properties: { ok: { type: 'boolean' }, checks: { type: 'array', items: checkSchema } } } },
+    },
+  }, async (req) => {
+    const cfg = await getOidcConfig(deps.db, req.params.tenantId);
+    if (!cfg) {
+      await requireTenant(req.params.tenantId);
+      throw notFound('OIDC configuration');
+    }
+    svc.invalidateTenant(req.params.tenantId);
+    const result = await testOidcConfig(svc, cfg, req.body?.token);
+    req.log.info({ tenantId: req.params.tenantId, ok: result.ok }, 'oidc configuration tested');
+    return result;
+  });
+}

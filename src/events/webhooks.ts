@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../db/types.js';
+import { generateWebhookSecret } from './signature.js';
+
+export interface Webhook {
+  id: string;
+  url: string;
+  description: string | null;
+  events: string[];
+  enabled: boolean;
+  secretHint: string;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Head-of-queue retry: nothing is attempted before this time. */
+  blockedUntil: Date | null;
+  pending: number;
+  dead: number;
+}
+
+interface WebhookRow {
+  id: string;
+  url: string;
+  description: string | null;
+  event_types: string[];
+  enabled: boolean;
+  secret_hint: string;
+  created_at: Date;
+  updated_at: Date;
+  blocked_until: Date | null;
+  pending?: number;
+  dead?: number;
+}
+
+const COLS = 'w.id, w.url, w.description, w.event_types, w.enabled, w.secret_hint, w.created_at, w.updated_at, w.blocked_until';
+const COUNTS = `(SELECT count(*)::int FROM webhook_deliveries d WHERE d.tenant_id = w.tenant_id AND d.webhook_id = w.id AND d.state = 'pending') AS pending,
+  (SELECT count(*)::int FROM webhook_deliveries d WHERE d.tenant_id = w.tenant_id AND d.webhook_id = w.id AND d.state = 'dead') AS dead`;
+
+const toWebhook = (r: WebhookRow): Webhook => ({
+  id: r.id,
+  url: r.url,
+  description: r.description,
+  events: r.event_types,
+  enabled: r.enabled,
+  secretHint: r.secret_hint,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  blockedUntil: r.blocked_until,
+  pending: r.pending ?? 0,
+  dead: r.dead ?? 0,
+});
+
+const hintOf = (secret: string) => `…${secret.slice(-4)}`;
+
+export async function createWebhook(
+  db: Queryable,
+  tenantId: string,
+  input: { url: string; secret?: string; events?: string[]; description?: string; enabled?: boolean },
+): Promise<Webhook & { secret: string }> {
+  const secret = input.secret ?? generateWebhookSecret();
+  const { rows } = await db.query<WebhookRow>(
+    `INSERT INTO webhooks AS w (tenant_id, id, url, secret, secret_hint, description, event_types, enabled)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLS}`,
+    [tenantId, randomUUID(), input.url, secret, hintOf(secret), input.description ?? null, input.events ?? [], input.enabled ?? true],
+  );
+  return { ...toWebhook(rows[0]!), secret };
+}
+
+export async function listWebhooks(db: Queryable, tenantId: string): Promise<Webhook[]> {
+  const { rows } = await db.query<WebhookRow>(`SELECT ${COLS}, ${COUNTS} FROM webhooks w WHERE w.tenant_id = $1 ORDER BY w.created_at, w.id`, [tenantId]);
+  return rows.map(toWebhook);
+}
+
+export async function getWebhook(db: Queryable, tenantId: string, id: string): Promise<Webhook | undefined> {
+  const { rows } = await db.query<WebhookRow>(`SELECT ${COLS}, ${COUNTS} FROM webhooks w WHERE w.tenant_id = $1 AND w.id = $2`, [tenantId, id]);
+  return rows[0] ? toWebhook(rows[0]) : undefined;
+}
+
+export async function updateWebhook(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+  patch: { url?: string; secret?: string; events?: string[]; description?: string | null; enabled?: boolean },
+): Promise<Webhook | undefined> {
+  const sets: string[] = [];
+  const params: unknown[] = [tenantId, id];
+  const set = (col: string, v: unknown) => {
+    params.push(v);
+    sets.push(`${col} = $${params.length}`);
+  };
+  if (patch.url !== undefined) set('url', patch.url);
+  if (patch.secret !== undefined) {
+    set('secret', patch.secret);
+    set('secret_hint', hintOf(patch.secret));
+  }
+  if (patch.events !== undefined) set('event_types', patch.events);
+  if (patch.description !== undefined) set('description', patch.description);
+  if (patch.enabled !== undefined) set('enabled', patch.enabled);
+  // Re-enabling or pointing elsewhere retries the head at once.
+  if (patch.enabled === true || patch.url !== undefined) sets.push('blocked_until = NULL');
+  sets.push('updated_at = now()');
+  const res = await db.query(`UPDATE webhooks SET ${sets.join(', ')} WHERE tenant_id = $1 AND id = $2`, params);
+  if (res.rowCount === 0) return undefined;
+  return getWebhook(db, tenantId, id);
+}
+
+export async function deleteWebhook(db: Queryable, tenantId: string, id: string): Promise<boolean> {
+  const res = await db.query('DELETE FROM webhooks WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+  return res.rowCount > 0;
+}
+
+export type DeliveryState = 'pending' | 'delivered' | 'dead';
+
+export interface Delivery {
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  sequence: number;
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptAt: Date | null;
+  lastAttemptAt: Date | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  deliveredAt: Date | null;
+  deadAt: Date | null;
+  createdAt: Date;
+}
+
+interface DeliveryRow {
+  webhook_id: string;
+  event_id: string;
+  event_seq: number | string;
+  type: string;
+  state: DeliveryState;
+  attempts: number;
+  next_attempt_at: Date;
+  last_attempt_at: Date | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: Date | null;
+  dead_at: Date | null;
+  created_at: Date;
+}
+
+const DCOLS = `d.webhook_id, d.event_id, d.event_seq, e.type, d.state, d.attempts, d.next_attempt_at, d.last_attempt_at,
+  d.last_status, d.last_error, d.delivered_at, d.dead_at, d.created_at`;
+
+const toDelivery = (r: DeliveryRow): Delivery => ({
+  webhookId: r.webhook_id,
+  eventId: r.event_id,
+  eventType: r.type,
+  sequence: Number(r.event_seq),
+  state: r.state,
+  attempts: r.attempts,
+  nextAttemptAt: r.state === 'pending' ? r.next_attempt_at : null,
+  lastAttemptAt: r.last_attempt_at,
+  lastStatus: r.last_status,
+  lastError: r.last_error,
+  deliveredAt: r.delivered_at,
+  deadAt: r.dead_at,
+  createdAt: r.created_at,
+});
+
+/** Deliveries of one webhook, newest first, keyset-paged by sequence. */
+export async function listDeliveries(
+  db: Queryable,
+  tenantId: string,
+  webhookId: string,
+  opts: { state?: DeliveryState; beforeSequence?: number; limit: number },
+): Promise<Delivery[]> {
+  const params: unknown[] = [tenantId, webhookId, opts.limit];
+  let where = 'd.tenant_id = $1 AND d.webhook_id = $2';
+  if (opts.state) {
+    params.push(opts.state);
+    where += ` AND d.state = $${params.length}`;
+  }
+  if (opts.beforeSequence !== undefined) {
+    params.push(opts.beforeSequence);
+    where += ` AND d.event_seq < $${params.length}`;
+  }
+  const { rows } = await db.query<DeliveryRow>(
+    `SELECT ${DCOLS} FROM webhook_deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+      WHERE ${where} ORDER BY d.event_seq DESC LIMIT $3`,
+    params,
+  );
+  return rows.map(toDelivery);
+}
+
+/** Dead-lettered deliveries of every webhook of the tenant, most recent first. */
+export async function listDeadLetters(db: Queryable, tenantId: string, opts: { limit: number; beforeSequence?: number }): Promise<Delivery[]> {
+  const params: unknown[] = [tenantId, opts.limit];
+  let where = `d.tenant_id = $1 AND d.state = 'dead'`;
+  if (opts.beforeSequence !== undefined) {
+    params.push(opts.beforeSequence);
+    where += ` AND d.event_seq < $${params.length}`;
+  }
+  const { rows } = await db.query<DeliveryRow>(
+    `SELECT ${DCOLS} FROM webhook_deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+      WHERE ${where} ORDER BY d.event_seq DESC LIMIT $2`,
+    params,
+  );
+  return rows.map(toDelivery);
+}
+
+/**
+ * Manual redelivery: the delivery (delivered or dead) goes back to the queue with a fresh retry
+ * window; it is sent next, with the same event id. Returns false when there is no such delivery.
+ */
+export async function redeliver(db: Queryable, tenantId: string, webhookId: string, eventId: string): Promise<boolean> {
+  const res = await db.query(
+    `UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(), created_at = now(), dead_at = NULL
+      WHERE tenant_id = $1 AND webhook_id = $2 AND event_id = $3`,
+    [tenantId, webhookId, eventId],
+  );
+  if (res.rowCount > 0) await db.query('UPDATE webhooks SET blocked_until = NULL WHERE tenant_id = $1 AND id = $2', [tenantId, webhookId]);
+  return res.rowCount > 0;
+}
+
+/** Requeues every dead-lettered delivery of a webhook (in their original order). */
+export async function redeliverDead(db: Queryable, tenantId: string, webhookId: string): Promise<number> {
+  const res = await db.query(
+    `UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(), created_at = now(), dead_at = NULL
+      WHERE tenant_id = $1 AND webhook_id = $2 AND state = 'dead'`,
+    [tenantId, webhookId],
+  );
+  if (res.rowCount > 0) await db.query('UPDATE webhooks SET blocked_until = NULL WHERE tenant_id = $1 AND id = $2', [tenantId, webhookId]);
+  return res.rowCount;
+}
