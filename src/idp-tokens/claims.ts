@@ -20,10 +20,10 @@ export function tokenGroupsOf(payload: JWTPayload, cfg: Pick<OidcConfig, 'groups
     || payload.hasgroups === true || payload.hasgroups === 'true';
   const raw = payload[cfg.groupsClaim];
   if (Array.isArray(raw)) {
-    const values = raw.filter((v): v is string => typeof v === 'string' && v.length > 0 && v.length <= 1024).slice(0, MAX_GROUP_VALUES);
+    const values = raw.filter((v): v is string => typeof v === 'string' && v.length > 0 && v.length <= 1024 && storableText(v)).slice(0, MAX_GROUP_VALUES);
     return { source: 'claim', values };
   }
-  if (typeof raw === 'string' && raw) return { source: 'claim', values: [raw] };
+  if (typeof raw === 'string' && raw && raw.length <= 1024 && storableText(raw)) return { source: 'claim', values: [raw] };
   if (overage) return { source: 'overage', values: [] };
   return { source: 'absent', values: [] };
 }
@@ -39,7 +39,7 @@ export function identityLookups(payload: JWTPayload, cfg: Pick<OidcConfig, 'iden
   const out: ClaimLookup[] = [];
   for (const rule of cfg.identityClaims) {
     const v = payload[rule.claim];
-    if (typeof v !== 'string' || v.length === 0 || v.length > 1024) continue;
+    if (typeof v !== 'string' || v.length === 0 || v.length > 1024 || !storableText(v)) continue;
     out.push({ claim: rule.claim, attribute: rule.attribute, value: v });
   }
   return out;

@@ -6,7 +6,7 @@ import { effectiveAccess, findIdentity, resolveDataset, verifyApiKey, activateSt
 import { getOidcConfig, OIDC_CONFIG_CHANNEL, type OidcConfig } from './oidc-config.js';
 import { KeyCache, type KeyCacheOptions } from './key-cache.js';
 import { looksLikeJwt, TokenError, verifyJwt, type VerifiedJwt } from './verify.js';
-import { identityLookups, tokenGroupsOf, type ClaimLookup, type TokenGroups } from './claims.js';
+import { identityLookups, storableText, tokenGroupsOf, type ClaimLookup, type TokenGroups } from './claims.js';
 
 export interface IdpTokensOptions {
   /** Cache verified tokens (keyed by SHA-256 of the token) until their exp. */
@@ -223,6 +223,7 @@ export class IdpTokens {
 
   /** A dataset by id, externalId or name (short TTL). */
   async dataset(tenantId: string, ref: string): Promise<DatasetRef | undefined> {
+    if (!storableText(ref)) return undefined;
     const k = `${tenantId}:${ref}`;
     const now = Date.now();
     const ttl = this.opts.accessCacheTtlMs;

@@ -280,7 +280,9 @@ eachDatabase((kind) => {
     const otherDirectory = await mint('https://sts.windows.net/00000000-1111-2222-3333-444444444444/', 'api://idpbridge-entra');
     assert.equal((await api.authorize(tc.tenantId, otherDirectory, 'ledger')).json().code, 'ERR_WRONG_ISSUER');
     // nbf in the future beyond the 60 s default tolerance; exp 30 s ago is within it.
-    const early = await mint(`https://sts.windows.net/${ENTRA_TID}/`, 'api://idpbridge-entra', { nbf: Math.floor(Date.now() / 1000) + 600 });
+    const early = await new SignJWT({ oid: 'oid-alice' }).setProtectedHeader({ alg: 'RS256', kid: opA.current.kid })
+      .setIssuer(`https://sts.windows.net/${ENTRA_TID}/`).setAudience('api://idpbridge-entra').setExpirationTime('1h')
+      .setNotBefore(Math.floor(Date.now() / 1000) + 600).sign(opA.current.privateKey);
     assert.equal((await api.authorize(tc.tenantId, early, 'ledger')).json().code, 'ERR_TOKEN_NOT_YET_VALID');
     const justExpired = await new SignJWT({ oid: 'oid-alice' }).setProtectedHeader({ alg: 'RS256', kid: opA.current.kid })
       .setIssuer(`https://sts.windows.net/${ENTRA_TID}/`).setAudience('api://idpbridge-entra').setExpirationTime(Math.floor(Date.now() / 1000) - 30)
