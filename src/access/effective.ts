@@ -70,14 +70,16 @@ export const GROUPS_OF_IDENTITY_CTE = `
      WHERE gm.member_type = 'Group' AND (SELECT nested FROM cfg)
   )`;
 
-const EFFECTIVE_SQL = `
+export const EFFECTIVE_SQL = `
 WITH RECURSIVE ${GROUPS_OF_IDENTITY_CTE},
   g AS (
     SELECT sg.id, sg.display_name, sg.external_id
       FROM grp JOIN scim_groups sg ON sg.tenant_id = $1 AND sg.id = grp.group_id
   ),
   ag AS (
-    SELECT a.id, a.name FROM g JOIN access_groups a ON a.tenant_id = $1 AND a.name = g.display_name
+    -- LATERAL … LIMIT 1 (names are unique): one index probe per group, whatever the estimates of the recursive CTE
+    SELECT a.id, a.name FROM g
+      CROSS JOIN LATERAL (SELECT a.id, a.name FROM access_groups a WHERE a.tenant_id = $1 AND a.name = g.display_name LIMIT 1) a
     UNION
     SELECT a.id, a.name FROM access_group_members m
       JOIN access_groups a ON a.tenant_id = $1 AND a.id = m.access_group_id

@@ -107,7 +107,9 @@ export async function v1Api(app: FastifyInstance, { deps }: { deps: AppDeps }): 
     });
   }
 
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+  // preValidation, not onRequest: the per-tenant rate limit (a route-level onRequest hook) must count
+  // refused requests too; authentication still comes before body validation.
+  app.addHook('preValidation', async (req: FastifyRequest, reply: FastifyReply) => {
     reply.header('cache-control', 'no-store');
     const tenantId = (req.params as { tenantId?: string }).tenantId ?? '';
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');

@@ -114,7 +114,7 @@ eachDatabase((kind) => {
       assert.equal((await findIdentity(t.db, tn.tenantId, { externalId: 'g' }))?.id, u);
     });
 
-    it('a dataset id granted before the dataset exists? ids are server-generated, so unknown externalIds are kept instead', async () => {
+    it('unknown values (split from one comma string) are kept and grant once a dataset with that externalId exists', async () => {
       const tn = await freshTenant(t);
       const u = await entraProvisionUser(tn, 'h@x.com', { [FOLDERS]: ['later-1,later-2'] });
       assert.deepEqual(await datasetNames(tn, u), []);

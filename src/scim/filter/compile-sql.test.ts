@@ -21,7 +21,7 @@ import { printFilter } from './print.js';
 const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const CUSTOM = 'urn:ietf:params:scim:schemas:extension:2.0:CustomExtensionName';
 const ACME = 'urn:ietf:params:scim:schemas:extension:2.0:Acme';
-const MIGRATION = new URL('../../db/migrations/001_foundation.sql', import.meta.url);
+const MIGRATIONS = ['001_foundation.sql', '005_member_display.sql'].map((f) => new URL(`../../db/migrations/${f}`, import.meta.url));
 
 const tenantAttrs: TenantExtensionAttribute[] = [
   { schema: ACME, name: 'level', type: 'integer', multiValued: false },
@@ -162,7 +162,7 @@ let db: PGlite;
 
 before(async () => {
   db = new PGlite();
-  await db.exec(readFileSync(MIGRATION, 'utf8'));
+  for (const m of MIGRATIONS) await db.exec(readFileSync(m, 'utf8'));
   for (const t of [TENANT, OTHER_TENANT]) await db.query('INSERT INTO tenants (tenant_id, name) VALUES ($1, $2)', [t, 't']);
   for (const u of users) {
     for (const t of [TENANT, OTHER_TENANT]) {

@@ -327,9 +327,10 @@ class Compiler {
               kind: 'col',
               type: 'text',
               nullable: true,
-              // As rendered (groups-store membersOfGroups): user displayName, else userName, else group displayName.
+              // As rendered (groups-store membersOfGroups): the IdP's display text for the member, else
+              // user displayName, else userName, else group displayName.
               sql:
-                `COALESCE((SELECT COALESCE(mu.display_name, mu.user_name) FROM scim_users mu WHERE mu.tenant_id = ${gm}.tenant_id AND mu.id = ${gm}.member_id), ` +
+                `COALESCE(${gm}.display, (SELECT COALESCE(mu.display_name, mu.user_name) FROM scim_users mu WHERE mu.tenant_id = ${gm}.tenant_id AND mu.id = ${gm}.member_id), ` +
                 `(SELECT mg.display_name FROM scim_groups mg WHERE mg.tenant_id = ${gm}.tenant_id AND mg.id = ${gm}.member_id))`,
             };
         }
