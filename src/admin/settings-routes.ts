@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { getTenant, updateTenantSettings } from '../tenants/tenants.js';
 import { settingsJsonSchema, type TenantSettings } from '../tenants/settings.js';
-import { notFound } from './errors.js';
+import { badRequest, notFound } from './errors.js';
+import { buildResourceSchemas, validateExtensionAttributes } from '../scim/schema/registry.js';
+import { ScimError } from '../scim/errors.js';
 import { tenantIdParams } from './tenants-routes.js';
 
 export async function settingsRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
@@ -18,6 +20,18 @@ export async function settingsRoutes(app: FastifyInstance, { deps }: { deps: App
   app.put<{ Params: { tenantId: string }; Body: Partial<TenantSettings> }>('/tenants/:tenantId/settings', {
     schema: { tags: ['settings'], summary: 'Change provisioning settings', params: tenantIdParams, body: settingsJsonSchema },
   }, async (req) => {
+    const current = await getTenant(deps.db, req.params.tenantId);
+    if (!current) throw notFound('tenant');
+    const merged = { ...current.settings, ...req.body };
+    try {
+      // Refuse definitions that would clash with built-in attributes or each other, and a grants
+      // attribute that cannot be built, before anything is stored.
+      validateExtensionAttributes(merged.extensionAttributes, { grantsAttribute: merged.grantsAttribute });
+      buildResourceSchemas('User', merged.extensionAttributes, { grantsAttribute: merged.grantsAttribute });
+    } catch (err) {
+      if (err instanceof ScimError) throw badRequest(err.message);
+      throw err;
+    }
     const s = await updateTenantSettings(deps.db, req.params.tenantId, req.body);
     if (!s) throw notFound('tenant');
     deps.scimVerifier.invalidateTenant(req.params.tenantId);

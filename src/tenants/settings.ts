@@ -1,4 +1,4 @@
-import type { TenantExtensionAttribute } from '../scim/schema/registry.js';
+import { DEFAULT_GRANTS_ATTRIBUTE, type TenantExtensionAttribute } from '../scim/schema/registry.js';
 
 /** Per-tenant provisioning settings (admin API `…/settings`). */
 export interface TenantSettings {
@@ -20,7 +20,7 @@ export interface TenantSettings {
   logRetentionDays: number;
 }
 
-export const DEFAULT_GRANTS_ATTRIBUTE = 'urn:ietf:params:scim:schemas:extension:2.0:CustomExtensionName:folders';
+export { DEFAULT_GRANTS_ATTRIBUTE };
 
 export const DEFAULT_SETTINGS: TenantSettings = {
   newUserStatus: 'active',

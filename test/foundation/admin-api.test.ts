@@ -102,6 +102,17 @@ eachDatabase((kind) => {
     assert.equal(p.json().grantsAttribute, 'urn:ietf:params:scim:schemas:extension:2.0:CustomExtensionName:folders');
     const bad = await t.app.inject({ method: 'PUT', url: `/admin/v1/tenants/${t.tenantId}/settings`, headers: admin(), payload: { newUserStatus: 'sometimes' } });
     assert.equal(bad.statusCode, 400);
+    const clash = await t.app.inject({
+      method: 'PUT', url: `/admin/v1/tenants/${t.tenantId}/settings`, headers: admin(),
+      payload: { extensionAttributes: [
+        { schema: 'urn:ietf:params:scim:schemas:extension:2.0:Acme', name: 'code', type: 'string' },
+        { schema: 'urn:ietf:params:scim:schemas:extension:2.0:Acme', name: 'CODE', type: 'integer' },
+      ] },
+    });
+    assert.equal(clash.statusCode, 400);
+    assert.match(clash.json().message, /code/i);
+    const after = await t.app.inject({ method: 'GET', url: `/admin/v1/tenants/${t.tenantId}/settings`, headers: admin() });
+    assert.deepEqual(after.json().extensionAttributes, [], 'a refused change stores nothing');
     await t.app.inject({ method: 'PUT', url: `/admin/v1/tenants/${t.tenantId}/settings`, headers: admin(), payload: { newUserStatus: 'active' } });
   });
 
