@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ScimContext, Tx } from './context.js';
 import { normalizeResource } from '../schema/validate.js';
 import { applyPatch, type MemberOp, type MemberRef } from '../patch/index.js';
-import { compileFilter, compileSort } from '../filter/compile-sql.js';
+import { listPage } from './list-page.js';
 import { NotFoundError, UniquenessError } from '../errors.js';
 import { checkIfMatch } from './etag.js';
 import {
@@ -150,26 +150,7 @@ export async function deleteGroup(ctx: ScimContext, id: string, ifMatch: string 
 }
 
 export async function listGroups(ctx: ScimContext, q: ListQuery, withMembers: boolean): Promise<{ total: number; views: GroupView[] }> {
-  const params: unknown[] = [ctx.tenantId];
-  let where = 'r.tenant_id = $1';
-  if (q.filter) where += ` AND (${compileFilter(q.filter, { rs: ctx.groups, alias: 'r', params })})`;
-  const dir = q.sortOrder === 'descending' ? 'DESC' : 'ASC';
-  const order = q.sortBy
-    ? `${compileSort(q.sortBy, { rs: ctx.groups, alias: 'r', params })} ${dir} NULLS LAST, r.id ${dir}`
-    : `r.created_at ${dir}, r.id ${dir}`;
-  let rows: GroupRow[] = [];
-  if (q.count > 0) {
-    const pageParams = [...params, q.count, q.startIndex - 1];
-    const res = await ctx.db.query<GroupRow>(
-      `SELECT ${GROUP_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')} FROM scim_groups r WHERE ${where}
-        ORDER BY ${order} LIMIT $${pageParams.length - 1} OFFSET $${pageParams.length}`,
-      pageParams,
-    );
-    rows = res.rows;
-  }
-  let total: number;
-  if (q.startIndex === 1 && rows.length < q.count) total = rows.length;
-  else total = (await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM scim_groups r WHERE ${where}`, params)).rows[0]!.n;
+  const { total, rows } = await listPage<GroupRow>(ctx.db, { table: 'scim_groups', columns: GROUP_COLUMNS, rs: ctx.groups, tenantId: ctx.tenantId, q });
   const members = withMembers ? await membersOfGroups(ctx.db, ctx.tenantId, rows.map((r) => r.id), ctx.membersInlineMax) : undefined;
   return { total, views: rows.map((row) => ({ row, members: members ? members.get(row.id) ?? [] : undefined })) };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ScimContext } from './context.js';
 import { normalizeResource } from '../schema/validate.js';
 import { applyPatch } from '../patch/index.js';
-import { compileFilter, compileSort } from '../filter/compile-sql.js';
+import { listPage } from './list-page.js';
 import { NotFoundError, UniquenessError } from '../errors.js';
 import { checkIfMatch } from './etag.js';
 import { extractPassword } from './password.js';
@@ -127,34 +127,8 @@ export async function deleteUser(ctx: ScimContext, id: string, ifMatch: string |
   });
 }
 
-/**
- * Filtered, sorted page of users, entirely in SQL. The count query is skipped when the page
- * itself proves the total (first page not full) — the common `userName eq` probe.
- */
 export async function listUsers(ctx: ScimContext, q: ListQuery, withGroups: boolean): Promise<{ total: number; views: UserView[] }> {
-  const params: unknown[] = [ctx.tenantId];
-  let where = 'r.tenant_id = $1';
-  if (q.filter) where += ` AND (${compileFilter(q.filter, { rs: ctx.users, alias: 'r', params })})`;
-  const dir = q.sortOrder === 'descending' ? 'DESC' : 'ASC';
-  const order = q.sortBy
-    ? `${compileSort(q.sortBy, { rs: ctx.users, alias: 'r', params })} ${dir} NULLS LAST, r.id ${dir}`
-    : `r.created_at ${dir}, r.id ${dir}`;
-  let rows: UserRow[] = [];
-  if (q.count > 0) {
-    const pageParams = [...params, q.count, q.startIndex - 1];
-    const res = await ctx.db.query<UserRow>(
-      `SELECT ${USER_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')} FROM scim_users r WHERE ${where}
-        ORDER BY ${order} LIMIT $${pageParams.length - 1} OFFSET $${pageParams.length}`,
-      pageParams,
-    );
-    rows = res.rows;
-  }
-  let total: number;
-  if (q.startIndex === 1 && rows.length < q.count) total = rows.length;
-  else {
-    const c = await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM scim_users r WHERE ${where}`, params);
-    total = c.rows[0]!.n;
-  }
+  const { total, rows } = await listPage<UserRow>(ctx.db, { table: 'scim_users', columns: USER_COLUMNS, rs: ctx.users, tenantId: ctx.tenantId, q });
   const groups = withGroups ? await groupsOfUsers(ctx.db, ctx.tenantId, rows.map((r) => r.id)) : undefined;
   return { total, views: rows.map((row) => ({ row, groups: groups ? groups.get(row.id) ?? [] : undefined })) };
 }
