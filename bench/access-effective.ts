@@ -7,7 +7,8 @@
  *
  * Seeds with generate_series (one statement per table): 100k users, 10k SCIM groups, 1M memberships
  * (10 groups per user), 10k datasets, 5k access groups (every other group name; 3 datasets each),
- * 10k manual memberships, 200k direct grants (one resolvable externalId + one unknown value per user).
+ * 10k manual memberships, 200k direct grants (per user: one resolvable value — a dataset id for even users,
+ * an externalId for odd ones — and one unknown value).
  * Prints JSON: sizes, seed time, p50/p90/p99/max latency of effectiveAccess, and the plan's scan nodes.
  */
 import { randomUUID } from 'node:crypto';
@@ -82,10 +83,11 @@ async function main(): Promise<void> {
     [tenantId, USERS, GROUPS],
   );
   await db.query(
-    `INSERT INTO identity_grants (tenant_id, identity_id, value)
-     SELECT $1, ${id('u', 'i')}, v
+    `INSERT INTO identity_grants (tenant_id, identity_id, value, value_id)
+     SELECT $1, ${id('u', 'i')}, v, CASE WHEN v LIKE '%-%-%-%-%' THEN v::uuid END
        FROM generate_series(1, $2::int) AS i,
-            LATERAL (VALUES ('ext-d' || (1 + (i * 31) % $3::int)), ('unknown-' || i)) AS x(v)`,
+            LATERAL (VALUES (CASE WHEN i % 2 = 0 THEN ${id('d', '(1 + (i * 31) % $3::int)')}::text ELSE 'ext-d' || (1 + (i * 31) % $3::int) END),
+                            ('unknown-' || i)) AS x(v)`,
     [tenantId, USERS, DATASETS],
   );
   for (const table of ['scim_users', 'scim_groups', 'scim_group_members', 'datasets', 'access_groups', 'access_group_datasets', 'access_group_members', 'identity_grants']) {

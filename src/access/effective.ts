@@ -90,12 +90,13 @@ WITH RECURSIVE ${GROUPS_OF_IDENTITY_CTE},
       JOIN access_group_datasets x ON x.tenant_id = $1 AND x.access_group_id = ag.id
       JOIN datasets d ON d.tenant_id = $1 AND d.id = x.dataset_id
     UNION
+    -- direct grants: the identity's values (primary-key prefix), each probed by dataset id and by externalId
     SELECT d.id, d.name, d.external_id FROM identity_grants gr
-      JOIN datasets d ON d.tenant_id = $1 AND d.id = gr.value_id
-     WHERE gr.tenant_id = $1 AND gr.identity_id = $2 AND gr.value_id IS NOT NULL
-    UNION
-    SELECT d.id, d.name, d.external_id FROM identity_grants gr
-      JOIN datasets d ON d.tenant_id = $1 AND d.external_id = gr.value
+      CROSS JOIN LATERAL (
+        SELECT d.id, d.name, d.external_id FROM datasets d WHERE d.tenant_id = $1 AND d.id = gr.value_id
+        UNION ALL
+        SELECT d.id, d.name, d.external_id FROM datasets d WHERE d.tenant_id = $1 AND d.external_id = gr.value
+      ) d
      WHERE gr.tenant_id = $1 AND gr.identity_id = $2
   )
 SELECT u.${IDENTITY_COLUMNS.split(', ').join(', u.')}, u.data,

@@ -5,7 +5,7 @@ import { eachDatabase, startTestApp, type TestApp } from '../helpers/app.js';
 import { verifyApiKey } from '../../src/access/index.js';
 import {
   CORE, FOLDERS, access, admin, createAccessGroup, createDataset, datasetNames, entraCreateGroup, entraProvisionUser, freshTenant,
-  patchGroup, scim,
+  patchGroup, patchUser, scim,
 } from './helpers.js';
 
 eachDatabase((kind) => {
@@ -92,6 +92,16 @@ eachDatabase((kind) => {
       const keys = await admin(tn, 'GET', `/users/${id}/api-keys`, undefined, 200);
       assert.deepEqual(keys.body.apiKeys.map((k: { auto: boolean; name: string }) => [k.auto, k.name]).sort(), [[false, 'own'], [true, 'pat@corp.com']]);
       // now read-only in the admin API
+      await admin(tn, 'PATCH', `/users/${id}`, { displayName: 'x' }, 409);
+    });
+
+    it('an IdP that matches a manual identity by userName and PATCHes it (Entra probe-then-update) makes it SCIM-managed', async () => {
+      const tn = await freshTenant(t);
+      const id = (await admin(tn, 'POST', '/users', { userName: 'probe@corp.com' }, 201)).body.id as string;
+      const found = await scim(tn, 'GET', `/Users?filter=${encodeURIComponent('userName eq "probe@corp.com"')}`, undefined, 200);
+      assert.equal(found.body.Resources[0].id, id);
+      await patchUser(tn, id, [{ op: 'Replace', path: 'displayName', value: 'From IdP' }]);
+      assert.equal((await access(tn, id))?.identity.source, 'scim');
       await admin(tn, 'PATCH', `/users/${id}`, { displayName: 'x' }, 409);
     });
 
