@@ -30,6 +30,8 @@ export interface DeliverOptions {
   log: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
 }
 
+const ROUND_BUDGET_MS = 2_000;
+
 interface Claimed {
   tenant_id: string;
   id: string;
@@ -59,14 +61,21 @@ export async function deliverRound(db: Database, agent: Agent, opts: DeliverOpti
       RETURNING w.tenant_id, w.id`,
     [opts.owner, opts.leaseMs, opts.concurrency],
   );
-  const counts = await Promise.all(rows.map((w) => serveQueue(db, agent, w, opts)));
-  return counts.reduce((a, b) => a + b, 0);
+  const results = await Promise.allSettled(rows.map((w) => serveQueue(db, agent, w, opts)));
+  let n = 0;
+  for (const r of results) {
+    if (r.status === 'fulfilled') n += r.value;
+    else opts.log.warn({ err: r.reason }, 'webhook queue round failed; its lease expires');
+  }
+  return n;
 }
 
 async function serveQueue(db: Database, agent: Agent, w: Claimed, opts: DeliverOptions): Promise<number> {
   let done = 0;
+  const started = Date.now();
   try {
-    while (done < opts.batch && !opts.isStopping()) {
+    // Bounded by count and time, so one slow receiver never holds up dispatch and the others.
+    while (done < opts.batch && Date.now() - started < ROUND_BUDGET_MS && !opts.isStopping()) {
       // Renew the lease (and re-read url/secret: they may have been changed meanwhile).
       const lease = await db.query<{ url: string; secret: string; enabled: boolean }>(
         `UPDATE webhooks SET lease_until = now() + $4 * interval '1 millisecond'

@@ -222,9 +222,12 @@ export async function insertLogEntries(db: Queryable, batch: LogEntry[]): Promis
             credential_id text, operation text, outcome text, status integer, resource_type text, resource_id text,
             summary jsonb, error jsonb, duration_ms real)
       WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.tenant_id = v.tenant_id)`,
-    [JSON.stringify(batch)],
+    [JSON.stringify(batch, pgSafe)],
   );
 }
+
+/** jsonb refuses U+0000 and lone surrogates, which any request may carry: one such entry must not lose its batch. */
+const pgSafe = (_k: string, v: unknown) => (typeof v === 'string' ? v.replace(/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd') : v);
 
 const writers = new WeakMap<Database, ProvisioningLogWriter>();
 /** The writer of an app (tests flush it to read their rows at once). */

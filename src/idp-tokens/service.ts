@@ -43,10 +43,11 @@ interface TokenEntry {
   verified: VerifiedJwt;
   tokenGroups: TokenGroups;
   lookups: ClaimLookup[];
-  identityId: string | null;
-  matchedBy: ClaimLookup | undefined;
-  resolvedAt: number;
+  /** Key of the identity resolution in `identities` (shared by every token of the same user). */
+  identityKey: string;
 }
+
+type Resolution = { identityId: string; matchedBy: ClaimLookup } | undefined;
 
 interface Timed<T> {
   value: T;
@@ -77,6 +78,7 @@ export class IdpTokens {
   private readonly configs = new Map<string, Timed<OidcConfig | undefined>>();
   private readonly tokens = new Map<string, TokenEntry>();
   private readonly access = new Map<string, Timed<EffectiveAccess | undefined>>();
+  private readonly identities = new Map<string, Timed<Resolution>>();
   private readonly datasets = new Map<string, Timed<DatasetRef | undefined>>();
   private readonly apiKeys = new Map<string, Timed<{ identityId: string; keyId: string } | undefined>>();
   private unlisten: (() => Promise<void>) | undefined;
@@ -113,16 +115,17 @@ export class IdpTokens {
     this.configs.delete(tenantId);
     for (const [k, e] of this.tokens) if (e.tenantId === tenantId) this.tokens.delete(k);
     const prefix = `${tenantId}:`;
-    for (const m of [this.access, this.datasets, this.apiKeys] as Map<string, unknown>[]) {
+    for (const m of [this.access, this.datasets, this.apiKeys, this.identities] as Map<string, unknown>[]) {
       for (const k of m.keys()) if (k.startsWith(prefix)) m.delete(k);
     }
   }
 
   async config(tenantId: string): Promise<OidcConfig | undefined> {
+    if (!isUuid(tenantId)) return undefined;
     const now = Date.now();
     const hit = this.configs.get(tenantId);
     if (hit && now - hit.at < this.opts.configTtlMs) return hit.value;
-    const value = isUuid(tenantId) ? await getOidcConfig(this.db, tenantId) : undefined;
+    const value = await getOidcConfig(this.db, tenantId);
     bound(this.configs, MAX_ENTRIES);
     this.configs.set(tenantId, { value, at: now });
     return value;
@@ -130,9 +133,9 @@ export class IdpTokens {
 
   /** Verifies a bearer credential for a tenant; throws TokenError (401) or IdpUnavailableError (503). */
   async authenticate(tenantId: string, bearer: string): Promise<Principal> {
-    if (!isUuid(tenantId)) throw new TokenError('oidc_not_configured', 'unknown tenant');
     if (bearer.startsWith('idpb_key_')) return this.authenticateApiKey(tenantId, bearer);
     if (!looksLikeJwt(bearer)) throw new TokenError('malformed_token', 'bearer credential is neither a JWT nor an idpbridge API key');
+    // The same answer for an unknown tenant as for one without OIDC: tenants cannot be probed.
     const cfg = await this.config(tenantId);
     if (!cfg) throw new TokenError('oidc_not_configured', 'no OIDC configuration for this tenant: IdP tokens cannot be verified here');
     const stamp = stampOf(cfg);
@@ -146,29 +149,34 @@ export class IdpTokens {
     }
     if (!entry) {
       const verified = await verifyJwt(bearer, cfg, this.keys);
+      const lookups = identityLookups(verified.payload, cfg);
       entry = {
-        tenantId, stamp, verified,
+        tenantId, stamp, verified, lookups,
         tokenGroups: tokenGroupsOf(verified.payload, cfg),
-        lookups: identityLookups(verified.payload, cfg),
-        identityId: null, matchedBy: undefined, resolvedAt: -Infinity,
+        identityKey: `${tenantId}:${lookups.map((l) => `${l.claim}\u0001${l.attribute}\u0001${l.value}`).join('\u0000')}`,
       };
       if (key) {
         bound(this.tokens, MAX_TOKENS);
         this.tokens.set(key, entry);
       }
     }
-    if (now - entry.resolvedAt >= ttl || ttl === 0) {
-      const found = await this.resolveIdentity(tenantId, entry.lookups);
-      entry.identityId = found?.identityId ?? null;
-      entry.matchedBy = found?.matchedBy;
-      entry.resolvedAt = now;
+    // Identity resolution is reused for the short TTL only: a user provisioned, renamed or deleted
+    // since shows within it.
+    let resolved = ttl > 0 ? this.identities.get(entry.identityKey) : undefined;
+    if (!resolved || now - resolved.at >= ttl) {
+      resolved = { value: await this.resolveIdentity(tenantId, entry.lookups), at: now };
+      if (ttl > 0) {
+        bound(this.identities, MAX_ENTRIES);
+        this.identities.set(entry.identityKey, resolved);
+      }
     }
+    const found = resolved.value;
     const p = entry.verified.payload;
     return {
       tenantId,
       kind: 'jwt',
-      identityId: entry.identityId,
-      ...(entry.matchedBy ? { matchedBy: entry.matchedBy } : {}),
+      identityId: found?.identityId ?? null,
+      ...(found ? { matchedBy: found.matchedBy } : {}),
       tried: entry.lookups,
       tokenGroups: entry.tokenGroups,
       jwt: {
@@ -182,7 +190,7 @@ export class IdpTokens {
     };
   }
 
-  private async resolveIdentity(tenantId: string, lookups: ClaimLookup[]): Promise<{ identityId: string; matchedBy: ClaimLookup } | undefined> {
+  private async resolveIdentity(tenantId: string, lookups: ClaimLookup[]): Promise<Resolution> {
     for (const l of lookups) {
       const found = await findIdentity(this.db, tenantId, { [l.attribute]: l.value });
       if (found) return { identityId: found.id, matchedBy: l };

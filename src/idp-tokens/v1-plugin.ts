@@ -137,7 +137,7 @@ export async function v1Api(app: FastifyInstance, { deps }: { deps: AppDeps }): 
 
   app.post<{ Params: { tenantId: string }; Body: { dataset: string } }>('/:tenantId/authorize', {
     schema: {
-      tags: ['v1'],
+      // Untagged on purpose: the OpenAPI document describes the operator-token admin API; /v1 is in docs/idp-tokens.md.
       summary: 'May the token\'s user use this dataset (id, name or externalId)?',
       params: tenantParams,
       body: {
@@ -152,14 +152,14 @@ export async function v1Api(app: FastifyInstance, { deps }: { deps: AppDeps }): 
     const decide = (reason: AuthorizeReason, message: string, extra: Record<string, unknown> = {}) =>
       ({ allowed: reason === 'granted', reason, message, ...extra });
     if (!p.identityId) return decide('identity_not_found', notProvisioned(p));
-    const access = await svc.accessOf(p.tenantId, p.identityId);
+    // Independent lookups: one round trip of latency, not two.
+    const [access, dataset] = await Promise.all([svc.accessOf(p.tenantId, p.identityId), svc.dataset(p.tenantId, req.body.dataset)]);
     if (!access) return decide('identity_not_found', notProvisioned(p));
     const ident = access.identity;
     const identity = { id: ident.id, userName: ident.userName, status: ident.status };
     if (ident.status === 'suspended' || !ident.active) {
       return decide('identity_suspended', `${ident.userName} is suspended (deactivated in the IdP); access is refused`, { identity });
     }
-    const dataset = await svc.dataset(p.tenantId, req.body.dataset);
     if (!dataset) return decide('dataset_not_found', `No dataset has the id, externalId or name ${JSON.stringify(req.body.dataset)}`, { identity });
     if (!access.datasets.some((d) => d.id === dataset.id)) {
       const via = access.accessGroups.length ? `access groups: ${access.accessGroups.map((g) => g.name).join(', ')}` : 'no access groups';
@@ -173,7 +173,7 @@ export async function v1Api(app: FastifyInstance, { deps }: { deps: AppDeps }): 
   });
 
   app.get<{ Params: { tenantId: string } }>('/:tenantId/me', {
-    schema: { tags: ['v1'], summary: 'The token\'s identity, groups, access groups, datasets and roles', params: tenantParams, response: { 200: meResponse } },
+    schema: { summary: 'The token\'s identity, groups, access groups, datasets and roles', params: tenantParams, response: { 200: meResponse } },
   }, async (req) => {
     const p = req.idpPrincipal!;
     if (!p.identityId) throw new AdminError(403, 'ERR_IDENTITY_NOT_FOUND', notProvisioned(p));
@@ -190,8 +190,8 @@ export async function v1Api(app: FastifyInstance, { deps }: { deps: AppDeps }): 
     if (p.kind === 'jwt' && p.jwt && p.tokenGroups) {
       const g = p.tokenGroups;
       // Overage (Entra left the groups out): the provisioned memberships answer instead.
-      const matched = g.source === 'overage' ? access.groups : await svc.groupsNamedBy(p.tenantId, await svc.config(p.tenantId), g.values);
       const cfg = await svc.config(p.tenantId);
+      const matched = g.source === 'overage' ? access.groups : await svc.groupsNamedBy(p.tenantId, cfg, g.values);
       const key = cfg?.groupsMatch === 'externalId' ? 'externalId' : 'displayName';
       const known = new Set(matched.map((x) => x[key]));
       credential = {

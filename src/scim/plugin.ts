@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { AppDeps } from '../app-deps.js';
 import { scimAuth } from '../tenants/scim-auth.js';
-import { TooManyRequestsError } from './errors.js';
+import { InvalidSyntaxError, InvalidValueError, TooManyRequestsError } from './errors.js';
+import { bodyProblem } from '../json-body.js';
 import { SCIM_CONTENT_TYPE } from '../http-errors.js';
 import { resourceRoutes } from './resources/routes.js';
 import { discoveryRoutes } from './discovery-routes.js';
@@ -14,7 +15,15 @@ export async function scimApi(app: FastifyInstance, { deps }: { deps: AppDeps })
   // RFC 7644 §3.1: application/scim+json; IdPs also send application/json (handled by the default parser).
   // An empty body is no body: IdPs send Content-Type on DELETE and GET too.
   const json = app.getDefaultJsonParser('error', 'error');
-  const parser: typeof json = (req, body, done) => (body === '' ? done(null, undefined) : json(req, body, done));
+  const parser: typeof json = (req, body, done) => {
+    if (body === '') return done(null, undefined);
+    json(req, body, (err, value) => {
+      if (err) return done(err);
+      const problem = bodyProblem(body as string, value);
+      if (problem) return done(/nested/.test(problem) ? new InvalidSyntaxError(problem) : new InvalidValueError(problem));
+      done(null, value);
+    });
+  };
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser(['application/scim+json', 'application/json'], { parseAs: 'string' }, parser);
   app.decorateRequest('scim', null);

@@ -20,8 +20,10 @@ eachDatabase((kind) => {
       const call = scim(t.app, t.scimToken, t.scimBase);
       // before the setting: no invitation
       assert.equal((await call('POST', '/Users', userBody('before@example.com', { emails: [{ value: 'before@example.com' }] }))).status, 201);
+      // the setting applies to events dispatched after it changes
+      await waitFor('first event dispatched', async () =>
+        (await t.db.query('SELECT 1 FROM events WHERE tenant_id = $1 AND dispatched_at IS NOT NULL', [t.tenantId])).rowCount === 1);
       assert.equal((await admin(t.app, 'PUT', `/tenants/${t.tenantId}/settings`, { automaticInvitation: true })).status, 200);
-      await new Promise((r) => setTimeout(r, 100)); // the first event is dispatched with the setting off
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {
         const u = await call('POST', '/Users', userBody(`inv${i}`, { displayName: `Invitee ${i}`, emails: [{ value: `inv${i}@example.com`, type: 'work', primary: true }] }));
@@ -42,7 +44,7 @@ eachDatabase((kind) => {
       const m0 = smtp.mails.find((m) => m.to[0]!.includes('inv0@'))!;
       assert.match(m0.data, /Subject: Your Test tenant account is ready/);
       assert.ok(m0.data.replace(/=\r\n/g, '').replace(/=3D/g, '=').includes(`u=${ids[0]}`), 'activation link');
-      assert.match(m0.data, /Message-ID: <invitation\./i);
+      assert.match(m0.data, /Message-ID:\s*<invitation\./i);
       const rows = await t.db.query<{ state: string }>('SELECT state FROM invitations WHERE tenant_id = $1', [t.tenantId]);
       assert.deepEqual(rows.rows.map((r) => r.state), ['sent', 'sent', 'sent', 'sent', 'sent']);
     } finally {

@@ -77,13 +77,15 @@ eachDatabase((kind) => {
 
   test('lastUsedAt is recorded (batched, not per request)', async () => {
     const admin = { authorization: `Bearer ${t.adminToken}` };
-    await t.app.inject({ method: 'GET', url: `${t.scimBase}/Users`, headers: { authorization: `Bearer ${t.scimToken}` } });
-    const { rows } = await t.db.query<{ last_used_at: Date | null }>('SELECT last_used_at FROM scim_tokens WHERE tenant_id = $1', [t.tenantId]);
-    assert.ok(rows.every((r) => r.last_used_at === null), 'not written on the request path');
-    // The flush normally runs on a timer (and at close); call it directly here.
+    const c = await t.app.inject({ method: 'POST', url: `/admin/v1/tenants/${t.tenantId}/scim-tokens`, headers: admin, payload: { name: 'last-used' } });
+    const { id, token } = c.json() as { id: string; token: string };
+    await t.app.inject({ method: 'GET', url: `${t.scimBase}/Users`, headers: { authorization: `Bearer ${token}` } });
+    const { rows } = await t.db.query<{ last_used_at: Date | null }>('SELECT last_used_at FROM scim_tokens WHERE tenant_id = $1 AND id = $2', [t.tenantId, id]);
+    assert.equal(rows[0]!.last_used_at, null, 'not written on the request path');
+    // The flush normally runs on a 5 s timer (and at close); call it directly here.
     await t.deps.scimVerifier.flushLastUsed();
     const l = await t.app.inject({ method: 'GET', url: `/admin/v1/tenants/${t.tenantId}/scim-tokens`, headers: admin });
-    const used = l.json().tokens[0].lastUsedAt as string;
+    const used = l.json().tokens.find((x: { id: string }) => x.id === id).lastUsedAt as string;
     assert.ok(used && Date.now() - Date.parse(used) < 60_000);
   });
 });

@@ -29,6 +29,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     ...loadConfig({}),
     adminToken: ADMIN_TOKEN,
     rateLimitPerMinute: 0,
+    // Event tests opt in; other suites must not run a worker against the shared database.
+    worker: false,
     logLevel: 'silent',
     ...overrides,
   };
@@ -65,9 +67,16 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(kind: TestDatabaseKind = 'pglite', overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function startTestApp(
+  kind: TestDatabaseKind = 'pglite',
+  overrides: Partial<Config> = {},
+  /** Capture the JSON log lines (set overrides.logLevel too, the default is silent). */
+  opts: { loggerStream?: { write(line: string): void } } = {},
+): Promise<TestApp> {
   const db = await openTestDatabase(kind);
-  const { app, deps } = await buildApp({ config: testConfig(overrides), db, logger: false, skipMigrations: true });
+  const { app, deps } = await buildApp({
+    config: testConfig(overrides), db, logger: !!opts.loggerStream, loggerStream: opts.loggerStream, skipMigrations: true,
+  });
   await app.ready();
   const newTenant = async (name = 'Test tenant') => {
     const t = await app.inject({ method: 'POST', url: '/admin/v1/tenants', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { name } });

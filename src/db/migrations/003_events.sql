@@ -17,7 +17,6 @@ CREATE TABLE events (
 );
 CREATE INDEX events_tenant_seq ON events (tenant_id, seq);
 CREATE INDEX events_undispatched ON events (tenant_id, seq) WHERE dispatched_at IS NULL;
-CREATE INDEX events_dispatched_at ON events (tenant_id, dispatched_at);
 
 CREATE TABLE webhooks (
   tenant_id uuid NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
