@@ -12,6 +12,7 @@ import { installErrorHandling } from './http-errors.js';
 import { registerHealth } from './ops/health.js';
 import { registerMetrics } from './ops/metrics.js';
 import { adminApi } from './admin/plugin.js';
+import { consolePlugin } from './console/plugin.js';
 import { scimApi } from './scim/plugin.js';
 import { v1Api } from './idp-tokens/v1-plugin.js';
 import { loggerOptions } from './logger.js';
@@ -79,6 +80,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
   registerMetrics(app);
   registerHealth(app, db);
   await app.register(adminApi, { prefix: '/admin/v1', deps });
+  await app.register(consolePlugin, { deps });
   await app.register(scimApi, { prefix: '/scim/v2', deps });
   await app.register(v1Api, { prefix: '/v1', deps });
 

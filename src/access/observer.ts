@@ -24,16 +24,19 @@ const sameList = (a: string[], b: string[]) => a.length === b.length && a.every(
 
 export function accessObserver(): ProvisioningObserver {
   return {
-    async userCreated(tx, ctx, user: StoredUser) {
-      const settings = await loadSettings(tx, ctx.tenantId);
+    // Hot path (every SCIM create): settings come with the request, and a brand-new identity has
+    // no grants or keys to reconcile, so only what exists is written.
+    async userCreated(tx, ctx, user: StoredUser, info) {
+      const settings = ctx.settings;
       checkUserType(settings, user.data);
-      await syncGrants(tx, ctx.tenantId, user.id, grantValuesOf(user.data, settings.grantsAttribute));
+      const grants = grantValuesOf(user.data, settings.grantsAttribute);
+      if (info.adopted || grants.length > 0) await syncGrants(tx, ctx.tenantId, user.id, grants);
       if (settings.apiKeysForProvisionedUsers) await ensureAutoKey(tx, ctx.tenantId, user.id, user.userName);
-      else await renameAutoKeys(tx, ctx.tenantId, user.id, user.userName);
+      else if (info.adopted) await renameAutoKeys(tx, ctx.tenantId, user.id, user.userName);
     },
 
     async userUpdated(tx, ctx, before: StoredUser, after: StoredUser) {
-      const settings = await loadSettings(tx, ctx.tenantId);
+      const settings = ctx.settings;
       // Only a changed userType is checked: a user stored before the allow-list changed can
       // still be updated (e.g. deactivated) without first fixing its userType.
       if (userTypeOf(after.data) !== userTypeOf(before.data)) checkUserType(settings, after.data);

@@ -11,6 +11,8 @@ import { datasetsRoutes } from './datasets-routes.js';
 import { usersRoutes } from './users-routes.js';
 import { apiKeysRoutes } from './api-keys-routes.js';
 import { oidcRoutes } from './oidc-routes.js';
+import { consoleAccountsRoutes } from './console-accounts-routes.js';
+import { directoryRoutes } from './directory-routes.js';
 
 /** The operator admin API under /admin/v1. */
 export async function adminApi(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
@@ -19,7 +21,7 @@ export async function adminApi(app: FastifyInstance, { deps }: { deps: AppDeps }
   // The OpenAPI document is public: it describes, it grants nothing.
   app.get('/openapi.json', async () => app.swagger());
   await app.register(async (guarded) => {
-    guarded.addHook('onRequest', operatorGuard(deps.operatorAuth));
+    guarded.addHook('onRequest', operatorGuard(deps.operatorAuth, deps.db));
     await guarded.register(tenantsRoutes, { deps });
     await guarded.register(scimCredentialsRoutes, { deps });
     await guarded.register(settingsRoutes, { deps });
@@ -30,5 +32,7 @@ export async function adminApi(app: FastifyInstance, { deps }: { deps: AppDeps }
     await guarded.register(usersRoutes, { deps });
     await guarded.register(apiKeysRoutes, { deps });
     await guarded.register(oidcRoutes, { deps });
+    await guarded.register(consoleAccountsRoutes, { deps });
+    await guarded.register(directoryRoutes, { deps });
   });
 }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { createHash } from 'node:crypto';
 import type { Database, Queryable, QueryResult } from './types.js';
 
 // Timestamps stay Date; int8 (counts) become numbers — our counts never reach 2^53.
@@ -17,12 +18,28 @@ export function openPostgres(opts: PostgresOptions): Database {
     max: opts.max ?? 10,
     application_name: opts.applicationName ?? 'idpbridge',
     connectionTimeoutMillis: 5_000,
+    // Short OLTP queries: JIT compilation only adds latency.
+    options: '-c jit=off',
   });
   // An idle client losing its connection (PostgreSQL restart) must not crash the process.
   pool.on('error', () => {});
 
+  // Parameterised statements are prepared once per connection (named by a hash of their text):
+  // the hot lookups skip parse and plan. Filters vary only in parameters, so the set stays small;
+  // past the cap, new texts run unnamed.
+  const named = new Map<string, string>();
+  const nameOf = (sql: string): string | undefined => {
+    let name = named.get(sql);
+    if (name === undefined && named.size < 2000 && sql.length < 8000) {
+      name = `q${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
+      named.set(sql, name);
+    }
+    return name;
+  };
   const run = async <T>(q: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
-    const res = await q.query(sql, params as unknown[] | undefined);
+    const res = params && params.length > 0
+      ? await q.query({ text: sql, values: params as unknown[], name: nameOf(sql) })
+      : await q.query(sql);
     return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
   };
 

@@ -12,6 +12,7 @@ import {
 import { renderResource } from './render.js';
 import type { ListQuery } from './list-query.js';
 import { isUuid } from '../../tenants/tenants.js';
+import { checkIndexedLength } from './limits.js';
 
 export interface GroupView {
   row: GroupRow;
@@ -25,6 +26,8 @@ const taken = (name: string) =>
 /** Splits a normalized Group into the row fields and its members (which live in rows). */
 function split(data: Record<string, unknown>): { w: GroupWrite; members: MemberRef[] } {
   const { members, ...rest } = data;
+  checkIndexedLength('displayName', rest.displayName as string);
+  checkIndexedLength('externalId', typeof rest.externalId === 'string' ? rest.externalId : null);
   return {
     w: {
       displayName: rest.displayName as string,
@@ -69,9 +72,9 @@ export async function createGroup(ctx: ScimContext, body: unknown): Promise<Grou
   return ctx.db.transaction(async (tx) => {
     const row = await insertGroup(tx, ctx.tenantId, randomUUID(), w);
     if (!row) throw taken(w.displayName);
-    await ctx.observer.groupCreated?.(tx, { tenantId: ctx.tenantId }, toStoredGroup(row));
+    await ctx.observer.groupCreated?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, toStoredGroup(row));
     const { added } = await addMembers(tx, ctx.tenantId, row.id, members);
-    await ctx.observer.membersChanged?.(tx, { tenantId: ctx.tenantId }, row.id, added, []);
+    await ctx.observer.membersChanged?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, row.id, added, []);
     const m = (await membersOfGroups(tx, ctx.tenantId, [row.id], ctx.membersInlineMax)).get(row.id) ?? [];
     return { row, members: m };
   });
@@ -96,9 +99,9 @@ export async function replaceGroup(ctx: ScimContext, id: string, body: unknown, 
       throw taken(w.displayName);
     }
     const row = await updateGroup(tx, ctx.tenantId, id, w);
-    await ctx.observer.groupUpdated?.(tx, { tenantId: ctx.tenantId }, toStoredGroup(before), toStoredGroup(row));
+    await ctx.observer.groupUpdated?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, toStoredGroup(before), toStoredGroup(row));
     const { added, removed } = await runMemberOps(tx, ctx, id, [{ kind: 'replace', members }]);
-    await ctx.observer.membersChanged?.(tx, { tenantId: ctx.tenantId }, id, added, removed);
+    await ctx.observer.membersChanged?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, id, added, removed);
     const m = withMembers ? (await membersOfGroups(tx, ctx.tenantId, [id], ctx.membersInlineMax)).get(id) ?? [] : undefined;
     return { row, members: m };
   });
@@ -122,12 +125,12 @@ export async function patchGroup(ctx: ScimContext, id: string, body: unknown, if
         throw taken(w.displayName);
       }
       row = await updateGroup(tx, ctx.tenantId, id, w);
-      await ctx.observer.groupUpdated?.(tx, { tenantId: ctx.tenantId }, toStoredGroup(before), toStoredGroup(row));
+      await ctx.observer.groupUpdated?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, toStoredGroup(before), toStoredGroup(row));
     }
     if (result.memberOps.length > 0) {
       const { added, removed } = await runMemberOps(tx, ctx, id, result.memberOps);
       if ((added.length > 0 || removed.length > 0) && row === before) row = await touchGroup(tx, ctx.tenantId, id);
-      await ctx.observer.membersChanged?.(tx, { tenantId: ctx.tenantId }, id, added, removed);
+      await ctx.observer.membersChanged?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, id, added, removed);
     }
     const members = withMembers ? (await membersOfGroups(tx, ctx.tenantId, [id], ctx.membersInlineMax)).get(id) ?? [] : undefined;
     return { row, members };
@@ -145,7 +148,7 @@ export async function deleteGroup(ctx: ScimContext, id: string, ifMatch: string 
     if (!before) throw notFound(id);
     checkIfMatch(ifMatch, before.version);
     const memberIds = await deleteGroupRow(tx, ctx.tenantId, id);
-    await ctx.observer.groupDeleted?.(tx, { tenantId: ctx.tenantId }, toStoredGroup(before), memberIds);
+    await ctx.observer.groupDeleted?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, toStoredGroup(before), memberIds);
   });
 }
 

@@ -10,7 +10,11 @@ import type { ListQuery } from './list-query.js';
  */
 export async function listPage<Row>(
   db: Queryable,
-  opts: { table: 'scim_users' | 'scim_groups'; columns: string; rs: ResourceSchemas; tenantId: string; q: ListQuery },
+  opts: {
+    table: 'scim_users' | 'scim_groups'; columns: string; rs: ResourceSchemas; tenantId: string; q: ListQuery;
+    /** Extra select-list expressions over alias r (e.g. a user's groups), to save a round trip. */
+    extra?: string;
+  },
 ): Promise<{ total: number; rows: Row[] }> {
   const { q } = opts;
   const params: unknown[] = [opts.tenantId];
@@ -23,7 +27,7 @@ export async function listPage<Row>(
   let rows: Row[] = [];
   if (q.count > 0) {
     const pageParams = [...params, q.count, q.startIndex - 1];
-    const cols = opts.columns.split(', ').map((c) => `r.${c}`).join(', ');
+    const cols = opts.columns.split(', ').map((c) => `r.${c}`).join(', ') + (opts.extra ? `, ${opts.extra}` : '');
     const res = await db.query<Row>(
       `SELECT ${cols} FROM ${opts.table} r WHERE ${where}
         ORDER BY ${order} LIMIT $${pageParams.length - 1} OFFSET $${pageParams.length}`,

@@ -27,7 +27,8 @@ export function parseListQuery(src: Record<string, unknown>, maxResults: number)
   const filterText = src.filter;
   if (filterText !== undefined && typeof filterText !== 'string') throw new InvalidValueError('filter must be a string');
   // RFC 7644 §3.4.2.4: startIndex < 1 is read as 1; count < 0 as 0; count above the maximum is capped.
-  const startIndex = Math.max(1, toInt('startIndex', src.startIndex, 1));
+  // Past the end is an empty page; capped so that OFFSET stays within bigint.
+  const startIndex = Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, toInt('startIndex', src.startIndex, 1)));
   const count = Math.min(maxResults, Math.max(0, toInt('count', src.count, maxResults)));
   const sortBy = src.sortBy;
   if (sortBy !== undefined && typeof sortBy !== 'string') throw new InvalidValueError('sortBy must be a string');

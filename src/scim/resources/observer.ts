@@ -1,4 +1,5 @@
 import type { Tx } from './context.js';
+import type { TenantSettings } from '../../tenants/settings.js';
 
 /** A user as stored, handed to observers. */
 export interface StoredUser {
@@ -21,6 +22,8 @@ export interface StoredGroup {
 
 export interface ObserverContext {
   tenantId: string;
+  /** The tenant's settings as loaded with the request's credentials (at most ~1 s old). */
+  settings: TenantSettings;
 }
 
 /**

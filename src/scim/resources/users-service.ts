@@ -7,12 +7,13 @@ import { NotFoundError, UniquenessError } from '../errors.js';
 import { checkIfMatch } from './etag.js';
 import { extractPassword } from './password.js';
 import {
-  USER_COLUMNS, deleteUser as deleteUserRows, groupsOfUsers, insertUser, selectUser, selectUserByUserName,
+  USER_COLUMNS, GROUPS_JSON, selectUserWithGroups, deleteUser as deleteUserRows, groupsOfUsers, insertUser, selectUser, selectUserByUserName,
   toStoredUser, updateUser, userNameTakenByOther, type UserRow, type UserWrite,
 } from './users-store.js';
 import { renderResource } from './render.js';
 import type { ListQuery } from './list-query.js';
 import { isUuid } from '../../tenants/tenants.js';
+import { checkIndexedLength } from './limits.js';
 
 export interface UserView {
   row: UserRow;
@@ -21,6 +22,8 @@ export interface UserView {
 
 function writeFrom(data: Record<string, unknown>, status: string, passwordHash: string | undefined): UserWrite {
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  checkIndexedLength('userName', data.userName as string);
+  checkIndexedLength('externalId', str(data.externalId));
   return {
     userName: data.userName as string,
     externalId: str(data.externalId),
@@ -49,7 +52,7 @@ export async function createUser(ctx: ScimContext, body: unknown): Promise<{ vie
   return ctx.db.transaction(async (tx) => {
     const row = await insertUser(tx, ctx.tenantId, randomUUID(), w, 'scim');
     if (row) {
-      await ctx.observer.userCreated?.(tx, { tenantId: ctx.tenantId }, toStoredUser(row), { adopted: false });
+      await ctx.observer.userCreated?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, toStoredUser(row), { adopted: false });
       return { view: { row, groups: [] }, adopted: false };
     }
     const existing = await selectUserByUserName(tx, ctx.tenantId, w.userName, true);
@@ -57,7 +60,7 @@ export async function createUser(ctx: ScimContext, body: unknown): Promise<{ vie
       // Adoption: a manual identity with this userName becomes SCIM-managed instead of a duplicate.
       w.status = nextStatus(existing.status === 'suspended' ? 'suspended' : existing.status, w.active, ctx.settings.newUserStatus);
       const adopted = await updateUser(tx, ctx.tenantId, existing.id, w, 'scim');
-      await ctx.observer.userCreated?.(tx, { tenantId: ctx.tenantId }, toStoredUser(adopted), { adopted: true });
+      await ctx.observer.userCreated?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, toStoredUser(adopted), { adopted: true });
       const groups = (await groupsOfUsers(tx, ctx.tenantId, [adopted.id])).get(adopted.id) ?? [];
       return { view: { row: adopted, groups }, adopted: true };
     }
@@ -67,10 +70,14 @@ export async function createUser(ctx: ScimContext, body: unknown): Promise<{ vie
 
 export async function getUser(ctx: ScimContext, id: string, withGroups: boolean): Promise<UserView> {
   if (!isUuid(id)) throw notFound(id);
+  if (withGroups) {
+    const row = await selectUserWithGroups(ctx.db, ctx.tenantId, id);
+    if (!row) throw notFound(id);
+    return { row, groups: row.groups_json ?? [] };
+  }
   const row = await selectUser(ctx.db, ctx.tenantId, id);
   if (!row) throw notFound(id);
-  const groups = withGroups ? (await groupsOfUsers(ctx.db, ctx.tenantId, [id])).get(id) ?? [] : undefined;
-  return { row, groups };
+  return { row };
 }
 
 export async function replaceUser(ctx: ScimContext, id: string, body: unknown, ifMatch: string | undefined): Promise<UserView> {
@@ -87,7 +94,7 @@ export async function replaceUser(ctx: ScimContext, id: string, body: unknown, i
       throw new UniquenessError(`userName "${w.userName}" is already in use in this tenant`);
     }
     const after = await updateUser(tx, ctx.tenantId, id, w, 'scim');
-    await ctx.observer.userUpdated?.(tx, { tenantId: ctx.tenantId }, toStoredUser(before), toStoredUser(after));
+    await ctx.observer.userUpdated?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, toStoredUser(before), toStoredUser(after));
     const groups = (await groupsOfUsers(tx, ctx.tenantId, [id])).get(id) ?? [];
     return { row: after, groups };
   });
@@ -109,7 +116,7 @@ export async function patchUser(ctx: ScimContext, id: string, body: unknown, ifM
         throw new UniquenessError(`userName "${w.userName}" is already in use in this tenant`);
       }
       row = await updateUser(tx, ctx.tenantId, id, w);
-      await ctx.observer.userUpdated?.(tx, { tenantId: ctx.tenantId }, toStoredUser(before), toStoredUser(row));
+      await ctx.observer.userUpdated?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, toStoredUser(before), toStoredUser(row));
     }
     const groups = (await groupsOfUsers(tx, ctx.tenantId, [id])).get(id) ?? [];
     return { row, groups };
@@ -123,14 +130,16 @@ export async function deleteUser(ctx: ScimContext, id: string, ifMatch: string |
     if (!before) throw notFound(id);
     checkIfMatch(ifMatch, before.version);
     const groupIds = await deleteUserRows(tx, ctx.tenantId, id);
-    await ctx.observer.userDeleted?.(tx, { tenantId: ctx.tenantId }, toStoredUser(before), groupIds);
+    await ctx.observer.userDeleted?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, toStoredUser(before), groupIds);
   });
 }
 
 export async function listUsers(ctx: ScimContext, q: ListQuery, withGroups: boolean): Promise<{ total: number; views: UserView[] }> {
-  const { total, rows } = await listPage<UserRow>(ctx.db, { table: 'scim_users', columns: USER_COLUMNS, rs: ctx.users, tenantId: ctx.tenantId, q });
-  const groups = withGroups ? await groupsOfUsers(ctx.db, ctx.tenantId, rows.map((r) => r.id)) : undefined;
-  return { total, views: rows.map((row) => ({ row, groups: groups ? groups.get(row.id) ?? [] : undefined })) };
+  type Row = UserRow & { groups_json?: { id: string; displayName: string }[] | null };
+  const { total, rows } = await listPage<Row>(ctx.db, {
+    table: 'scim_users', columns: USER_COLUMNS, rs: ctx.users, tenantId: ctx.tenantId, q, extra: withGroups ? GROUPS_JSON : undefined,
+  });
+  return { total, views: rows.map((row) => ({ row, groups: withGroups ? row.groups_json ?? [] : undefined })) };
 }
 
 export function renderUser(ctx: ScimContext, v: UserView): Record<string, unknown> {

@@ -98,6 +98,22 @@ export async function deleteUser(tx: Tx, tenantId: string, id: string): Promise<
   return rows.map((r) => r.group_id);
 }
 
+/**
+ * Select-list expression: a user's groups as JSON, folded into the user query itself (one round
+ * trip for a `userName eq` probe), by the member index.
+ */
+export const GROUPS_JSON = `(SELECT json_agg(json_build_object('id', g.id, 'displayName', g.display_name) ORDER BY g.display_name)
+     FROM scim_group_members gm JOIN scim_groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id
+    WHERE gm.tenant_id = r.tenant_id AND gm.member_id = r.id) AS groups_json`;
+
+export async function selectUserWithGroups(tx: Tx, tenantId: string, id: string): Promise<(UserRow & { groups_json: { id: string; displayName: string }[] | null }) | undefined> {
+  const { rows } = await tx.query<UserRow & { groups_json: { id: string; displayName: string }[] | null }>(
+    `SELECT ${USER_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, ${GROUPS_JSON} FROM scim_users r WHERE r.tenant_id = $1 AND r.id = $2`,
+    [tenantId, id],
+  );
+  return rows[0];
+}
+
 /** The `groups` attribute of several users: one query, by the member index. */
 export async function groupsOfUsers(
   tx: Tx,

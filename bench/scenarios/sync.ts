@@ -1,0 +1,77 @@
+/**
+ * Entra-style initial sync (users, groups, memberships; probe GET before each create, member PATCH
+ * batches), `syncWorkers` concurrent like Entra's threads, against idpbridge on PostgreSQL and against
+ * the peer @better-auth/scim on SQLite (target: idpbridge ≥ 10× better-auth, users/s).
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BENCH_DIR, loadAvg, runChild, startIdpbridge, startServer, type Server } from '../lib/proc.js';
+import { createTenant } from '../lib/db.js';
+import type { SyncResult, SyncSpec } from '../lib/sync-client.js';
+import type { BenchContext, Row, ScenarioResult, Verdict } from '../lib/types.js';
+
+async function sync(ctx: BenchContext, server: Server, base: string, token: string, prefix: string): Promise<{ r: SyncResult; rssMaxMb: number; loadAvg: number; cpuMsPerReq: number }> {
+  const s = ctx.sizes;
+  const spec: SyncSpec = {
+    base: `${server.url}${base}`, token, users: s.syncUsers, groups: s.syncGroups, memberships: s.syncMemberships,
+    workers: s.syncWorkers, batch: s.syncBatch, prefix,
+  };
+  const la = loadAvg();
+  const c0 = server.cpuSeconds();
+  const rss = server.sampleRss();
+  const r = await runChild<SyncResult>(join(BENCH_DIR, 'lib/sync-client.ts'), [], { BENCH_SYNC: JSON.stringify(spec) });
+  const n = r.users.requests + r.groups.requests + r.members.requests;
+  return { r, rssMaxMb: rss.stop().maxMb, loadAvg: la, cpuMsPerReq: Math.round(((server.cpuSeconds() - c0) * 1e6) / n) / 1000 };
+}
+
+const row = (name: string, x: { r: SyncResult; rssMaxMb: number; loadAvg: number; cpuMsPerReq: number }): Row => ({
+  name,
+  rps: Math.round((x.r.users.requests + x.r.groups.requests + x.r.members.requests) / x.r.totalSeconds),
+  p50: x.r.users.p50,
+  p99: x.r.users.p99,
+  rssMaxMb: x.rssMaxMb,
+  cpuMsPerReq: x.cpuMsPerReq,
+  loadAvg: x.loadAvg,
+  errors: x.r.failures,
+  detail: `users/s ${x.r.users.usersPerSecond}; users ${x.r.users.seconds} s, groups ${x.r.groups.seconds} s, members ${x.r.members.seconds} s (PATCH p50 ${x.r.members.p50} ms); total ${x.r.totalSeconds} s`,
+});
+
+export async function run(ctx: BenchContext): Promise<ScenarioResult> {
+  const s = ctx.sizes;
+  const notes: string[] = [
+    `${s.syncUsers} users, ${s.syncGroups} groups, ${s.syncMemberships} memberships; ${s.syncWorkers} workers; member PATCH batches of ${s.syncBatch}; p50/p99 columns are the user phase's per-request latency, req/s counts every request of the sync`,
+  ];
+  const rows: Row[] = [];
+  const verdicts: Verdict[] = [];
+
+  ctx.log('  idpbridge');
+  const srv = await startIdpbridge({ DATABASE_URL: ctx.databaseUrl });
+  const tenant = await createTenant(srv, 'bench entra sync');
+  const idp = await sync(ctx, srv, tenant.scimBase, tenant.token, 'idpb');
+  await srv.stop();
+  rows.push(row('idpbridge (PostgreSQL)', idp));
+  if (idp.r.failures) notes.push(`idpbridge failures: ${idp.r.failures}, first: ${idp.r.firstFailure}`);
+
+  const peerInstalled = existsSync(join(BENCH_DIR, 'node_modules/@better-auth/scim/package.json')) && existsSync(join(BENCH_DIR, 'node_modules/better-sqlite3/package.json'));
+  if (!peerInstalled) {
+    notes.push('@better-auth/scim is not installed: run `npm --prefix bench install` (peer skipped)');
+    verdicts.push({ label: 'idpbridge / better-auth users/s', value: NaN, target: '≥ 10', pass: null });
+  } else {
+    ctx.log('  @better-auth/scim (SQLite)');
+    const dir = mkdtempSync(join(tmpdir(), 'idpb-bench-ba-'));
+    try {
+      const peer = await startServer({ name: 'better-auth', script: join(BENCH_DIR, 'peers/better-auth.ts'), env: { BENCH_SQLITE: join(dir, 'ba.db'), BENCH_SCIM_TOKEN: 'bench-peer-token' }, timeoutMs: 120_000 });
+      const ba = await sync(ctx, peer, '/api/auth/scim/v2', 'bench-peer-token', 'ba');
+      await peer.stop();
+      rows.push(row('@better-auth/scim 1.7.5 (better-sqlite3 12, WAL)', ba));
+      if (ba.r.failures) notes.push(`better-auth failures: ${ba.r.failures}, first: ${ba.r.firstFailure}`);
+      const v = idp.r.users.usersPerSecond / ba.r.users.usersPerSecond;
+      verdicts.push({ label: 'idpbridge / better-auth users/s', value: v, target: '≥ 10', pass: v >= 10 });
+      verdicts.push({ label: 'better-auth / idpbridge total time', value: ba.r.totalSeconds / idp.r.totalSeconds, target: '(info)', pass: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return { id: 'entra-sync', title: 'Entra-style initial sync (probe GET + POST, groups, member PATCH batches)', rows, verdicts, notes };
+}

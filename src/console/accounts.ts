@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import type { Database, Queryable } from '../db/types.js';
+import { hashPassword, verifyPassword } from '../tenants/secrets.js';
+import { isUuid } from '../tenants/tenants.js';
+import { isUniqueViolation } from '../db/errors.js';
+
+/** A tenant-admin console account: signs in with a login name and password, sees one tenant only. */
+export interface ConsoleAccount {
+  id: string;
+  tenantId: string;
+  login: string;
+  displayName: string | null;
+  disabled: boolean;
+  lastLoginAt: string | null;
+  createdAt: string;
+}
+
+interface Row {
+  tenant_id: string;
+  id: string;
+  login: string;
+  display_name: string | null;
+  password_hash: string;
+  failed_attempts: number;
+  locked_until: Date | null;
+  disabled_at: Date | null;
+  last_login_at: Date | null;
+  created_at: Date;
+}
+
+const COLUMNS = 'tenant_id, id, login, display_name, password_hash, failed_attempts, locked_until, disabled_at, last_login_at, created_at';
+
+const view = (r: Row): ConsoleAccount => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  login: r.login,
+  displayName: r.display_name,
+  disabled: r.disabled_at !== null,
+  lastLoginAt: r.last_login_at ? r.last_login_at.toISOString() : null,
+  createdAt: r.created_at.toISOString(),
+});
+
+export const MIN_PASSWORD_LENGTH = 12;
+/** Failed sign-ins in a row before the account is locked for LOCK_MS. */
+export const MAX_FAILED_ATTEMPTS = 10;
+export const LOCK_MS = 15 * 60 * 1000;
+
+export class AccountError extends Error {
+  constructor(readonly kind: 'login_taken' | 'weak_password' | 'not_found', message: string) {
+    super(message);
+  }
+}
+
+function checkPassword(password: string, login: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new AccountError('weak_password', `The password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+  if (password.toLowerCase() === login.toLowerCase()) throw new AccountError('weak_password', 'The password must not be the login name');
+}
+
+export async function createAccount(
+  db: Database, tenantId: string, input: { login: string; password: string; displayName?: string | null },
+): Promise<ConsoleAccount> {
+  const login = input.login.trim();
+  checkPassword(input.password, login);
+  const hash = await hashPassword(input.password);
+  const id = randomUUID();
+  try {
+    return await db.transaction(async (tx) => {
+      const { rows } = await tx.query<Row>(
+        `INSERT INTO console_accounts (tenant_id, id, login, display_name, password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+        [tenantId, id, login, input.displayName ?? null, hash],
+      );
+      await tx.query('INSERT INTO console_logins (login, tenant_id, account_id) VALUES ($1, $2, $3)', [login.toLowerCase(), tenantId, id]);
+      return view(rows[0]!);
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AccountError('login_taken', `The login "${login}" is already used by a console account`);
+    throw err;
+  }
+}
+
+export async function listAccounts(db: Queryable, tenantId: string): Promise<ConsoleAccount[]> {
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM console_accounts WHERE tenant_id = $1 ORDER BY lower(login)`, [tenantId]);
+  return rows.map(view);
+}
+
+export async function getAccount(db: Queryable, tenantId: string, id: string): Promise<ConsoleAccount | undefined> {
+  if (!isUuid(id)) return undefined;
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM console_accounts WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  return rows[0] ? view(rows[0]) : undefined;
+}
+
+export async function updateAccount(
+  db: Queryable, tenantId: string, id: string, input: { password?: string; displayName?: string | null; disabled?: boolean },
+): Promise<ConsoleAccount | undefined> {
+  const current = await getAccount(db, tenantId, id);
+  if (!current) return undefined;
+  const sets: string[] = ['updated_at = now()'];
+  const params: unknown[] = [tenantId, id];
+  if (input.password !== undefined) {
+    checkPassword(input.password, current.login);
+    params.push(await hashPassword(input.password));
+    sets.push(`password_hash = $${params.length}`, 'failed_attempts = 0', 'locked_until = NULL');
+  }
+  if (input.displayName !== undefined) {
+    params.push(input.displayName);
+    sets.push(`display_name = $${params.length}`);
+  }
+  if (input.disabled !== undefined) sets.push(input.disabled ? 'disabled_at = coalesce(disabled_at, now())' : 'disabled_at = NULL');
+  const { rows } = await db.query<Row>(
+    `UPDATE console_accounts SET ${sets.join(', ')} WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
+    params,
+  );
+  return rows[0] ? view(rows[0]) : undefined;
+}
+
+export async function deleteAccount(db: Queryable, tenantId: string, id: string): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  const res = await db.query('DELETE FROM console_accounts WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+  return res.rowCount > 0;
+}
+
+// A valid hash of a random password: unknown logins cost the same scrypt time as known ones.
+let dummyHash: Promise<string> | undefined;
+
+export type SignInResult =
+  | { ok: true; account: ConsoleAccount }
+  | { ok: false; reason: 'invalid' | 'locked' | 'disabled'; retryAfterSeconds?: number };
+
+/** Checks a login and password; counts failures and locks the account after MAX_FAILED_ATTEMPTS. */
+export async function signIn(db: Queryable, loginName: string, password: string): Promise<SignInResult> {
+  const login = loginName.trim().toLowerCase();
+  const { rows } = await db.query<Row>(
+    `SELECT ${COLUMNS.split(', ').map((c) => `a.${c}`).join(', ')}
+       FROM console_logins l JOIN console_accounts a ON a.tenant_id = l.tenant_id AND a.id = l.account_id
+      WHERE l.login = $1`,
+    [login],
+  );
+  const r = rows[0];
+  if (!r) {
+    dummyHash ??= hashPassword(randomUUID());
+    await verifyPassword(password, await dummyHash);
+    return { ok: false, reason: 'invalid' };
+  }
+  if (r.locked_until && r.locked_until.getTime() > Date.now()) {
+    return { ok: false, reason: 'locked', retryAfterSeconds: Math.ceil((r.locked_until.getTime() - Date.now()) / 1000) };
+  }
+  const good = await verifyPassword(password, r.password_hash);
+  if (!good) {
+    await db.query(
+      `UPDATE console_accounts
+          SET failed_attempts = CASE WHEN failed_attempts + 1 >= $3 THEN 0 ELSE failed_attempts + 1 END,
+              locked_until = CASE WHEN failed_attempts + 1 >= $3 THEN $4::timestamptz ELSE locked_until END
+        WHERE tenant_id = $1 AND id = $2`,
+      [r.tenant_id, r.id, MAX_FAILED_ATTEMPTS, new Date(Date.now() + LOCK_MS)],
+    );
+    return { ok: false, reason: 'invalid' };
+  }
+  if (r.disabled_at) return { ok: false, reason: 'disabled' };
+  await db.query(
+    'UPDATE console_accounts SET failed_attempts = 0, locked_until = NULL, last_login_at = now() WHERE tenant_id = $1 AND id = $2',
+    [r.tenant_id, r.id],
+  );
+  return { ok: true, account: view({ ...r, last_login_at: new Date() }) };
+}

@@ -1,0 +1,152 @@
+import { useCallback, useEffect, useState } from 'react';
+import { ApiError, api, get, setUnauthorizedHandler, tenantPath, type Principal, type Tenant } from './api';
+import { href, navigate, tpath, useRoute } from './router';
+import { ErrorBox, Loading, useGet } from './ui';
+import { SignIn } from './pages/SignIn';
+import { TenantsPage } from './pages/Tenants';
+import { IntegrationPage } from './pages/Integration';
+import { SettingsPage } from './pages/Settings';
+import { UserPage, UsersPage } from './pages/Users';
+import { GroupPage, GroupsPage } from './pages/Groups';
+import { AccessGroupPage, AccessGroupsPage } from './pages/AccessGroups';
+import { DatasetsPage } from './pages/Datasets';
+import { WebhookPage, WebhooksPage } from './pages/Webhooks';
+import { LogPage } from './pages/Log';
+import { AdminsPage } from './pages/Admins';
+
+/** Which admin routes this server has (from its OpenAPI document): pages for missing ones are hidden. */
+export type Features = Set<string>;
+const has = (f: Features, p: string) => f.has(`/admin/v1/tenants/{tenantId}${p}`);
+
+const TENANT_PAGES: { key: string; label: string; need?: string; operatorOnly?: boolean }[] = [
+  { key: 'integration', label: 'IdP integration', need: '/scim-tokens' },
+  { key: 'settings', label: 'Provisioning settings', need: '/settings' },
+  { key: 'users', label: 'Users', need: '/scim-users' },
+  { key: 'groups', label: 'Groups', need: '/scim-groups' },
+  { key: 'access-groups', label: 'Access groups', need: '/access-groups' },
+  { key: 'datasets', label: 'Datasets', need: '/datasets' },
+  { key: 'webhooks', label: 'Webhooks', need: '/webhooks' },
+  { key: 'log', label: 'Provisioning log', need: '/provisioning-log' },
+  { key: 'admins', label: 'Console accounts', need: '/console-accounts', operatorOnly: true },
+];
+
+export function App() {
+  const [principal, setPrincipal] = useState<Principal | null | undefined>(undefined);
+  const [sessionError, setSessionError] = useState<string>();
+  const [notice, setNotice] = useState<string>();
+  const route = useRoute();
+
+  const loadSession = useCallback(() => {
+    get<{ principal: Principal }>('/console/api/session').then(
+      (r) => { setPrincipal(r.principal); setSessionError(undefined); },
+      (err: ApiError) => {
+        if (err.status === 401) setPrincipal(null);
+        else setSessionError(err.message);
+      },
+    );
+  }, []);
+
+  useEffect(() => {
+    loadSession();
+    setUnauthorizedHandler(() => {
+      setNotice('Your session has ended; sign in again.');
+      setPrincipal(null);
+    });
+  }, [loadSession]);
+
+  // Move focus to the page title on navigation so keyboard and screen-reader users land on the new page.
+  useEffect(() => {
+    let tries = 0;
+    const t = setInterval(() => {
+      const h = document.getElementById('page-title');
+      if (h || ++tries > 40) clearInterval(t);
+      if (h && !h.contains(document.activeElement)) h.focus({ preventScroll: true });
+    }, 50);
+    return () => clearInterval(t);
+  }, [route.parts.join('/')]);
+
+  if (sessionError) return <main className="center"><ErrorBox onRetry={loadSession}>{sessionError}</ErrorBox></main>;
+  if (principal === undefined) return <main className="center"><Loading what="the console" /></main>;
+  if (principal === null) {
+    return <SignIn notice={notice} onSignedIn={(p) => { setNotice(undefined); setPrincipal(p); if (p.kind === 'tenant_admin') navigate(tpath(p.tenantId!, '/integration')); else navigate('/tenants'); }} />;
+  }
+  return <Shell principal={principal} onSignOut={() => setPrincipal(null)} />;
+}
+
+function Shell({ principal, onSignOut }: { principal: Principal; onSignOut: () => void }) {
+  const route = useRoute();
+  const openapi = useGet<{ paths: Record<string, unknown> }>('/admin/v1/openapi.json');
+  const features: Features = new Set(Object.keys(openapi.data?.paths ?? {}));
+  const operator = principal.kind === 'operator';
+  const [p0, tenantId, page = 'integration', sub] = route.parts;
+
+  // Tenant admins live in their tenant; the tenant list is the operator's.
+  useEffect(() => {
+    if (!operator && (p0 !== 't' || tenantId !== principal.tenantId)) navigate(tpath(principal.tenantId!, '/integration'));
+    else if (operator && !p0) navigate('/tenants');
+  }, [operator, p0, tenantId, principal.tenantId]);
+
+  const inTenant = p0 === 't' && !!tenantId;
+  const tenant = useGet<Tenant>(inTenant ? tenantPath(tenantId!) : null);
+
+  const signOut = async () => {
+    try { await api('DELETE', '/console/api/session'); } catch { /* the cookie is cleared either way */ }
+    onSignOut();
+    navigate('');
+  };
+
+  const pages = TENANT_PAGES.filter((p) => (!p.operatorOnly || operator) && (!p.need || openapi.loading || has(features, p.need)));
+
+  let content;
+  if (openapi.loading) content = <Loading what="the console" />;
+  else if (!inTenant) content = operator ? <TenantsPage /> : <Loading what="your tenant" />;
+  else {
+    const t = tenantId!;
+    switch (page) {
+      case 'integration': content = <IntegrationPage tenantId={t} features={features} />; break;
+      case 'settings': content = <SettingsPage tenantId={t} />; break;
+      case 'users': content = sub ? <UserPage tenantId={t} userId={sub} features={features} /> : <UsersPage tenantId={t} features={features} />; break;
+      case 'groups': content = sub ? <GroupPage tenantId={t} groupId={sub} features={features} /> : <GroupsPage tenantId={t} features={features} />; break;
+      case 'access-groups': content = sub ? <AccessGroupPage tenantId={t} agId={sub} /> : <AccessGroupsPage tenantId={t} />; break;
+      case 'datasets': content = <DatasetsPage tenantId={t} />; break;
+      case 'webhooks': content = sub ? <WebhookPage tenantId={t} webhookId={sub} /> : <WebhooksPage tenantId={t} />; break;
+      case 'log': content = <LogPage tenantId={t} />; break;
+      case 'admins': content = operator ? <AdminsPage tenantId={t} /> : null; break;
+      default: content = <ErrorBox>There is no page called “{page}”.</ErrorBox>;
+    }
+  }
+
+  return (
+    <div className="shell">
+      {/* Not a hash link: the hash is the router's. */}
+      <a className="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
+      <header className="topbar">
+        <a className="brand" href={operator ? href('/tenants') : href(tpath(principal.tenantId!, '/integration'))}>idpbridge</a>
+        {inTenant && (
+          <span className="crumb">
+            {operator && <><a href={href('/tenants')}>Tenants</a><span aria-hidden="true"> / </span></>}
+            <span data-testid="tenant-name">{tenant.data?.name ?? (tenant.error ? 'Unknown tenant' : '…')}</span>
+          </span>
+        )}
+        <span className="who">
+          <span className="who-label">{operator ? 'Operator' : principal.login}</span>
+          <button type="button" className="secondary small" onClick={signOut}>Sign out</button>
+        </span>
+      </header>
+      {inTenant && (
+        <nav className="tabs" aria-label="Tenant pages">
+          <ul>
+            {pages.map((p) => (
+              <li key={p.key}>
+                <a href={href(tpath(tenantId!, `/${p.key}`))} aria-current={page === p.key ? 'page' : undefined}>{p.label}</a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      )}
+      <main id="main" className="content" tabIndex={-1}>
+        {inTenant && tenant.error ? <ErrorBox onRetry={tenant.reload}>{tenant.error}</ErrorBox> : content}
+      </main>
+    </div>
+  );
+}
