@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under src/ and test/ with node's test runner (TypeScript through tsx).
+// Runs every *.test.ts under src/, test/ and clients/node/test/ with node's test runner (TypeScript through tsx).
 // Node 20's --test has no glob support, so the files are listed here.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,12 +7,14 @@ import { spawnSync } from 'node:child_process';
 
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const extra = process.argv.slice(2).filter((a) => a.startsWith('-'));
+// test/soak (crashes, PostgreSQL restarts: `npm run test:soak`) runs only when named.
 const walk = (dir) => readdirSync(dir).flatMap((name) => {
   const p = join(dir, name);
   if (name === 'node_modules' || name.startsWith('.')) return [];
+  if (p === join('test', 'soak') && !roots.some((r) => join(r) === p || join(r).startsWith(`${p}/`))) return [];
   return statSync(p).isDirectory() ? walk(p) : /\.test\.ts$/.test(name) ? [p] : [];
 });
-const files = (roots.length ? roots : ['src', 'test']).flatMap((r) => (statSync(r).isDirectory() ? walk(r) : [r])).sort();
+const files = (roots.length ? roots : ['src', 'test', 'clients/node/test']).flatMap((r) => (statSync(r).isDirectory() ? walk(r) : [r])).sort();
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);

@@ -8,13 +8,15 @@ import { migrate } from './db/migrate.js';
 import { loadOperatorAuth } from './tenants/operator-auth.js';
 import { ScimCredentialsVerifier } from './tenants/scim-credentials-verifier.js';
 import type { AppDeps } from './app-deps.js';
-import { installErrorHandling } from './http-errors.js';
+import { handleError, installErrorHandling } from './http-errors.js';
+import { installInputGuards } from './json-body.js';
 import { registerHealth } from './ops/health.js';
 import { registerMetrics } from './ops/metrics.js';
 import { adminApi } from './admin/plugin.js';
 import { consolePlugin } from './console/plugin.js';
 import { scimApi } from './scim/plugin.js';
 import { v1Api } from './idp-tokens/v1-plugin.js';
+import { ssoPlugin } from './sso/plugin.js';
 import { loggerOptions } from './logger.js';
 import { composeObservers, type ProvisioningObserver } from './scim/resources/observer.js';
 import { accessObserver } from './access/observer.js';
@@ -26,6 +28,8 @@ export interface BuildAppOptions {
   db?: Database;
   /** Logger: false silences it (tests). */
   logger?: boolean;
+  /** Where the JSON log lines go (default stdout); tests capture them. */
+  loggerStream?: { write(line: string): void };
   /** Skip migrations (the caller ran them). */
   skipMigrations?: boolean;
   /** Extra provisioning observers (tests, embedding). */
@@ -54,10 +58,12 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
   const deps: AppDeps = { config, db, operatorAuth, scimVerifier, observer: composeObservers([accessObserver(), eventsObserver(), ...(opts.observers ?? [])]) };
 
   const app = Fastify({
-    logger: opts.logger === false ? false : loggerOptions(config.logLevel),
+    logger: opts.logger === false ? false : opts.loggerStream ? { ...(loggerOptions(config.logLevel) as object), stream: opts.loggerStream } : loggerOptions(config.logLevel),
     bodyLimit: config.bodyLimit,
     trustProxy: process.env.IDPBRIDGE_TRUST_PROXY === 'true',
     return503OnClosing: true,
+    // Malformed URLs and overlong ids answer in the SCIM / admin error formats too.
+    frameworkErrors: handleError,
     // Unknown body properties are errors, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
     forceCloseConnections: 'idle',
@@ -77,12 +83,14 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
   });
 
   installErrorHandling(app);
+  installInputGuards(app);
   registerMetrics(app);
   registerHealth(app, db);
   await app.register(adminApi, { prefix: '/admin/v1', deps });
   await app.register(consolePlugin, { deps });
   await app.register(scimApi, { prefix: '/scim/v2', deps });
   await app.register(v1Api, { prefix: '/v1', deps });
+  await app.register(ssoPlugin, { deps });
 
   app.addHook('onClose', async () => {
     await scimVerifier.close();

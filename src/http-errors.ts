@@ -5,7 +5,8 @@ import { isConnectionError, isUniqueViolation } from './db/errors.js';
 
 const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 
-const isScimUrl = (url: string) => url.startsWith('/scim/');
+// The router is case-insensitive (/SCIM/v2/… reaches the SCIM routes), so the error format is chosen the same way.
+const isScimUrl = (url: string) => /^\/scim\//i.test(url);
 
 /** Turns any thrown error into a ScimError (SCIM routes) — the wire format of RFC 7644 §3.12. */
 export function toScimError(err: unknown): ScimError {
@@ -42,28 +43,31 @@ function adminBody(statusCode: number, code: string, message: string) {
   return { statusCode, code, error, message };
 }
 
+/** The error handler; also fastify's `frameworkErrors` (bad URL encoding, overlong path parameters), so those answer in the same formats. */
+export function handleError(error: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const err = error as FastifyError;
+  if (isScimUrl(req.url)) {
+    const scimErr = toScimError(err);
+    if (scimErr.status >= 500) req.log.error({ err }, 'scim request failed');
+    else req.log.info({ code: scimErr.code, status: scimErr.status, detail: scimErr.message }, 'scim request rejected');
+    return sendScim(reply, scimErr);
+  }
+  if (error instanceof AdminError) return reply.code(error.statusCode).send(adminBody(error.statusCode, error.code, error.message));
+  if (isUniqueViolation(err)) return reply.code(409).send(adminBody(409, 'ERR_CONFLICT', 'A resource with this unique value already exists'));
+  if (error instanceof ScimError) return reply.code(error.status).send(adminBody(error.status, error.code, error.message));
+  if (err.validation) return reply.code(400).send(adminBody(400, 'ERR_VALIDATION', err.message));
+  if (isConnectionError(err)) return reply.code(503).send(adminBody(503, 'ERR_DATABASE_UNAVAILABLE', 'The database is unavailable; retry later'));
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+  if (status >= 500) {
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send(adminBody(500, 'ERR_INTERNAL', 'Internal server error'));
+  }
+  if (reply.getHeader('retry-after') === undefined && status === 429) reply.header('retry-after', '60');
+  return reply.code(status).send(adminBody(status, err.code ?? 'ERR_BAD_REQUEST', err.message));
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: unknown, req: FastifyRequest, reply: FastifyReply) => {
-    const err = error as FastifyError;
-    if (isScimUrl(req.url)) {
-      const scimErr = toScimError(err);
-      if (scimErr.status >= 500) req.log.error({ err }, 'scim request failed');
-      else req.log.info({ code: scimErr.code, status: scimErr.status, detail: scimErr.message }, 'scim request rejected');
-      return sendScim(reply, scimErr);
-    }
-    if (error instanceof AdminError) return reply.code(error.statusCode).send(adminBody(error.statusCode, error.code, error.message));
-    if (isUniqueViolation(err)) return reply.code(409).send(adminBody(409, 'ERR_CONFLICT', 'A resource with this unique value already exists'));
-    if (error instanceof ScimError) return reply.code(error.status).send(adminBody(error.status, error.code, error.message));
-    if (err.validation) return reply.code(400).send(adminBody(400, 'ERR_VALIDATION', err.message));
-    if (isConnectionError(err)) return reply.code(503).send(adminBody(503, 'ERR_DATABASE_UNAVAILABLE', 'The database is unavailable; retry later'));
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status >= 500) {
-      req.log.error({ err }, 'request failed');
-      return reply.code(500).send(adminBody(500, 'ERR_INTERNAL', 'Internal server error'));
-    }
-    if (reply.getHeader('retry-after') === undefined && status === 429) reply.header('retry-after', '60');
-    return reply.code(status).send(adminBody(status, err.code ?? 'ERR_BAD_REQUEST', err.message));
-  });
+  app.setErrorHandler(handleError);
 
   app.setNotFoundHandler((req, reply) => {
     if (isScimUrl(req.url)) {

@@ -1,13 +1,15 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { getTenant } from '../tenants/tenants.js';
 import {
   deleteOidcConfig, getOidcConfig, normalizeOidcConfig, OidcConfigError, oidcConfigBodySchema, oidcConfigViewSchema, putOidcConfig,
-  viewOidcConfig, type OidcConfigInput,
+  viewOidcConfig, type OidcConfig, type OidcConfigInput,
 } from '../idp-tokens/oidc-config.js';
 import { idpTokensFor } from '../idp-tokens/service.js';
 import { testOidcConfig } from '../idp-tokens/oidc-test.js';
 import { badRequest, notFound } from './errors.js';
+import { publicBaseUrl } from './base-url.js';
+import { ssoCallbackUrl } from '../sso/urls.js';
 import { tenantIdParams } from './tenants-routes.js';
 
 const checkSchema = {
@@ -23,6 +25,10 @@ const checkSchema = {
 /** Per-tenant OpenID Connect configuration: what the IT admin enters so IdP tokens can be verified. */
 export async function oidcRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   const svc = idpTokensFor(deps, app.log);
+  // The sign-in broker's redirect URI, to register at the IdP (src/sso).
+  const view = (req: FastifyRequest, c: OidcConfig) => ({
+    ...viewOidcConfig(c), signInCallbackUrl: ssoCallbackUrl(publicBaseUrl(req, deps.config.publicUrl), c.tenantId),
+  });
   const requireTenant = async (id: string) => {
     if (!(await getTenant(deps.db, id))) throw notFound('tenant');
   };
@@ -44,10 +50,10 @@ export async function oidcRoutes(app: FastifyInstance, { deps }: { deps: AppDeps
       if (err instanceof OidcConfigError) throw badRequest(err.message);
       throw err;
     }
-    const saved = await putOidcConfig(deps.db, req.params.tenantId, normalized);
+    const saved = await putOidcConfig(deps.db, req.params.tenantId, normalized, req.body.clientSecret);
     svc.invalidateTenant(req.params.tenantId);
     req.log.info({ tenantId: req.params.tenantId, issuer: saved.issuer, version: saved.version }, 'oidc configuration saved');
-    return viewOidcConfig(saved);
+    return view(req, saved);
   });
 
   app.get<{ Params: { tenantId: string } }>('/tenants/:tenantId/oidc', {
@@ -58,7 +64,7 @@ export async function oidcRoutes(app: FastifyInstance, { deps }: { deps: AppDeps
       await requireTenant(req.params.tenantId);
       throw notFound('OIDC configuration');
     }
-    return viewOidcConfig(cfg);
+    return view(req, cfg);
   });
 
   app.delete<{ Params: { tenantId: string } }>('/tenants/:tenantId/oidc', {

@@ -13,6 +13,7 @@ import { apiKeysRoutes } from './api-keys-routes.js';
 import { oidcRoutes } from './oidc-routes.js';
 import { consoleAccountsRoutes } from './console-accounts-routes.js';
 import { directoryRoutes } from './directory-routes.js';
+import { ssoAdminRoutes } from '../sso/admin-routes.js';
 
 /** The operator admin API under /admin/v1. */
 export async function adminApi(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
@@ -34,5 +35,6 @@ export async function adminApi(app: FastifyInstance, { deps }: { deps: AppDeps }
     await guarded.register(oidcRoutes, { deps });
     await guarded.register(consoleAccountsRoutes, { deps });
     await guarded.register(directoryRoutes, { deps });
+    await guarded.register(ssoAdminRoutes, { deps });
   });
 }

@@ -79,6 +79,10 @@ export async function provisioningLogRoutes(app: FastifyInstance, { deps }: { de
     if (!(await getTenant(deps.db, req.params.tenantId))) throw notFound('tenant');
     const q = req.query;
     if (q.cursor && !decodeCursor(q.cursor)) throw badRequest('invalid cursor');
+    for (const k of ['from', 'to'] as const) {
+      const y = q[k] ? new Date(q[k]!).getUTCFullYear() : 2000;
+      if (!(y >= 1 && y <= 9999)) throw badRequest(`${k} must be a date between the years 1 and 9999`);
+    }
     const lq: LogQuery = {
       from: q.from ? new Date(q.from) : undefined,
       to: q.to ? new Date(q.to) : undefined,

@@ -66,7 +66,7 @@ const pageQuery = {
   additionalProperties: false,
   properties: {
     limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-    cursor: { type: 'string', pattern: '^[0-9]+$', description: 'nextCursor of the previous page' },
+    cursor: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'nextCursor of the previous page' },
   },
 } as const;
 
@@ -274,7 +274,7 @@ export async function webhooksRoutes(app: FastifyInstance, { deps }: { deps: App
         additionalProperties: false,
         properties: {
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-          after: { type: 'integer', minimum: 0 },
+          after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
           type: { type: 'string', maxLength: 100 },
         },
       },

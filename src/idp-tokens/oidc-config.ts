@@ -24,6 +24,10 @@ export interface OidcConfigInput {
   groupsClaim?: string;
   groupsMatch?: 'externalId' | 'displayName';
   clockToleranceSeconds?: number;
+  /** Sign-in broker (src/sso): the OIDC client idpbridge signs users in with. */
+  clientId?: string | null;
+  /** Write-only: left out keeps the stored secret, null removes it. */
+  clientSecret?: string | null;
 }
 
 /** A tenant's stored OIDC configuration, with everything derived from it. */
@@ -46,6 +50,10 @@ export interface OidcConfig {
   clockToleranceSeconds: number;
   /** Entra directory (tenant) id when the issuer names one. */
   entraTenantId: string | null;
+  /** Sign-in broker: the OIDC client id at the IdP (null: sign-in through the IdP is not set up). */
+  clientId: string | null;
+  /** Whether a client secret is stored (the secret itself never leaves the database through the API). */
+  clientSecretSet: boolean;
   version: number;
   updatedAt: Date;
 }
@@ -128,7 +136,7 @@ function absoluteUrl(value: string, field: string): string {
   return value;
 }
 
-export interface NormalizedOidcConfig extends Omit<OidcConfig, 'tenantId' | 'version' | 'updatedAt'> {}
+export interface NormalizedOidcConfig extends Omit<OidcConfig, 'tenantId' | 'version' | 'updatedAt' | 'clientSecretSet'> {}
 
 /** Validates an admin's input and fills provider defaults; throws OidcConfigError with a precise message. */
 export function normalizeOidcConfig(input: OidcConfigInput): NormalizedOidcConfig {
@@ -195,6 +203,7 @@ export function normalizeOidcConfig(input: OidcConfigInput): NormalizedOidcConfi
     groupsMatch: input.groupsMatch ?? defaults.groupsMatch,
     clockToleranceSeconds: clock,
     entraTenantId: entraTid,
+    clientId: input.clientId?.trim() || null,
   };
 }
 
@@ -235,6 +244,11 @@ export const oidcConfigBodySchema = {
     groupsClaim: { type: 'string', minLength: 1, maxLength: 200 },
     groupsMatch: { type: 'string', enum: ['externalId', 'displayName'] },
     clockToleranceSeconds: { type: 'integer', minimum: 0, maximum: 300 },
+    clientId: { type: ['string', 'null'], maxLength: 500, description: 'Sign-in broker: client (application) id of the web application registered at the IdP' },
+    clientSecret: {
+      type: ['string', 'null'], minLength: 1, maxLength: 2000, writeOnly: true,
+      description: 'Sign-in broker: client secret (write-only, never returned; left out keeps the stored one, null removes it)',
+    },
   },
 } as const;
 
@@ -255,6 +269,9 @@ export const oidcConfigViewSchema = {
     groupsMatch: { type: 'string' },
     clockToleranceSeconds: { type: 'integer' },
     entraTenantId: { type: ['string', 'null'] },
+    clientId: { type: ['string', 'null'] },
+    clientSecretSet: { type: 'boolean', description: 'A client secret is stored (it is never returned)' },
+    signInCallbackUrl: { type: 'string', description: 'Redirect URI to register at the IdP for sign-in (authorization code + PKCE)' },
     version: { type: 'integer' },
     updatedAt: { type: 'string', format: 'date-time' },
   },
@@ -280,6 +297,8 @@ interface Row {
   groups_claim: string;
   groups_match: 'externalId' | 'displayName';
   clock_tolerance_seconds: number;
+  client_id: string | null;
+  client_secret_set: boolean;
   version: number;
   updated_at: Date;
 }
@@ -298,39 +317,54 @@ function fromRow(r: Row): OidcConfig {
     groupsClaim: r.groups_claim,
     groupsMatch: r.groups_match,
     clockToleranceSeconds: r.clock_tolerance_seconds,
+    clientId: r.client_id,
   });
-  return { tenantId: r.tenant_id, ...n, version: r.version, updatedAt: new Date(r.updated_at) };
+  return { tenantId: r.tenant_id, ...n, clientSecretSet: !!r.client_secret_set, version: r.version, updatedAt: new Date(r.updated_at) };
 }
 
 const COLUMNS = `tenant_id, provider, issuer, additional_issuers, discovery_url, jwks_uri, audiences, algorithms,
-  identity_claims, groups_claim, groups_match, clock_tolerance_seconds, version, updated_at`;
+  identity_claims, groups_claim, groups_match, clock_tolerance_seconds, client_id, client_secret IS NOT NULL AS client_secret_set,
+  version, updated_at`;
 
 export async function getOidcConfig(db: Queryable, tenantId: string): Promise<OidcConfig | undefined> {
   const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM idp_oidc_configs WHERE tenant_id = $1`, [tenantId]);
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
 
-/** Full replace (PUT). The caller checked that the tenant exists. */
-export async function putOidcConfig(db: Queryable, tenantId: string, c: NormalizedOidcConfig): Promise<OidcConfig> {
+/**
+ * Full replace (PUT). The caller checked that the tenant exists. clientSecret: undefined keeps the
+ * stored secret (it is write-only, so a client cannot resend it), null removes it; a config
+ * without a client id keeps no secret.
+ */
+export async function putOidcConfig(db: Queryable, tenantId: string, c: NormalizedOidcConfig, clientSecret?: string | null): Promise<OidcConfig> {
   const { rows } = await db.query<Row>(
     `INSERT INTO idp_oidc_configs (tenant_id, provider, issuer, additional_issuers, discovery_url, jwks_uri, audiences,
-        algorithms, identity_claims, groups_claim, groups_match, clock_tolerance_seconds)
-     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12)
+        algorithms, identity_claims, groups_claim, groups_match, clock_tolerance_seconds, client_id, client_secret)
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12, $13,
+        CASE WHEN $13::text IS NULL THEN NULL ELSE $14::text END)
      ON CONFLICT (tenant_id) DO UPDATE SET provider = EXCLUDED.provider, issuer = EXCLUDED.issuer,
         additional_issuers = EXCLUDED.additional_issuers, discovery_url = EXCLUDED.discovery_url,
         jwks_uri = EXCLUDED.jwks_uri, audiences = EXCLUDED.audiences, algorithms = EXCLUDED.algorithms,
         identity_claims = EXCLUDED.identity_claims, groups_claim = EXCLUDED.groups_claim,
         groups_match = EXCLUDED.groups_match, clock_tolerance_seconds = EXCLUDED.clock_tolerance_seconds,
+        client_id = EXCLUDED.client_id,
+        client_secret = CASE WHEN EXCLUDED.client_id IS NULL THEN NULL WHEN $15::boolean THEN idp_oidc_configs.client_secret ELSE EXCLUDED.client_secret END,
         version = idp_oidc_configs.version + 1, updated_at = now()
      RETURNING ${COLUMNS}`,
     [
       tenantId, c.provider, c.issuer, JSON.stringify(c.additionalIssuers), c.discoveryUrl, c.jwksUri,
       JSON.stringify(c.audiences), JSON.stringify(c.algorithms), JSON.stringify(c.identityClaims),
-      c.groupsClaim, c.groupsMatch, c.clockToleranceSeconds,
+      c.groupsClaim, c.groupsMatch, c.clockToleranceSeconds, c.clientId, clientSecret ?? null, clientSecret === undefined,
     ],
   );
   await notifyOidcChange(db, tenantId);
   return fromRow(rows[0]!);
+}
+
+/** The stored client secret (sign-in broker only; never sent through the admin API). */
+export async function getOidcClientSecret(db: Queryable, tenantId: string): Promise<string | null> {
+  const { rows } = await db.query<{ client_secret: string | null }>('SELECT client_secret FROM idp_oidc_configs WHERE tenant_id = $1', [tenantId]);
+  return rows[0]?.client_secret ?? null;
 }
 
 export async function deleteOidcConfig(db: Queryable, tenantId: string): Promise<boolean> {

@@ -1,0 +1,159 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app-deps.js';
+import { publicBaseUrl } from '../admin/base-url.js';
+import { badRequest, conflict, notFound } from '../admin/errors.js';
+import { params, requireTenant } from '../admin/access-schemas.js';
+import { identityExists } from '../access/identities.js';
+import { getOidcConfig } from '../idp-tokens/oidc-config.js';
+import {
+  addRedirectUri, deleteRedirectUri, listRedirectUris, loginMethodRow, LoginMethodError, redirectUriProblem, setLoginMethod, viewLoginMethod,
+  type LoginMethod,
+} from './store.js';
+import { jwksUrl, ssoCallbackUrl, ssoLoginUrl, ssoPasswordLoginUrl } from './urls.js';
+
+const tags = ['sso'];
+type P = { tenantId: string };
+
+const redirectUriSchema = {
+  type: 'object',
+  properties: { id: { type: 'string', format: 'uuid' }, uri: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } },
+} as const;
+
+const loginMethodSchema = {
+  type: 'object',
+  properties: {
+    identityId: { type: 'string', format: 'uuid' },
+    method: { type: 'string', enum: ['idp', 'password'] },
+    passwordSet: { type: 'boolean' },
+    lockedUntil: { type: ['string', 'null'], format: 'date-time', description: 'Password sign-in locked after repeated failures, until then' },
+    lastLoginAt: { type: ['string', 'null'], format: 'date-time' },
+    updatedAt: { type: ['string', 'null'], format: 'date-time' },
+  },
+} as const;
+
+const ssoSchema = {
+  type: 'object',
+  properties: {
+    tenantId: { type: 'string', format: 'uuid' },
+    callbackUrl: { type: 'string', description: 'Redirect URI to register at the IdP (web application, authorization code flow)' },
+    loginUrl: { type: 'string', description: 'Send users here: …/login?redirect_uri=<registered URI>&state=<yours>' },
+    passwordLoginUrl: { type: 'string', description: 'Guests with a built-in password: GET shows a form, POST signs in' },
+    jwksUrl: { type: 'string', description: 'Keys verifying the idpbridge token the host product receives' },
+    issuer: { type: 'string', description: '`iss` of the idpbridge token' },
+    oidcConfigured: { type: 'boolean' },
+    clientId: { type: ['string', 'null'] },
+    clientSecretSet: { type: 'boolean' },
+    ready: { type: 'boolean', description: 'OIDC configuration with client id and secret, and at least one redirect URI' },
+    redirectUris: { type: 'array', items: redirectUriSchema },
+  },
+} as const;
+
+/** Sign-in broker administration: redirect URIs, the URLs to hand out, per-identity login methods. */
+export async function ssoAdminRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
+  const db = deps.db;
+
+  app.get<{ Params: P }>('/tenants/:tenantId/sso', {
+    schema: {
+      tags,
+      summary: 'Sign-in set-up: the callback URL to register at the IdP, the login URL, JWKS, registered redirect URIs',
+      params: params('tenantId'),
+      response: { 200: ssoSchema },
+    },
+  }, async (req) => {
+    const { tenantId } = req.params;
+    await requireTenant(db, tenantId);
+    const base = publicBaseUrl(req, deps.config.publicUrl);
+    const [cfg, redirectUris] = await Promise.all([getOidcConfig(db, tenantId), listRedirectUris(db, tenantId)]);
+    return {
+      tenantId,
+      callbackUrl: ssoCallbackUrl(base, tenantId),
+      loginUrl: ssoLoginUrl(base, tenantId),
+      passwordLoginUrl: ssoPasswordLoginUrl(base, tenantId),
+      jwksUrl: jwksUrl(base),
+      issuer: base,
+      oidcConfigured: !!cfg,
+      clientId: cfg?.clientId ?? null,
+      clientSecretSet: cfg?.clientSecretSet ?? false,
+      ready: !!cfg?.clientId && cfg.clientSecretSet && redirectUris.length > 0,
+      redirectUris,
+    };
+  });
+
+  app.get<{ Params: P }>('/tenants/:tenantId/sso/redirect-uris', {
+    schema: {
+      tags, summary: 'Registered redirect URIs of the host product (exact match)', params: params('tenantId'),
+      response: { 200: { type: 'object', properties: { redirectUris: { type: 'array', items: redirectUriSchema } } } },
+    },
+  }, async (req) => {
+    await requireTenant(db, req.params.tenantId);
+    return { redirectUris: await listRedirectUris(db, req.params.tenantId) };
+  });
+
+  app.post<{ Params: P; Body: { uri: string } }>('/tenants/:tenantId/sso/redirect-uris', {
+    schema: {
+      tags,
+      summary: 'Register a redirect URI: sign-in returns only to registered URIs, compared exactly',
+      params: params('tenantId'),
+      body: { type: 'object', required: ['uri'], additionalProperties: false, properties: { uri: { type: 'string', minLength: 1, maxLength: 2000 } } },
+      response: { 201: redirectUriSchema },
+    },
+  }, async (req, reply) => {
+    await requireTenant(db, req.params.tenantId);
+    const problem = redirectUriProblem(req.body.uri);
+    if (problem) throw badRequest(problem);
+    const added = await addRedirectUri(db, req.params.tenantId, req.body.uri);
+    if (!added) throw conflict(`${req.body.uri} is already registered`);
+    return reply.code(201).send(added);
+  });
+
+  app.delete<{ Params: P & { redirectUriId: string } }>('/tenants/:tenantId/sso/redirect-uris/:redirectUriId', {
+    schema: { tags, summary: 'Unregister a redirect URI (sign-ins in flight to it still complete)', params: params('tenantId', 'redirectUriId') },
+  }, async (req, reply) => {
+    await requireTenant(db, req.params.tenantId);
+    if (!(await deleteRedirectUri(db, req.params.tenantId, req.params.redirectUriId))) throw notFound('redirect URI');
+    return reply.code(204).send();
+  });
+
+  const requireIdentity = async (tenantId: string, userId: string) => {
+    await requireTenant(db, tenantId);
+    if (!(await identityExists(db, tenantId, userId))) throw notFound('identity');
+  };
+
+  app.get<{ Params: P & { userId: string } }>('/tenants/:tenantId/users/:userId/login-method', {
+    schema: { tags, summary: 'How an identity signs in: idp (default) or password', params: params('tenantId', 'userId'), response: { 200: loginMethodSchema } },
+  }, async (req) => {
+    const { tenantId, userId } = req.params;
+    await requireIdentity(tenantId, userId);
+    return viewLoginMethod(userId, await loginMethodRow(db, tenantId, userId));
+  });
+
+  app.put<{ Params: P & { userId: string }; Body: { method: LoginMethod; password?: string } }>('/tenants/:tenantId/users/:userId/login-method', {
+    schema: {
+      tags,
+      summary: 'Switch the login method: idp (through the tenant\'s IdP) or password (built-in, for guests not in the IdP; the password is write-only)',
+      params: params('tenantId', 'userId'),
+      body: {
+        type: 'object',
+        required: ['method'],
+        additionalProperties: false,
+        properties: {
+          method: { type: 'string', enum: ['idp', 'password'] },
+          password: { type: 'string', minLength: 12, maxLength: 1024, writeOnly: true, description: 'Required when no password is set yet; sets a new one (scrypt); idp forgets it' },
+        },
+      },
+      response: { 200: loginMethodSchema },
+    },
+  }, async (req) => {
+    const { tenantId, userId } = req.params;
+    await requireIdentity(tenantId, userId);
+    if (req.body.method === 'idp' && req.body.password !== undefined) throw badRequest('password is only accepted with method "password"');
+    try {
+      await setLoginMethod(db, tenantId, userId, req.body.method, req.body.password);
+    } catch (err) {
+      if (err instanceof LoginMethodError) throw badRequest(err.message);
+      throw err;
+    }
+    req.log.info({ tenantId, identityId: userId, method: req.body.method }, 'login method set');
+    return viewLoginMethod(userId, await loginMethodRow(db, tenantId, userId));
+  });
+}

@@ -1,0 +1,59 @@
+import type { JWTPayload } from 'jose';
+import { randomUUID } from 'node:crypto';
+import type { AppDeps } from '../app-deps.js';
+import type { EffectiveAccess } from '../access/index.js';
+import { SigningKeys } from './keys.js';
+import { ssoOptionsFromEnv, type SsoOptions } from './config.js';
+
+export interface Sso {
+  options: SsoOptions;
+  keys: SigningKeys;
+}
+
+const services = new WeakMap<AppDeps, Sso>();
+
+/** One broker per assembled app (plugin and admin routes share its keys). */
+export function ssoFor(deps: AppDeps, overrides: Partial<SsoOptions> = {}): Sso {
+  let s = services.get(deps);
+  if (!s) {
+    const options = { ...ssoOptionsFromEnv(), ...overrides };
+    s = { options, keys: new SigningKeys(deps.db, { alg: options.keyAlg, rotationMs: options.keyRotationMs }) };
+    services.set(deps, s);
+  }
+  return s;
+}
+
+/** What the host product receives: who signed in, to which tenant, and what they may use. */
+export interface IdpbridgeTokenClaims extends JWTPayload {
+  tenant: string;
+  identity: { id: string; userName: string; externalId: string | null; displayName: string | null; status: string; source: string };
+  groups: { id: string; displayName: string; externalId: string | null }[];
+  accessGroups: { id: string; name: string }[];
+  datasets: { id: string; name: string; externalId: string | null }[];
+  roles: string[];
+  /** How the user signed in: ["idp"] or ["pwd"]. */
+  amr: string[];
+  /** The IdP's issuer and subject, for IdP sign-ins. */
+  idp?: { iss: string; sub: string };
+}
+
+export async function issueIdpbridgeToken(
+  sso: Sso,
+  p: { issuer: string; audience: string; tenantId: string; access: EffectiveAccess; amr: 'idp' | 'pwd'; idp?: { iss: string; sub: string } },
+): Promise<{ token: string; expiresAt: number; expiresIn: number }> {
+  const a = p.access;
+  const i = a.identity;
+  const claims: IdpbridgeTokenClaims = {
+    tenant: p.tenantId,
+    identity: { id: i.id, userName: i.userName, externalId: i.externalId, displayName: i.displayName, status: i.status, source: i.source },
+    groups: a.groups,
+    accessGroups: a.accessGroups,
+    datasets: a.datasets,
+    roles: a.roles,
+    amr: [p.amr],
+    ...(p.idp ? { idp: p.idp } : {}),
+  };
+  const ttl = sso.options.tokenTtlSeconds;
+  const { token, expiresAt } = await sso.keys.sign(claims, { issuer: p.issuer, audience: p.audience, subject: i.id, ttlSeconds: ttl, jti: randomUUID() });
+  return { token, expiresAt, expiresIn: ttl };
+}

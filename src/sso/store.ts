@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../db/types.js';
+import { isUuid } from '../tenants/tenants.js';
+import { hashPassword, sha256Hex } from '../tenants/secrets.js';
+
+// ---- registered redirect URIs --------------------------------------------------------------
+
+export interface RedirectUriView {
+  id: string;
+  uri: string;
+  createdAt: string;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** An absolute https URL (http for loopback hosts only), no fragment, no credentials; the reason otherwise. */
+export function redirectUriProblem(uri: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(uri);
+  } catch {
+    return `"${uri}" is not an absolute URL`;
+  }
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && LOOPBACK.has(u.hostname))) return 'redirect URIs must use https (plain http only for localhost / 127.0.0.1)';
+  if (u.hash || uri.includes('#')) return 'redirect URIs may not contain a fragment (#…)';
+  if (u.username || u.password) return 'redirect URIs may not contain credentials';
+  return undefined;
+}
+
+export async function listRedirectUris(db: Queryable, tenantId: string): Promise<RedirectUriView[]> {
+  const { rows } = await db.query<{ id: string; uri: string; created_at: Date }>(
+    'SELECT id, uri, created_at FROM sso_redirect_uris WHERE tenant_id = $1 ORDER BY created_at, uri', [tenantId]);
+  return rows.map((r) => ({ id: r.id, uri: r.uri, createdAt: new Date(r.created_at).toISOString() }));
+}
+
+/** undefined when the URI is already registered. */
+export async function addRedirectUri(db: Queryable, tenantId: string, uri: string): Promise<RedirectUriView | undefined> {
+  const { rows } = await db.query<{ id: string; uri: string; created_at: Date }>(
+    `INSERT INTO sso_redirect_uris (tenant_id, id, uri) VALUES ($1, $2, $3)
+     ON CONFLICT (tenant_id, uri) DO NOTHING RETURNING id, uri, created_at`, [tenantId, randomUUID(), uri]);
+  const r = rows[0];
+  return r ? { id: r.id, uri: r.uri, createdAt: new Date(r.created_at).toISOString() } : undefined;
+}
+
+export async function deleteRedirectUri(db: Queryable, tenantId: string, id: string): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  return (await db.query('DELETE FROM sso_redirect_uris WHERE tenant_id = $1 AND id = $2', [tenantId, id])).rowCount > 0;
+}
+
+/** Exact, byte-for-byte match against the tenant's registered URIs. */
+export async function isRegisteredRedirectUri(db: Queryable, tenantId: string, uri: string): Promise<boolean> {
+  if (!isUuid(tenantId) || uri.length > 2000) return false;
+  return (await db.query('SELECT 1 FROM sso_redirect_uris WHERE tenant_id = $1 AND uri = $2', [tenantId, uri])).rowCount > 0;
+}
+
+// ---- pending sign-ins (state) ------------------------------------------------------------
+
+export interface PendingSignIn {
+  nonce: string;
+  codeVerifier: string;
+  redirectUri: string;
+  clientState: string | null;
+  browserHash: string;
+}
+
+export async function saveState(db: Queryable, tenantId: string, state: string, s: PendingSignIn, ttlSeconds: number): Promise<void> {
+  await db.query(
+    `INSERT INTO sso_states (tenant_id, state_hash, browser_hash, nonce, code_verifier, redirect_uri, client_state, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
+    [tenantId, sha256Hex(state), s.browserHash, s.nonce, s.codeVerifier, s.redirectUri, s.clientState, ttlSeconds],
+  );
+  // Opportunistic sweep of abandoned sign-ins (any process may do it; the index makes it cheap).
+  if (Math.random() < 0.05) await db.query('DELETE FROM sso_states WHERE expires_at < now()');
+}
+
+/** Consumes a state: returns it once (and never again, whichever process asks); undefined if unknown or expired. */
+export async function takeState(db: Queryable, tenantId: string, state: string): Promise<PendingSignIn | undefined> {
+  if (!isUuid(tenantId) || state.length === 0 || state.length > 200) return undefined;
+  const { rows } = await db.query<{ nonce: string; code_verifier: string; redirect_uri: string; client_state: string | null; browser_hash: string; live: boolean }>(
+    `DELETE FROM sso_states WHERE tenant_id = $1 AND state_hash = $2
+     RETURNING nonce, code_verifier, redirect_uri, client_state, browser_hash, expires_at > now() AS live`,
+    [tenantId, sha256Hex(state)],
+  );
+  const r = rows[0];
+  if (!r || !r.live) return undefined;
+  return { nonce: r.nonce, codeVerifier: r.code_verifier, redirectUri: r.redirect_uri, clientState: r.client_state, browserHash: r.browser_hash };
+}
+
+// ---- login methods -------------------------------------------------------------------------
+
+export type LoginMethod = 'idp' | 'password';
+
+export interface LoginMethodView {
+  identityId: string;
+  method: LoginMethod;
+  passwordSet: boolean;
+  lockedUntil: string | null;
+  lastLoginAt: string | null;
+  updatedAt: string | null;
+}
+
+interface MethodRow {
+  method: LoginMethod;
+  password_hash: string | null;
+  failed_attempts: number;
+  locked_until: Date | null;
+  last_login_at: Date | null;
+  updated_at: Date;
+  locked: boolean;
+}
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+export async function loginMethodRow(db: Queryable, tenantId: string, identityId: string): Promise<MethodRow | undefined> {
+  const { rows } = await db.query<MethodRow>(
+    `SELECT method, password_hash, failed_attempts, locked_until, last_login_at, updated_at,
+            COALESCE(locked_until > now(), false) AS locked
+       FROM sso_login_methods WHERE tenant_id = $1 AND identity_id = $2`, [tenantId, identityId]);
+  return rows[0];
+}
+
+export function viewLoginMethod(identityId: string, r: MethodRow | undefined): LoginMethodView {
+  return {
+    identityId,
+    method: r?.method ?? 'idp',
+    passwordSet: !!r?.password_hash,
+    lockedUntil: r?.locked ? iso(r.locked_until) : null,
+    lastLoginAt: iso(r?.last_login_at ?? null),
+    updatedAt: iso(r?.updated_at ?? null),
+  };
+}
+
+export class LoginMethodError extends Error {}
+
+/**
+ * Sets the login method. 'password' needs a password unless one is stored already; switching to
+ * 'idp' forgets the password (a guest later switched back must get a new one).
+ */
+export async function setLoginMethod(db: Queryable, tenantId: string, identityId: string, method: LoginMethod, password?: string): Promise<void> {
+  if (method === 'idp') {
+    await db.query(
+      `INSERT INTO sso_login_methods (tenant_id, identity_id, method) VALUES ($1, $2, 'idp')
+       ON CONFLICT (tenant_id, identity_id) DO UPDATE SET method = 'idp', password_hash = NULL, failed_attempts = 0,
+         locked_until = NULL, updated_at = now()`, [tenantId, identityId]);
+    return;
+  }
+  if (password === undefined) {
+    const r = await loginMethodRow(db, tenantId, identityId);
+    if (!r?.password_hash) throw new LoginMethodError('password is required to switch an identity to password login');
+    await db.query(`UPDATE sso_login_methods SET method = 'password', updated_at = now() WHERE tenant_id = $1 AND identity_id = $2`, [tenantId, identityId]);
+    return;
+  }
+  const hash = await hashPassword(password);
+  await db.query(
+    `INSERT INTO sso_login_methods (tenant_id, identity_id, method, password_hash) VALUES ($1, $2, 'password', $3)
+     ON CONFLICT (tenant_id, identity_id) DO UPDATE SET method = 'password', password_hash = EXCLUDED.password_hash,
+       failed_attempts = 0, locked_until = NULL, updated_at = now()`, [tenantId, identityId, hash]);
+}
+
+export const MAX_FAILED_ATTEMPTS = 10;
+export const LOCK_SECONDS = 15 * 60;
+
+export async function recordPasswordResult(db: Queryable, tenantId: string, identityId: string, ok: boolean): Promise<void> {
+  if (ok) {
+    await db.query(
+      `UPDATE sso_login_methods SET failed_attempts = 0, locked_until = NULL, last_login_at = now()
+        WHERE tenant_id = $1 AND identity_id = $2`, [tenantId, identityId]);
+  } else {
+    await db.query(
+      `UPDATE sso_login_methods SET failed_attempts = failed_attempts + 1,
+         locked_until = CASE WHEN failed_attempts + 1 >= $3 THEN now() + make_interval(secs => $4) ELSE locked_until END
+        WHERE tenant_id = $1 AND identity_id = $2`, [tenantId, identityId, MAX_FAILED_ATTEMPTS, LOCK_SECONDS]);
+  }
+}
