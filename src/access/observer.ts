@@ -24,6 +24,15 @@ const sameList = (a: string[], b: string[]) => a.length === b.length && a.every(
 
 export function accessObserver(): ProvisioningObserver {
   return {
+    // The one-statement create: only a user without grants and without an auto key needs nothing
+    // written here (userType is checked either way).
+    userCreatedInserts(ctx, user) {
+      checkUserType(ctx.settings, user.data);
+      if (ctx.settings.apiKeysForProvisionedUsers) return undefined;
+      if (grantValuesOf(user.data, ctx.settings.grantsAttribute).length > 0) return undefined;
+      return [];
+    },
+
     // Hot path (every SCIM create): settings come with the request, and a brand-new identity has
     // no grants or keys to reconcile, so only what exists is written.
     async userCreated(tx, ctx, user: StoredUser, info) {

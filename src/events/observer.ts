@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ProvisioningObserver, StoredGroup, StoredUser } from '../scim/resources/observer.js';
 import { emitEvent, emitEvents, type PendingEvent } from './outbox.js';
 
@@ -42,6 +43,14 @@ function chunks<T>(list: readonly T[], size: number): T[][] {
  */
 export function eventsObserver(): ProvisioningObserver {
   return {
+    userCreatedInserts(ctx, user) {
+      return [{
+        table: 'events',
+        columns: ['tenant_id', 'id', 'type', 'data'],
+        values: [ctx.tenantId, randomUUID(), 'user.created', JSON.stringify({ user: userPayload(user) })],
+        casts: ['uuid', 'uuid', 'text', 'jsonb'],
+      }];
+    },
     async userCreated(tx, ctx, user, info) {
       await emitEvent(tx, ctx.tenantId, info.adopted ? 'identity.adopted' : 'user.created', { user: userPayload(user) });
     },

@@ -27,11 +27,30 @@ export interface ObserverContext {
 }
 
 /**
+ * A row an observer wants inserted together with a new user, in the same statement (a
+ * data-modifying CTE), so a plain create is one round trip and atomic without BEGIN/COMMIT.
+ * `casts` gives each value's SQL type.
+ */
+export interface CompanionInsert {
+  table: string;
+  columns: string[];
+  values: unknown[];
+  casts: string[];
+}
+
+/**
  * Hooks into every SCIM write, called inside the write's transaction so that what they record
  * (access-model effects, outbox events, provisioning log) commits or rolls back with it.
  */
 export interface ProvisioningObserver {
   userCreated?(tx: Tx, ctx: ObserverContext, user: StoredUser, info: { adopted: boolean }): Promise<void>;
+  /**
+   * Fast path of a plain (non-adopting) create: validate synchronously (throw to refuse) and return
+   * the rows to insert with the user — or undefined when this observer needs the transactional
+   * `userCreated` for this user. An observer with `userCreated` but no `userCreatedInserts` always
+   * takes the transactional path.
+   */
+  userCreatedInserts?(ctx: ObserverContext, user: StoredUser): CompanionInsert[] | undefined;
   userUpdated?(tx: Tx, ctx: ObserverContext, before: StoredUser, after: StoredUser): Promise<void>;
   userDeleted?(tx: Tx, ctx: ObserverContext, user: StoredUser, groupIds: string[]): Promise<void>;
   groupCreated?(tx: Tx, ctx: ObserverContext, group: StoredGroup): Promise<void>;
@@ -51,6 +70,19 @@ export function composeObservers(list: ProvisioningObserver[]): ProvisioningObse
   const groupDeleted = pick('groupDeleted');
   const membersChanged = pick('membersChanged');
   return {
+    userCreatedInserts(c, u) {
+      const out: CompanionInsert[] = [];
+      for (const o of list) {
+        if (o.userCreatedInserts) {
+          const rows = o.userCreatedInserts(c, u);
+          if (!rows) return undefined;
+          out.push(...rows);
+        } else if (o.userCreated) {
+          return undefined;
+        }
+      }
+      return out;
+    },
     async userCreated(tx, c, u, i) { for (const f of userCreated) await f(tx, c, u, i); },
     async userUpdated(tx, c, b, a) { for (const f of userUpdated) await f(tx, c, b, a); },
     async userDeleted(tx, c, u, g) { for (const f of userDeleted) await f(tx, c, u, g); },

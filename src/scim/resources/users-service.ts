@@ -7,7 +7,7 @@ import { NotFoundError, UniquenessError } from '../errors.js';
 import { checkIfMatch } from './etag.js';
 import { extractPassword } from './password.js';
 import {
-  USER_COLUMNS, GROUPS_JSON, selectUserWithGroups, deleteUser as deleteUserRows, groupsOfUsers, insertUser, selectUser, selectUserByUserName,
+  USER_COLUMNS, GROUPS_JSON, insertUserWith, selectUserWithGroups, deleteUser as deleteUserRows, groupsOfUsers, insertUser, selectUser, selectUserByUserName,
   toStoredUser, updateUser, userNameTakenByOther, type UserRow, type UserWrite,
 } from './users-store.js';
 import { renderResource } from './render.js';
@@ -49,8 +49,20 @@ export async function createUser(ctx: ScimContext, body: unknown): Promise<{ vie
   const passwordHash = await extractPassword(data);
   const w = writeFrom(data, '', passwordHash);
   w.status = nextStatus(undefined, w.active, ctx.settings.newUserStatus);
+  const id = randomUUID();
+  const octx = { tenantId: ctx.tenantId, settings: ctx.settings };
+  // Fast path: one statement (user + observers' rows). Taken unless an observer needs a
+  // transaction; a userName conflict (adoption or 409) falls through to the transactional path.
+  const companions = ctx.observer.userCreatedInserts?.(octx, {
+    id, userName: w.userName, externalId: w.externalId, displayName: w.displayName, active: w.active,
+    status: w.status, source: 'scim', data: w.data,
+  });
+  if (companions) {
+    const row = await insertUserWith(ctx.db, ctx.tenantId, id, w, 'scim', companions);
+    if (row) return { view: { row, groups: [] }, adopted: false };
+  }
   return ctx.db.transaction(async (tx) => {
-    const row = await insertUser(tx, ctx.tenantId, randomUUID(), w, 'scim');
+    const row = await insertUser(tx, ctx.tenantId, id, w, 'scim');
     if (row) {
       await ctx.observer.userCreated?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, toStoredUser(row), { adopted: false });
       return { view: { row, groups: [] }, adopted: false };
