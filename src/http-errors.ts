@@ -26,7 +26,11 @@ export function toScimError(err: unknown): ScimError {
     const se = new ScimError(429, 'ERR_SCIM_RATE_LIMITED', e.message ?? 'Too many requests for this tenant; retry later');
     return se;
   }
-  if (isConnectionError(err)) return new ScimError(503, 'ERR_DATABASE_UNAVAILABLE', 'The database is unavailable; retry later');
+  if (isConnectionError(err)) {
+    const se = new ScimError(503, 'ERR_DATABASE_UNAVAILABLE', 'The database is unavailable; retry later');
+    se.headers = { 'retry-after': '5' }; // IdPs back off on it
+    return se;
+  }
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new ScimError(e.statusCode, e.code ?? 'ERR_SCIM', e.message ?? 'Bad request');
   return new ScimError(500, 'ERR_INTERNAL', 'Internal server error');
 }
@@ -56,7 +60,7 @@ export function handleError(error: unknown, req: FastifyRequest, reply: FastifyR
   if (isUniqueViolation(err)) return reply.code(409).send(adminBody(409, 'ERR_CONFLICT', 'A resource with this unique value already exists'));
   if (error instanceof ScimError) return reply.code(error.status).send(adminBody(error.status, error.code, error.message));
   if (err.validation) return reply.code(400).send(adminBody(400, 'ERR_VALIDATION', err.message));
-  if (isConnectionError(err)) return reply.code(503).send(adminBody(503, 'ERR_DATABASE_UNAVAILABLE', 'The database is unavailable; retry later'));
+  if (isConnectionError(err)) return reply.code(503).header('retry-after', '5').send(adminBody(503, 'ERR_DATABASE_UNAVAILABLE', 'The database is unavailable; retry later'));
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
   if (status >= 500) {
     req.log.error({ err }, 'request failed');

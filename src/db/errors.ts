@@ -5,7 +5,8 @@ export function isUniqueViolation(err: unknown): boolean {
 export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code ?? '';
   return (
-    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08006', '08001', '08003', '08004'].includes(code) ||
-    /Connection terminated|timeout exceeded when trying to connect/i.test((err as Error | null)?.message ?? '')
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300',
+      '08006', '08001', '08003', '08004'].includes(code) ||
+    /Connection terminated|timeout exceeded when trying to connect|encountered a connection error and is not queryable/i.test((err as Error | null)?.message ?? '')
   );
 }

@@ -47,6 +47,23 @@ export function openPostgres(opts: PostgresOptions): Database {
   let listenClient: pg.PoolClient | undefined;
   let listenConnecting: Promise<pg.PoolClient> | undefined;
 
+  let closed = false;
+  let relistenTimer: NodeJS.Timeout | undefined;
+  /** After the LISTEN connection is lost (PostgreSQL restart): reconnect and LISTEN again, backing off. */
+  const relisten = (delayMs: number): void => {
+    if (closed || relistenTimer || listeners.size === 0) return;
+    relistenTimer = setTimeout(async () => {
+      relistenTimer = undefined;
+      try {
+        const client = await ensureListenClient();
+        for (const channel of listeners.keys()) await client.query(`LISTEN ${channel}`);
+      } catch {
+        relisten(Math.min(delayMs * 2, 30_000));
+      }
+    }, delayMs);
+    relistenTimer.unref();
+  };
+
   const ensureListenClient = async (): Promise<pg.PoolClient> => {
     if (listenClient) return listenClient;
     listenConnecting ??= (async () => {
@@ -54,14 +71,19 @@ export function openPostgres(opts: PostgresOptions): Database {
       client.on('notification', (msg) => {
         for (const fn of listeners.get(msg.channel) ?? []) fn(msg.payload ?? '');
       });
-      client.on('error', () => {
-        // Connection lost: drop it; the next listen() reconnects and re-subscribes.
-        listenClient = undefined;
+      client.on('error', (err) => {
+        // Connection lost: drop it (destroyed, not returned to the pool) and re-subscribe every channel.
+        if (listenClient === client) listenClient = undefined;
         listenConnecting = undefined;
+        client.release(err);
+        relisten(500);
       });
       listenClient = client;
       return client;
-    })();
+    })().catch((err) => {
+      listenConnecting = undefined;
+      throw err;
+    });
     return listenConnecting;
   };
 
@@ -71,6 +93,11 @@ export function openPostgres(opts: PostgresOptions): Database {
     exec: async (sql) => { await pool.query(sql); },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // A checked-out client has no pool error listener: a connection lost between two statements
+      // (PostgreSQL restart) would be an unhandled 'error' event and end the process.
+      let lost: Error | undefined;
+      const onError = (err: Error) => { lost = err; };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const tx: Queryable = { query: (sql, params) => run(client, sql, params), exec: async (sql) => { await client.query(sql); } };
@@ -78,10 +105,11 @@ export function openPostgres(opts: PostgresOptions): Database {
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
+        if (!lost) await client.query('ROLLBACK').catch(() => {});
+        throw lost && !(err as { code?: string }).code ? lost : err;
       } finally {
-        client.release();
+        client.removeListener('error', onError);
+        client.release(lost);
       }
     },
     async listen(channel, onPayload) {
@@ -99,6 +127,8 @@ export function openPostgres(opts: PostgresOptions): Database {
       };
     },
     async close() {
+      closed = true;
+      if (relistenTimer) clearTimeout(relistenTimer);
       listenClient?.release();
       listenClient = undefined;
       await pool.end();

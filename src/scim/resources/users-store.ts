@@ -69,12 +69,17 @@ export async function insertUserWith(tx: Tx, tenantId: string, id: string, w: Us
        INSERT INTO scim_users (tenant_id, id, user_name, external_id, display_name, active, data, password_hash, source, status)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)
        ON CONFLICT (tenant_id, lower(user_name)) DO NOTHING
-       RETURNING ${USER_COLUMNS}
+       RETURNING version, created_at, updated_at
      )${ctes.length ? `, ${ctes.join(', ')}` : ''}
      SELECT * FROM main`,
     params,
   );
-  return rows[0];
+  const r = rows[0] as Pick<UserRow, 'version' | 'created_at' | 'updated_at'> | undefined;
+  // Everything else is what was written: no need to read the JSON back.
+  return r && {
+    id, user_name: w.userName, external_id: w.externalId, display_name: w.displayName, active: w.active, data: w.data,
+    source, status: w.status, version: r.version, created_at: r.created_at, updated_at: r.updated_at,
+  };
 }
 
 export async function selectUser(tx: Tx, tenantId: string, id: string, forUpdate = false): Promise<UserRow | undefined> {
