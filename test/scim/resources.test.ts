@@ -143,6 +143,15 @@ eachDatabase((kind) => {
     assert.equal((await vc.call('GET', `/Users/${victim.id}`)).status, 200);
   });
 
+  test('Entra PATCH of a multi-valued extension attribute with [{"value": x}] elements', async () => {
+    const u = await c.createUser('folders@example.com');
+    const folders = 'urn:ietf:params:scim:schemas:extension:2.0:CustomExtensionName:folders';
+    const r = await c.patch(`/Users/${u.id}`, [{ op: 'Add', path: folders, value: [{ value: 'Folder 1' }, { value: 'Folder 2' }] }]);
+    assert.equal(r.status, 204);
+    const g = await c.call('GET', `/Users/${u.id}`);
+    assert.deepEqual(g.body['urn:ietf:params:scim:schemas:extension:2.0:CustomExtensionName'].folders, ['Folder 1', 'Folder 2']);
+  });
+
   test('deleting a user removes its memberships in the same transaction', async () => {
     const u = await c.createUser('leaver@example.com');
     const g = await c.createGroup('Leavers', [u.id]);

@@ -256,3 +256,16 @@ test('property: normalizeResource is idempotent', () => {
     assert.equal(typeof once.active, 'boolean');
   }), { numRuns: 300 });
 });
+
+test('multi-valued simple attributes accept Entra\'s [{"value": x}] element shape', () => {
+  const rs = buildResourceSchemas('User', []);
+  const out = normalizeResource(rs, {
+    userName: 'f@x',
+    'urn:ietf:params:scim:schemas:extension:2.0:CustomExtensionName:folders': [{ value: 'Folder 1' }, { value: 'Folder 2' }],
+  }, 'create');
+  assert.deepEqual((out['urn:ietf:params:scim:schemas:extension:2.0:CustomExtensionName'] as Record<string, unknown>).folders, ['Folder 1', 'Folder 2']);
+  assert.throws(() => normalizeResource(rs, {
+    userName: 'f@x',
+    'urn:ietf:params:scim:schemas:extension:2.0:CustomExtensionName:folders': [{ value: 'a', other: 1 }],
+  }, 'create'), /folders/);
+});

@@ -59,6 +59,11 @@ export function coerceValue(attr: AttributeDef, value: unknown, pathForErrors: s
     const items = Array.isArray(value) ? value : [value];
     const out: unknown[] = [];
     items.forEach((item, i) => {
+      // Entra sends the values of a multi-valued simple attribute as [{"value": x}, …].
+      if (attr.type !== 'complex' && isPlainObject(item)) {
+        const keys = Object.keys(item);
+        if (keys.length === 1 && keys[0]!.toLowerCase() === 'value') item = item[keys[0]!];
+      }
       const c = coerceSingle(attr, item, `${pathForErrors}[${i}]`);
       if (c !== undefined) out.push(c);
     });
