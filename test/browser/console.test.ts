@@ -4,44 +4,21 @@
 // to test-output/console/ for a reviewer.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildApp } from '../../src/app.js';
 import { ADMIN_TOKEN, openTestDatabase, testConfig } from '../helpers/app.js';
 import { ROOT } from '../helpers/process.js';
+import { browserSkip, ensureConsoleBuilt, launchChromium } from '../helpers/browser.js';
 import type { FastifyInstance } from 'fastify';
 
 // Browser globals inside page.evaluate callbacks (the root tsconfig has no DOM lib; these stay local to this module).
 declare const document: { documentElement: { scrollWidth: number }; activeElement: { id: string; textContent: string | null } | null };
 declare const window: { innerWidth: number };
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-output/console');
-const WEB_DIST = join(ROOT, 'dist/web');
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: under CI the console browser test must run (apt-get install chromium)`);
-const skip = haveChromium ? false : `chromium not found at ${CHROMIUM}: install it (apt-get install chromium) to run the console browser test`;
-
-/** Newest modification time under a directory. */
-function newest(dir: string): number {
-  let m = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    m = Math.max(m, s.isDirectory() ? newest(p) : s.mtimeMs);
-  }
-  return m;
-}
-
-/** Builds the console when dist/web is missing or older than web/ (so the test checks the current source). */
-function ensureConsoleBuilt(): void {
-  const index = join(WEB_DIST, 'index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newest(join(ROOT, 'web'))) return;
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts'], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`);
-}
+const skip = browserSkip('the console browser test');
 
 describe('console in Chromium', { skip, timeout: 90_000 }, () => {
   let app: FastifyInstance;
@@ -73,12 +50,7 @@ describe('console in Chromium', { skip, timeout: 90_000 }, () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const addr = app.server.address() as { port: number };
     base = `http://127.0.0.1:${addr.port}`;
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     page = await ctx.newPage();
     page.setDefaultTimeout(10_000);

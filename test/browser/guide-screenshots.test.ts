@@ -5,43 +5,22 @@
 // must be produced here (checked at the end).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import type { Browser, Locator, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { ADMIN_TOKEN, openTestDatabase, testConfig } from '../helpers/app.js';
 import { ROOT } from '../helpers/process.js';
+import { browserSkip, ensureConsoleBuilt, launchChromium } from '../helpers/browser.js';
 import { startTestOp, type TestOp } from '../idp-tokens/helpers/op.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The committed images change only on request (UPDATE_GUIDE_SCREENSHOTS=1): ids and dates differ on
 // every run, and a test run must not dirty the work tree. Otherwise they go to test-output/.
 const COMMITTED_IMG = join(ROOT, 'docs/guides/img');
 const IMG = process.env.UPDATE_GUIDE_SCREENSHOTS === '1' ? COMMITTED_IMG : join(ROOT, 'test-output/guide-img');
 const GUIDES = [join(ROOT, 'docs/guides/entra-id.md'), join(ROOT, 'docs/guides/okta.md')];
-const WEB_DIST = join(ROOT, 'dist/web');
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: under CI the guide screenshots must be taken (apt-get install chromium)`);
-const skip = haveChromium ? false : `chromium not found at ${CHROMIUM}: install it (apt-get install chromium) to take the guide screenshots`;
-
-function newest(dir: string): number {
-  let m = 0;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const s = statSync(p);
-    m = Math.max(m, s.isDirectory() ? newest(p) : s.mtimeMs);
-  }
-  return m;
-}
-
-function ensureConsoleBuilt(): void {
-  const index = join(WEB_DIST, 'index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newest(join(ROOT, 'web'))) return;
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts'], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`);
-}
+const skip = browserSkip('the guide screenshots');
 
 describe('guide screenshots from the console', { skip, timeout: 90_000 }, () => {
   let app: FastifyInstance;
@@ -85,12 +64,7 @@ describe('guide screenshots from the console', { skip, timeout: 90_000 }, () => 
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     op = await startTestOp({ audience: 'api://contoso-product' });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await ctx.newPage();
     page.setDefaultTimeout(10_000);

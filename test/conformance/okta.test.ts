@@ -2,21 +2,6 @@
  * Conformance replay: Okta SCIM 2.0 protocol reference.
  * Each fixture runs against a fresh app + tenant from the shared harness, once per database.
  */
-import { it } from 'node:test';
-import { startTestApp, eachDatabase } from '../helpers/app.js';
-import { loadFixture, replayFixture } from './replay.js';
+import { replaySuite } from './replay.js';
 
-const FIXTURES = ['okta-users', 'okta-groups'];
-
-eachDatabase((db) => {
-  for (const name of FIXTURES) {
-    it(`${name} replays`, async () => {
-      const t = await startTestApp(db);
-      try {
-        await replayFixture(loadFixture(name), { app: t.app, scimBase: t.scimBase, token: t.scimToken });
-      } finally {
-        await t.close();
-      }
-    });
-  }
-});
+replaySuite(['okta-users', 'okta-groups']);

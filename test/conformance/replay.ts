@@ -26,6 +26,8 @@
  * `{{var}}` (seeded or captured), `{{enc:var}}` (URI-component encoded), `{{upper:var}}`,
  * `{{lower:var}}` and `{{$guid}}` (a fresh UUID per occurrence, as in Postman).
  */
+import { it } from 'node:test';
+import { eachDatabase, startTestApp } from '../helpers/app.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -636,4 +638,20 @@ function walkMatchers(v: Json, visit: (m: Json) => void): void {
     return;
   }
   for (const x of (Array.isArray(v) ? v : Object.values(v)) as Json[]) walkMatchers(x, visit);
+}
+
+/** Registers one test per fixture, each against a fresh app + tenant, once per database. */
+export function replaySuite(fixtures: string[]): void {
+  eachDatabase((db) => {
+    for (const name of fixtures) {
+      it(`${name} replays`, async () => {
+        const t = await startTestApp(db);
+        try {
+          await replayFixture(loadFixture(name), { app: t.app, scimBase: t.scimBase, token: t.scimToken });
+        } finally {
+          await t.close();
+        }
+      });
+    }
+  });
 }

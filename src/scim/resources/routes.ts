@@ -8,6 +8,7 @@ import * as users from './users-service.js';
 import * as groups from './groups-service.js';
 import { publicBaseUrl } from '../../admin/base-url.js';
 import { InvalidSyntaxError } from '../errors.js';
+import type { ResourceSchemas } from '../schema/types.js';
 
 type Req = FastifyRequest<{ Params: { tenantId: string; id?: string }; Querystring: Record<string, unknown> }>;
 
@@ -32,100 +33,102 @@ function sendResource(reply: FastifyReply, status: number, body: Record<string, 
   return reply.code(status).send(body);
 }
 
-export async function resourceRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
+/** What the generic routes need of a resource type (Users or Groups). */
+interface ResourceAdapter<V extends { row: { id: string; version: number } }> {
+  endpoint: 'Users' | 'Groups';
+  /** The multi-valued attribute that is loaded from other rows (user groups / group members). */
+  child: 'groups' | 'members';
+  rs(ctx: ScimContext): ResourceSchemas;
+  list(ctx: ScimContext, q: ListQuery, withChild: boolean): Promise<{ total: number; views: V[] }>;
+  get(ctx: ScimContext, id: string, withChild: boolean): Promise<V>;
+  create(ctx: ScimContext, body: unknown): Promise<V>;
+  replace(ctx: ScimContext, id: string, body: unknown, ifMatch: string | undefined, withChild: boolean): Promise<V>;
+  patch(ctx: ScimContext, id: string, body: unknown, ifMatch: string | undefined, withChild: boolean): Promise<V>;
+  remove(ctx: ScimContext, id: string, ifMatch: string | undefined): Promise<void>;
+  render(ctx: ScimContext, v: V): Record<string, unknown>;
+}
+
+const usersAdapter: ResourceAdapter<users.UserView> = {
+  endpoint: 'Users',
+  child: 'groups',
+  rs: (ctx) => ctx.users,
+  list: users.listUsers,
+  get: users.getUser,
+  create: async (ctx, body) => (await users.createUser(ctx, body)).view,
+  replace: (ctx, id, body, ifMatch) => users.replaceUser(ctx, id, body, ifMatch),
+  patch: (ctx, id, body, ifMatch) => users.patchUser(ctx, id, body, ifMatch),
+  remove: users.deleteUser,
+  render: users.renderUser,
+};
+
+const groupsAdapter: ResourceAdapter<groups.GroupView> = {
+  endpoint: 'Groups',
+  child: 'members',
+  rs: (ctx) => ctx.groups,
+  list: groups.listGroups,
+  get: groups.getGroup,
+  create: groups.createGroup,
+  replace: groups.replaceGroup,
+  patch: groups.patchGroup,
+  remove: groups.deleteGroup,
+  render: groups.renderGroup,
+};
+
+function registerResource<V extends { row: { id: string; version: number } }>(app: FastifyInstance, deps: AppDeps, r: ResourceAdapter<V>): void {
   const max = deps.config.filterMaxResults;
   const ifMatch = (req: FastifyRequest) => req.headers['if-match'];
-
-  // ---- Users ----
-  const listUsers = async (ctx: ScimContext, q: ListQuery) => {
-    const { total, views } = await users.listUsers(ctx, q, wants(q, 'groups'));
-    return listResponse(views.map((v) => project(ctx.users, users.renderUser(ctx, v), q)), total, q.startIndex);
+  const base = `/${r.endpoint}`;
+  const list = async (ctx: ScimContext, q: ListQuery) => {
+    const { total, views } = await r.list(ctx, q, wants(q, r.child));
+    return listResponse(views.map((v) => project(r.rs(ctx), r.render(ctx, v), q)), total, q.startIndex);
   };
 
-  app.get('/Users', async (req: Req) => listUsers(scimContext(req, deps), parseListQuery(req.query, max)));
-  app.post('/Users/.search', async (req: Req, reply) => reply.code(200).send(await listUsers(scimContext(req, deps), parseSearchRequest(req.body, max))));
+  app.get(base, async (req: Req) => list(scimContext(req, deps), parseListQuery(req.query, max)));
+  app.post(`${base}/.search`, async (req: Req, reply) => reply.code(200).send(await list(scimContext(req, deps), parseSearchRequest(req.body, max))));
 
-  app.get('/Users/:id', async (req: Req, reply) => {
+  app.get(`${base}/:id`, async (req: Req, reply) => {
     const ctx = scimContext(req, deps);
     const q = parseProjection(req.query);
-    const v = await users.getUser(ctx, req.params.id!, wants(q, 'groups'));
+    const v = await r.get(ctx, req.params.id!, wants(q, r.child));
     if (notModified(req.headers['if-none-match'], v.row.version)) return reply.code(304).header('etag', etagOf(v.row.version)).send();
-    return sendResource(reply, 200, project(ctx.users, users.renderUser(ctx, v), q), v.row.version);
+    return sendResource(reply, 200, project(r.rs(ctx), r.render(ctx, v), q), v.row.version);
   });
 
-  app.post('/Users', async (req: Req, reply) => {
+  app.post(base, async (req: Req, reply) => {
+    const ctx = scimContext(req, deps);
+    const v = await r.create(ctx, req.body);
+    return sendResource(reply, 201, project(r.rs(ctx), r.render(ctx, v), parseProjection(req.query)), v.row.version, `${ctx.baseUrl}${base}/${v.row.id}`);
+  });
+
+  app.put(`${base}/:id`, async (req: Req, reply) => {
     const ctx = scimContext(req, deps);
     const q = parseProjection(req.query);
-    const { view } = await users.createUser(ctx, req.body);
-    const body = users.renderUser(ctx, view);
-    return sendResource(reply, 201, project(ctx.users, body, q), view.row.version, `${ctx.baseUrl}/Users/${view.row.id}`);
-  });
-
-  app.put('/Users/:id', async (req: Req, reply) => {
-    const ctx = scimContext(req, deps);
-    const v = await users.replaceUser(ctx, req.params.id!, req.body, ifMatch(req));
-    return sendResource(reply, 200, project(ctx.users, users.renderUser(ctx, v), parseProjection(req.query)), v.row.version);
+    const v = await r.replace(ctx, req.params.id!, req.body, ifMatch(req), wants(q, r.child));
+    return sendResource(reply, 200, project(r.rs(ctx), r.render(ctx, v), q), v.row.version);
   });
 
   // RFC 7644 §3.5.2: 200 with the resource, or 204. 204 unless the client asks for attributes:
-  // Microsoft's validation suite expects it, Okta and Entra accept both.
-  app.patch('/Users/:id', async (req: Req, reply) => {
-    const ctx = scimContext(req, deps);
-    const q = parseProjection(req.query);
-    const v = await users.patchUser(ctx, req.params.id!, req.body, ifMatch(req));
-    if (q.attributes.length === 0 && q.excludedAttributes.length === 0) return reply.code(204).header('etag', etagOf(v.row.version)).send();
-    return sendResource(reply, 200, project(ctx.users, users.renderUser(ctx, v), q), v.row.version);
-  });
-
-  app.delete('/Users/:id', async (req: Req, reply) => {
-    await users.deleteUser(scimContext(req, deps), req.params.id!, ifMatch(req));
-    return reply.code(204).send();
-  });
-
-  // ---- Groups ----
-  const listGroups = async (ctx: ScimContext, q: ListQuery) => {
-    const { total, views } = await groups.listGroups(ctx, q, wants(q, 'members'));
-    return listResponse(views.map((v) => project(ctx.groups, groups.renderGroup(ctx, v), q)), total, q.startIndex);
-  };
-
-  app.get('/Groups', async (req: Req) => listGroups(scimContext(req, deps), parseListQuery(req.query, max)));
-  app.post('/Groups/.search', async (req: Req, reply) => reply.code(200).send(await listGroups(scimContext(req, deps), parseSearchRequest(req.body, max))));
-
-  app.get('/Groups/:id', async (req: Req, reply) => {
-    const ctx = scimContext(req, deps);
-    const q = parseProjection(req.query);
-    const v = await groups.getGroup(ctx, req.params.id!, wants(q, 'members'));
-    if (notModified(req.headers['if-none-match'], v.row.version)) return reply.code(304).header('etag', etagOf(v.row.version)).send();
-    return sendResource(reply, 200, project(ctx.groups, groups.renderGroup(ctx, v), q), v.row.version);
-  });
-
-  app.post('/Groups', async (req: Req, reply) => {
-    const ctx = scimContext(req, deps);
-    const v = await groups.createGroup(ctx, req.body);
-    return sendResource(reply, 201, project(ctx.groups, groups.renderGroup(ctx, v), parseProjection(req.query)), v.row.version, `${ctx.baseUrl}/Groups/${v.row.id}`);
-  });
-
-  app.put('/Groups/:id', async (req: Req, reply) => {
-    const ctx = scimContext(req, deps);
-    const q = parseProjection(req.query);
-    const v = await groups.replaceGroup(ctx, req.params.id!, req.body, ifMatch(req), wants(q, 'members'));
-    return sendResource(reply, 200, project(ctx.groups, groups.renderGroup(ctx, v), q), v.row.version);
-  });
-
-  // 204 by default (RFC 7644 §3.5.2 allows it): returning a 100k-member group would make PATCH O(n).
-  app.patch('/Groups/:id', async (req: Req, reply) => {
+  // Microsoft's validation suite expects it, Okta and Entra accept both, and returning a
+  // 100k-member group would make a member PATCH O(n).
+  app.patch(`${base}/:id`, async (req: Req, reply) => {
     const ctx = scimContext(req, deps);
     const q = parseProjection(req.query);
     const asked = q.attributes.length > 0 || q.excludedAttributes.length > 0;
-    const v = await groups.patchGroup(ctx, req.params.id!, req.body, ifMatch(req), asked && wants(q, 'members'));
+    const v = await r.patch(ctx, req.params.id!, req.body, ifMatch(req), asked && wants(q, r.child));
     if (!asked) return reply.code(204).header('etag', etagOf(v.row.version)).send();
-    return sendResource(reply, 200, project(ctx.groups, groups.renderGroup(ctx, v), q), v.row.version);
+    return sendResource(reply, 200, project(r.rs(ctx), r.render(ctx, v), q), v.row.version);
   });
 
-  app.delete('/Groups/:id', async (req: Req, reply) => {
-    await groups.deleteGroup(scimContext(req, deps), req.params.id!, ifMatch(req));
+  app.delete(`${base}/:id`, async (req: Req, reply) => {
+    await r.remove(scimContext(req, deps), req.params.id!, ifMatch(req));
     return reply.code(204).send();
   });
+}
+
+export async function resourceRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
+  const max = deps.config.filterMaxResults;
+  registerResource(app, deps, usersAdapter);
+  registerResource(app, deps, groupsAdapter);
 
   // ---- root search: Users then Groups, paged as one list (RFC 7644 §3.4.3) ----
   app.post('/.search', async (req: Req, reply) => {
