@@ -85,6 +85,11 @@ async function seed(ctx: Omit<BenchContext, 'tenants'>, needList: boolean): Prom
   const s = ctx.sizes;
   log(`seeding: ${s.smallUsers} users; ${s.bigUsers} users, ${s.bigGroups} groups, ${s.bigUsers * s.bigPerUser} memberships, groups of ${s.groupSizes.join('/')}${list ? `; ${s.listUsers} users` : ''}`);
   await seedUsers(ctx.db, small.id, 1, s.smallUsers);
+  // Same shape as the big tenant (each user in bigPerUser spread groups plus one all-users group), so
+  // the 1k-vs-100k comparison differs in tenant size only, not in the size of each answer.
+  await seedGroups(ctx.db, small.id, 1, 100);
+  await seedSpreadMemberships(ctx.db, small.id, s.smallUsers, 100, s.bigPerUser);
+  await seedSizedGroup(ctx.db, small.id, s.smallUsers);
   await seedUsers(ctx.db, big.id, 1, s.bigUsers);
   await seedGroups(ctx.db, big.id, 1, s.bigGroups);
   await seedSpreadMemberships(ctx.db, big.id, s.bigUsers, s.bigGroups, s.bigPerUser);
