@@ -161,45 +161,42 @@ const toDelivery = (r: DeliveryRow): Delivery => ({
   createdAt: r.created_at,
 });
 
-/** Deliveries of one webhook, newest first, keyset-paged by sequence. */
-export async function listDeliveries(
+/** Deliveries of the tenant (optionally of one webhook, in one state), newest first, keyset-paged by sequence. */
+async function queryDeliveries(
   db: Queryable,
   tenantId: string,
-  webhookId: string,
-  opts: { state?: DeliveryState; beforeSequence?: number; limit: number },
+  opts: { webhookId?: string; state?: DeliveryState; beforeSequence?: number; limit: number },
 ): Promise<Delivery[]> {
-  const params: unknown[] = [tenantId, webhookId, opts.limit];
-  let where = 'd.tenant_id = $1 AND d.webhook_id = $2';
-  if (opts.state) {
-    params.push(opts.state);
-    where += ` AND d.state = $${params.length}`;
-  }
-  if (opts.beforeSequence !== undefined) {
-    params.push(opts.beforeSequence);
-    where += ` AND d.event_seq < $${params.length}`;
-  }
-  const { rows } = await db.query<DeliveryRow>(
-    `SELECT ${DCOLS} FROM webhook_deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
-      WHERE ${where} ORDER BY d.event_seq DESC LIMIT $3`,
-    params,
-  );
-  return rows.map(toDelivery);
-}
-
-/** Dead-lettered deliveries of every webhook of the tenant, most recent first. */
-export async function listDeadLetters(db: Queryable, tenantId: string, opts: { limit: number; beforeSequence?: number }): Promise<Delivery[]> {
   const params: unknown[] = [tenantId, opts.limit];
-  let where = `d.tenant_id = $1 AND d.state = 'dead'`;
-  if (opts.beforeSequence !== undefined) {
-    params.push(opts.beforeSequence);
-    where += ` AND d.event_seq < $${params.length}`;
-  }
+  let where = 'd.tenant_id = $1';
+  const and = (cond: (n: number) => string, value: unknown) => {
+    params.push(value);
+    where += ` AND ${cond(params.length)}`;
+  };
+  if (opts.webhookId !== undefined) and((n) => `d.webhook_id = $${n}`, opts.webhookId);
+  if (opts.state) and((n) => `d.state = $${n}`, opts.state);
+  if (opts.beforeSequence !== undefined) and((n) => `d.event_seq < $${n}`, opts.beforeSequence);
   const { rows } = await db.query<DeliveryRow>(
     `SELECT ${DCOLS} FROM webhook_deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
       WHERE ${where} ORDER BY d.event_seq DESC LIMIT $2`,
     params,
   );
   return rows.map(toDelivery);
+}
+
+/** Deliveries of one webhook, newest first, keyset-paged by sequence. */
+export function listDeliveries(
+  db: Queryable,
+  tenantId: string,
+  webhookId: string,
+  opts: { state?: DeliveryState; beforeSequence?: number; limit: number },
+): Promise<Delivery[]> {
+  return queryDeliveries(db, tenantId, { ...opts, webhookId });
+}
+
+/** Dead-lettered deliveries of every webhook of the tenant, most recent first. */
+export function listDeadLetters(db: Queryable, tenantId: string, opts: { limit: number; beforeSequence?: number }): Promise<Delivery[]> {
+  return queryDeliveries(db, tenantId, { ...opts, state: 'dead' });
 }
 
 /**
