@@ -67,7 +67,8 @@ export const PROVIDER_DEFAULTS: Record<IdpProvider, {
   groupsClaim: string;
   groupsMatch: 'externalId' | 'displayName';
 }> = {
-  // Entra: `oid` is the object id Entra provisions as externalId; the group claim carries object ids.
+  // Entra: `oid` is the user's object id (externalId once the SCIM mapping sends objectId, see the
+  // Entra guide); the group claim carries group object ids.
   entra: {
     algorithms: ['RS256'],
     identityClaims: [
