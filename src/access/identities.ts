@@ -13,7 +13,7 @@ import { isUuid } from '../tenants/tenants.js';
 import type { TenantSettings } from '../tenants/settings.js';
 import { checkUserType, grantValuesOf, metadataOf, rolesOf, userTypeOf } from './identity-data.js';
 import { grantsOf, syncGrants, type GrantView } from './grants.js';
-import { effectiveAccess, type EffectiveAccess, type IdentitySource, type IdentityStatus } from './effective.js';
+import { effectiveAccess, toIdentitySummary, type EffectiveAccess, type IdentitySource, type IdentityStatus } from './effective.js';
 import { loadSettings } from './observer.js';
 import { renameAutoKeys } from './api-keys.js';
 
@@ -69,13 +69,7 @@ export interface IdentityDetail extends IdentityView {
 export function toIdentityView(r: UserRow): IdentityView {
   const d = r.data;
   return {
-    id: r.id,
-    userName: r.user_name,
-    externalId: r.external_id,
-    displayName: r.display_name,
-    source: r.source as IdentitySource,
-    status: r.status as IdentityStatus,
-    active: r.active,
+    ...toIdentitySummary(r),
     readOnly: r.source !== 'manual',
     name: typeof d.name === 'object' && d.name !== null ? (d.name as Record<string, unknown>) : null,
     emails: Array.isArray(d.emails) ? d.emails : [],
