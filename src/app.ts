@@ -1,8 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import type { Config } from './config.js';
 import type { Database } from './db/types.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { openDatabase } from './db/open.js';
 import { migrate } from './db/migrate.js';
 import { loadOperatorAuth } from './tenants/operator-auth.js';
@@ -71,7 +71,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200, caseSensitive: false },
   });
 
-  await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  registerSecurityHeaders(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

@@ -42,6 +42,7 @@ export async function openPglite(opts: PgliteOptions): Promise<Database> {
     exec: top.exec,
     // PGlite serialises transactions itself (one connection); other queries wait for it.
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    // In-process: no connection to lose, so no gaps.
     async listen(channel, onPayload) {
       return db.listen(channel, onPayload);
     },

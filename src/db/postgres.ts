@@ -44,6 +44,8 @@ export function openPostgres(opts: PostgresOptions): Database {
   };
 
   const listeners = new Map<string, Set<(p: string) => void>>();
+  const gapListeners = new Set<() => void>();
+  const gap = () => { for (const fn of gapListeners) fn(); };
   let listenClient: pg.PoolClient | undefined;
   let listenConnecting: Promise<pg.PoolClient> | undefined;
 
@@ -57,6 +59,7 @@ export function openPostgres(opts: PostgresOptions): Database {
       try {
         const client = await ensureListenClient();
         for (const channel of listeners.keys()) await client.query(`LISTEN ${channel}`);
+        gap(); // notifications sent while re-subscribing were missed too
       } catch {
         relisten(Math.min(delayMs * 2, 30_000));
       }
@@ -76,6 +79,7 @@ export function openPostgres(opts: PostgresOptions): Database {
         if (listenClient === client) listenClient = undefined;
         listenConnecting = undefined;
         client.release(err);
+        gap();
         relisten(500);
       });
       listenClient = client;
@@ -112,7 +116,7 @@ export function openPostgres(opts: PostgresOptions): Database {
         client.release(lost);
       }
     },
-    async listen(channel, onPayload) {
+    async listen(channel, onPayload, onGap) {
       if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
       let set = listeners.get(channel);
       if (!set) {
@@ -122,8 +126,10 @@ export function openPostgres(opts: PostgresOptions): Database {
         await client.query(`LISTEN ${channel}`);
       }
       set.add(onPayload);
+      if (onGap) gapListeners.add(onGap);
       return async () => {
         set!.delete(onPayload);
+        if (onGap) gapListeners.delete(onGap);
       };
     },
     async close() {

@@ -190,6 +190,11 @@ describe('console in Chromium', { skip, timeout: 90_000 }, () => {
     await log.getByText('/Users', { exact: false }).first().waitFor();
     await page.getByLabel('Resource', { exact: true }).selectOption('Group');
     await page.getByRole('button', { name: 'Apply filters' }).click();
+    // The unfiltered page already lists /Groups rows: wait for the filtered answer to replace it.
+    await page.waitForFunction(() => {
+      const t = document.querySelector('[data-testid="log-table"]')?.textContent ?? '';
+      return t.includes('/Groups') && !t.includes('/Users');
+    }, undefined, { timeout: 10_000 }).catch(() => {});
     await log.getByText('/Groups').first().waitFor();
     assert.equal(await log.getByText(/\/Users/).count(), 0, 'filtered to groups');
     await shot('12-provisioning-log');

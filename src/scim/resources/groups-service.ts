@@ -13,6 +13,7 @@ import { renderResource } from './render.js';
 import type { ListQuery } from './list-query.js';
 import { isUuid } from '../../tenants/tenants.js';
 import { checkIndexedLength } from './limits.js';
+import { groupNamesOf, notifyGroupRenamed } from './group-names.js';
 
 export interface GroupView {
   row: GroupRow;
@@ -99,6 +100,7 @@ export async function replaceGroup(ctx: ScimContext, id: string, body: unknown, 
       throw taken(w.displayName);
     }
     const row = await updateGroup(tx, ctx.tenantId, id, w);
+    if (row.display_name !== before.display_name) await renamed(ctx, tx, id);
     await ctx.observer.groupUpdated?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, toStoredGroup(before), toStoredGroup(row));
     const { added, removed } = await runMemberOps(tx, ctx, id, [{ kind: 'replace', members }]);
     await ctx.observer.membersChanged?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, id, added, removed);
@@ -125,6 +127,7 @@ export async function patchGroup(ctx: ScimContext, id: string, body: unknown, if
         throw taken(w.displayName);
       }
       row = await updateGroup(tx, ctx.tenantId, id, w);
+      if (row.display_name !== before.display_name) await renamed(ctx, tx, id);
       await ctx.observer.groupUpdated?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, toStoredGroup(before), toStoredGroup(row));
     }
     if (result.memberOps.length > 0) {
@@ -135,6 +138,12 @@ export async function patchGroup(ctx: ScimContext, id: string, body: unknown, if
     const members = withMembers ? (await membersOfGroups(tx, ctx.tenantId, [id], ctx.membersInlineMax)).get(id) ?? [] : undefined;
     return { row, members };
   });
+}
+
+/** A user's `groups` shows the group's name from a cache: every process must forget the old one. */
+async function renamed(ctx: ScimContext, tx: Tx, id: string): Promise<void> {
+  await notifyGroupRenamed(tx, ctx.tenantId, id);
+  groupNamesOf(ctx.db).forget(ctx.tenantId, id);
 }
 
 function sameJson(a: unknown, b: unknown): boolean {

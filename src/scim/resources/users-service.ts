@@ -7,13 +7,14 @@ import { NotFoundError, UniquenessError } from '../errors.js';
 import { checkIfMatch } from './etag.js';
 import { extractPassword } from './password.js';
 import {
-  USER_COLUMNS, GROUPS_JSON, insertUserWith, selectUserWithGroups, deleteUser as deleteUserRows, groupsOfUsers, insertUser, selectUser, selectUserByUserName,
-  toStoredUser, updateUser, userNameTakenByOther, type UserRow, type UserWrite,
+  USER_COLUMNS, GROUP_IDS, insertUserWith, selectUserWithGroupIds, deleteUser as deleteUserRows, groupsOfUsers, insertUser, selectUser, selectUserByUserName,
+  toStoredUser, updateUser, userNameTakenByOther, type UserRow, type UserRowWithGroupIds, type UserWrite,
 } from './users-store.js';
 import { renderResource } from './render.js';
 import type { ListQuery } from './list-query.js';
 import { isUuid } from '../../tenants/tenants.js';
 import { checkIndexedLength } from './limits.js';
+import { groupNamesOf } from './group-names.js';
 
 export interface UserView {
   row: UserRow;
@@ -83,9 +84,9 @@ export async function createUser(ctx: ScimContext, body: unknown): Promise<{ vie
 export async function getUser(ctx: ScimContext, id: string, withGroups: boolean): Promise<UserView> {
   if (!isUuid(id)) throw notFound(id);
   if (withGroups) {
-    const row = await selectUserWithGroups(ctx.db, ctx.tenantId, id);
+    const row = await selectUserWithGroupIds(ctx.db, ctx.tenantId, id);
     if (!row) throw notFound(id);
-    return { row, groups: row.groups_json ?? [] };
+    return (await withGroupNames(ctx, [row]))[0]!;
   }
   const row = await selectUser(ctx.db, ctx.tenantId, id);
   if (!row) throw notFound(id);
@@ -147,11 +148,26 @@ export async function deleteUser(ctx: ScimContext, id: string, ifMatch: string |
 }
 
 export async function listUsers(ctx: ScimContext, q: ListQuery, withGroups: boolean): Promise<{ total: number; views: UserView[] }> {
-  type Row = UserRow & { groups_json?: { id: string; displayName: string }[] | null };
-  const { total, rows } = await listPage<Row>(ctx.db, {
-    table: 'scim_users', columns: USER_COLUMNS, rs: ctx.users, tenantId: ctx.tenantId, q, extra: withGroups ? GROUPS_JSON : undefined,
+  const { total, rows } = await listPage<UserRowWithGroupIds>(ctx.db, {
+    table: 'scim_users', columns: USER_COLUMNS, rs: ctx.users, tenantId: ctx.tenantId, q, extra: withGroups ? GROUP_IDS : undefined,
   });
-  return { total, views: rows.map((row) => ({ row, groups: withGroups ? row.groups_json ?? [] : undefined })) };
+  return { total, views: withGroups ? await withGroupNames(ctx, rows) : rows.map((row) => ({ row })) };
+}
+
+/** Users with their `groups` (ids from the row, names from the cache), ordered by name as before. */
+async function withGroupNames(ctx: ScimContext, rows: UserRowWithGroupIds[]): Promise<UserView[]> {
+  const idsOf = rows.map((r) => (r.group_ids ? r.group_ids.split(',') : []));
+  const names = await groupNamesOf(ctx.db).resolve(ctx.tenantId, [...new Set(idsOf.flat())]);
+  return rows.map((row, i) => {
+    const groups: { id: string; displayName: string }[] = [];
+    for (const id of idsOf[i]!) {
+      const displayName = names.get(id);
+      // A group deleted between the two reads is left out, as the join left it out.
+      if (displayName !== undefined) groups.push({ id, displayName });
+    }
+    groups.sort((a, b) => (a.displayName < b.displayName ? -1 : a.displayName > b.displayName ? 1 : 0));
+    return { row, groups };
+  });
 }
 
 export function renderUser(ctx: ScimContext, v: UserView): Record<string, unknown> {

@@ -130,16 +130,18 @@ export async function deleteUser(tx: Tx, tenantId: string, id: string): Promise<
 }
 
 /**
- * Select-list expression: a user's groups as JSON, folded into the user query itself (one round
- * trip for a `userName eq` probe), by the member index.
+ * Select-list expression: the ids of a user's groups (comma-separated), folded into the user query
+ * itself (one round trip for a `userName eq` probe). An index-only scan of the member index; the
+ * names come from the group-name cache (group-names.ts), not from a join per membership.
  */
-export const GROUPS_JSON = `(SELECT json_agg(json_build_object('id', g.id, 'displayName', g.display_name) ORDER BY g.display_name)
-     FROM scim_group_members gm JOIN scim_groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id
-    WHERE gm.tenant_id = r.tenant_id AND gm.member_id = r.id) AS groups_json`;
+export const GROUP_IDS = `(SELECT string_agg(gm.group_id::text, ',')
+     FROM scim_group_members gm WHERE gm.tenant_id = r.tenant_id AND gm.member_id = r.id) AS group_ids`;
 
-export async function selectUserWithGroups(tx: Tx, tenantId: string, id: string): Promise<(UserRow & { groups_json: { id: string; displayName: string }[] | null }) | undefined> {
-  const { rows } = await tx.query<UserRow & { groups_json: { id: string; displayName: string }[] | null }>(
-    `SELECT ${USER_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, ${GROUPS_JSON} FROM scim_users r WHERE r.tenant_id = $1 AND r.id = $2`,
+export type UserRowWithGroupIds = UserRow & { group_ids?: string | null };
+
+export async function selectUserWithGroupIds(tx: Tx, tenantId: string, id: string): Promise<UserRowWithGroupIds | undefined> {
+  const { rows } = await tx.query<UserRowWithGroupIds>(
+    `SELECT ${USER_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, ${GROUP_IDS} FROM scim_users r WHERE r.tenant_id = $1 AND r.id = $2`,
     [tenantId, id],
   );
   return rows[0];

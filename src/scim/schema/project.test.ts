@@ -4,7 +4,7 @@ import { USER_SCHEMA } from './core-user.js';
 import { ENTERPRISE_USER_SCHEMA } from './enterprise-user.js';
 import { GROUP_SCHEMA } from './core-group.js';
 import { buildResourceSchemas, METADATA_SCHEMA } from './registry.js';
-import { parseAttributeList, projectResource } from './project.js';
+import { parseAttributeList, projectResource, projectSlow } from './project.js';
 import type { ResourceSchemas } from './types.js';
 
 const ACME = 'urn:ietf:params:scim:schemas:extension:2.0:Acme';
@@ -133,4 +133,32 @@ test('projection does not mutate its input', () => {
   const before = structuredClone(r);
   proj(users, r, 'name.givenName', 'emails');
   assert.deepEqual(r, before);
+});
+
+test('default projection: the fast path returns exactly what the attribute-by-attribute rules return', () => {
+  const u = user();
+  const { password: _pw, ...noPassword } = u;
+  const cases: Record<string, unknown>[] = [
+    u, // password (returned: never) must go
+    noPassword, // nothing to hide: returned as it is
+    { ...noPassword, emails: [] }, // empty multi-valued complex: dropped
+    { ...noPassword, emails: [{}] },
+    { ...noPassword, name: {} },
+    { ...noPassword, [ACME]: {} },
+    { ...noPassword, [ACME]: 'not an object' },
+    { ...noPassword, [ENTERPRISE_USER_SCHEMA]: { manager: {} } },
+    { ...noPassword, PASSWORD: 'x' }, // names are case-insensitive
+    { ...noPassword, 'URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER': { userName: 'x' } },
+    { ...noPassword, unknownAttr: [] },
+    { ...noPassword, 'urn:example:unregistered': { a: 1 } },
+  ];
+  for (const r of cases) {
+    const fast = projectResource(users, structuredClone(r));
+    assert.deepEqual(fast, projectSlow(users, structuredClone(r)), JSON.stringify(r).slice(0, 120));
+  }
+  assert.equal(projectResource(users, u).password, undefined);
+  const clean = structuredClone(noPassword);
+  assert.equal(projectResource(users, clean), clean, 'nothing to change: no copy');
+  const g = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], id: 'g', displayName: 'Eng', members: [{ value: 'u1', display: 'B' }] };
+  assert.deepEqual(projectResource(groups, structuredClone(g)), projectSlow(groups, structuredClone(g)));
 });

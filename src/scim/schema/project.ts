@@ -101,6 +101,12 @@ interface Ctx {
  * (password) never appears; `request` only when named in `attributes`.
  */
 export function projectResource(rs: ResourceSchemas, resource: Record<string, unknown>, opts: ProjectionOptions = {}): Record<string, unknown> {
+  if (!opts.attributes?.length && !opts.excludedAttributes?.length && defaultKeepsAll(rs, resource)) return resource;
+  return projectSlow(rs, resource, opts);
+}
+
+/** The projection rules applied attribute by attribute (exported for the fast path's test). */
+export function projectSlow(rs: ResourceSchemas, resource: Record<string, unknown>, opts: ProjectionOptions = {}): Record<string, unknown> {
   const ctx: Ctx = {};
   if (opts.attributes?.length) ctx.include = buildSelection(rs, opts.attributes);
   if (opts.excludedAttributes?.length) ctx.exclude = buildSelection(rs, opts.excludedAttributes);
@@ -126,6 +132,58 @@ export function projectResource(rs: ResourceSchemas, resource: Record<string, un
     if (v !== undefined) out[key] = v;
   }
   return out;
+}
+
+/**
+ * Lower-cased names of a schema's attributes the default projection may change: `never`/`request`
+ * ones, and complex ones with such sub-attributes. Computed once per schema.
+ */
+const touchedBySchema = new WeakMap<SchemaDef, Set<string>>();
+function touchedByDefault(schema: SchemaDef): Set<string> {
+  let set = touchedBySchema.get(schema);
+  if (!set) {
+    set = new Set();
+    const hides = (a: AttributeDef) => a.returned === 'never' || a.returned === 'request';
+    for (const a of schema.attributes) if (hides(a) || a.subAttributes?.some(hides)) set.add(a.name.toLowerCase());
+    touchedBySchema.set(schema, set);
+  }
+  return set;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** An empty complex value or array would be dropped by the projection. */
+function isEmptyish(v: unknown): boolean {
+  if (Array.isArray(v)) return v.length === 0 || v.some((item) => Array.isArray(item) || (isPlainObject(item) && isEmptyObject(item)));
+  return isPlainObject(v) && isEmptyObject(v);
+}
+function isEmptyObject(o: Record<string, unknown>): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
+/**
+ * Why: the projection walks every attribute through case-insensitive schema lookups; on a read with
+ * no `attributes`/`excludedAttributes` it almost never changes anything. This proves it would not
+ * (nothing hidden by default, nothing empty to drop), so the resource is returned as it is.
+ */
+function defaultKeepsAll(rs: ResourceSchemas, resource: Record<string, unknown>): boolean {
+  const core = touchedByDefault(rs.core);
+  for (const key in resource) {
+    if (key === 'schemas') continue;
+    const value = resource[key];
+    if (key.length > 4 && (key.charCodeAt(0) | 32) === 117 /* u */ && key.toLowerCase().startsWith('urn:')) {
+      const ext = resolveSchemaUrn(rs, key);
+      if (ext === rs.core) return false;
+      if (ext) {
+        if (!isPlainObject(value) || isEmptyObject(value)) return false;
+        const touched = touchedByDefault(ext);
+        for (const k in value) if (touched.has(k.toLowerCase()) || isEmptyish(value[k])) return false;
+        continue;
+      }
+    }
+    if (core.has(key.toLowerCase()) || isEmptyish(value)) return false;
+  }
+  return true;
 }
 
 function projectSchemaObject(schema: SchemaDef, obj: Record<string, unknown>, ctx: Ctx): Record<string, unknown> {

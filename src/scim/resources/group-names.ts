@@ -1,0 +1,114 @@
+import type { Database, Queryable } from '../../db/types.js';
+
+/** NOTIFY channel: payload `<tenantId>:<groupId>` of a group whose displayName changed. */
+export const GROUP_NAMES_CHANNEL = 'idpb_group_names';
+
+/** Entries this old are read again even without a notification (a bound if one is ever missed). */
+const TTL_MS = 5 * 60_000;
+/** Names kept per process; past it the cache starts over (correct, only slower). */
+const MAX_ENTRIES = 100_000;
+
+interface Entry { name: string; at: number }
+
+/**
+ * The displayName of groups, by id, for a user's `groups` attribute.
+ *
+ * Why: a user read used to join every membership to scim_groups (12 index probes for a user in 12
+ * groups), which cost PostgreSQL 3× the rest of a `userName eq` probe. Memberships now come from an
+ * index-only scan and names from here. A rename NOTIFYs inside its transaction; every process drops
+ * the name on delivery, and the renaming process at once. A fetch that raced a rename is not kept
+ * (generation check), so a stale name lasts at most until the notification arrives.
+ */
+export class GroupNameCache {
+  private readonly entries = new Map<string, Map<string, Entry>>();
+  private readonly generations = new Map<string, number>();
+  private size = 0;
+  private subscribed: Promise<boolean> | undefined;
+  /** Known once subscribe() settled; spares a microtask per read. */
+  private caching: boolean | undefined;
+
+  constructor(private readonly db: Database) {}
+
+  /** Forgets one group's name (or a whole tenant's): its displayName changed or may have. */
+  forget(tenantId: string, groupId?: string): void {
+    this.generations.set(tenantId, (this.generations.get(tenantId) ?? 0) + 1);
+    const names = this.entries.get(tenantId);
+    if (!names) return;
+    if (groupId === undefined) {
+      this.size -= names.size;
+      this.entries.delete(tenantId);
+    } else if (names.delete(groupId)) {
+      this.size--;
+    }
+  }
+
+  private forgetAll(): void {
+    for (const tenantId of this.entries.keys()) this.forget(tenantId);
+  }
+
+  /** Subscribes once; without a subscription nothing is cached (other processes' renames would be missed). */
+  private subscribe(): Promise<boolean> {
+    this.subscribed ??= this.db.listen(
+      GROUP_NAMES_CHANNEL,
+      (payload) => {
+        const [tenantId, groupId] = payload.split(':');
+        if (tenantId) this.forget(tenantId, groupId || undefined);
+      },
+      // Notifications may have been missed while the LISTEN connection was down.
+      () => this.forgetAll(),
+    ).then(() => true, () => false).then((ok) => (this.caching = ok));
+    return this.subscribed;
+  }
+
+  /** Names of the given groups of a tenant; ids of groups that no longer exist are absent. */
+  async resolve(tenantId: string, ids: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (ids.length === 0) return out;
+    const caching = this.caching ?? (await this.subscribe());
+    const now = Date.now();
+    const names = this.entries.get(tenantId);
+    const missing: string[] = [];
+    for (const id of ids) {
+      const e = names?.get(id);
+      if (e && now - e.at < TTL_MS) out.set(id, e.name);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return out;
+    const generation = this.generations.get(tenantId) ?? 0;
+    const { rows } = await this.db.query<{ id: string; display_name: string }>(
+      'SELECT id, display_name FROM scim_groups WHERE tenant_id = $1 AND id = ANY($2::uuid[])',
+      [tenantId, missing],
+    );
+    const keep = caching && (this.generations.get(tenantId) ?? 0) === generation;
+    for (const r of rows) {
+      out.set(r.id, r.display_name);
+      if (keep) this.store(tenantId, r.id, r.display_name, now);
+    }
+    return out;
+  }
+
+  private store(tenantId: string, id: string, name: string, at: number): void {
+    if (this.size >= MAX_ENTRIES) this.forgetAll();
+    let names = this.entries.get(tenantId);
+    if (!names) this.entries.set(tenantId, (names = new Map()));
+    if (!names.has(id)) this.size++;
+    names.set(id, { name, at });
+  }
+}
+
+const caches = new WeakMap<Database, GroupNameCache>();
+
+/** The cache of a database handle (one per process and database). */
+export function groupNamesOf(db: Database): GroupNameCache {
+  let c = caches.get(db);
+  if (!c) caches.set(db, (c = new GroupNameCache(db)));
+  return c;
+}
+
+/**
+ * Inside the transaction that renames a group: every process forgets the name when it commits.
+ * The caller also calls `groupNamesOf(db).forget` so this process needs no round trip to see it.
+ */
+export async function notifyGroupRenamed(tx: Queryable, tenantId: string, groupId: string): Promise<void> {
+  await tx.query('SELECT pg_notify($1, $2)', [GROUP_NAMES_CHANNEL, `${tenantId}:${groupId}`]);
+}
