@@ -1,13 +1,14 @@
 /**
  * Entra-style initial sync (users, groups, memberships; probe GET before each create, member PATCH
  * batches), `syncWorkers` concurrent like Entra's threads, against idpbridge on PostgreSQL and against
- * the peer @better-auth/scim on SQLite (target: idpbridge ≥ 10× better-auth, users/s).
+ * the peers @better-auth/scim on SQLite (target: idpbridge ≥ 10× better-auth, users/s) and Ory Polis
+ * on PostgreSQL (target: idpbridge ≥ 7× Polis, users/s).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_DIR, loadAvg, runChild, startIdpbridge, startServer, type Server } from '../lib/proc.js';
-import { createTenant } from '../lib/db.js';
+import { createTenant, pool, recreateDatabase } from '../lib/db.js';
 import type { SyncResult, SyncSpec } from '../lib/sync-client.js';
 import type { BenchContext, Row, ScenarioResult, Verdict } from '../lib/types.js';
 
@@ -72,6 +73,32 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  // Ory Polis: its own fresh database (Jackson creates its tables on start); the directory and its
+  // Polis-generated secret are created by the peer at start and read from GET /bench-info.
+  const polisPkg = join(BENCH_DIR, 'node_modules/@boxyhq/saml-jackson/package.json');
+  if (!existsSync(polisPkg)) {
+    notes.push('@boxyhq/saml-jackson is not installed: run `npm --prefix bench install` (peer skipped)');
+    verdicts.push({ label: 'idpbridge / Ory Polis users/s', value: NaN, target: '≥ 7', pass: null });
+  } else {
+    const version = (JSON.parse(readFileSync(polisPkg, 'utf8')) as { version: string }).version;
+    ctx.log(`  Ory Polis (@boxyhq/saml-jackson ${version}, PostgreSQL)`);
+    const url = await recreateDatabase('idpb_bench_polis');
+    const peer = await startServer({ name: 'polis', script: join(BENCH_DIR, 'peers/polis.ts'), env: { BENCH_POLIS_DB: url }, timeoutMs: 120_000 });
+    const info = await (await fetch(`${peer.url}/bench-info`)).json() as { scimBase: string; token: string };
+    const polis = await sync(ctx, peer, info.scimBase, info.token, 'polis');
+    await peer.stop();
+    rows.push(row(`Ory Polis (@boxyhq/saml-jackson ${version}, PostgreSQL)`, polis));
+    if (polis.r.failures) notes.push(`Ory Polis failures: ${polis.r.failures}, first: ${polis.r.firstFailure}`);
+    // Polis answers 200 to PATCH ops it does not understand, so check the memberships really landed.
+    const db = pool(url);
+    const { rows: [m] } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM jackson_store WHERE namespace LIKE 'dsync:members:%'`);
+    await db.end();
+    if (m?.n !== polis.r.members.memberships) notes.push(`Ory Polis stored ${m?.n} of ${polis.r.members.memberships} memberships sent`);
+    const v = idp.r.users.usersPerSecond / polis.r.users.usersPerSecond;
+    verdicts.push({ label: 'idpbridge / Ory Polis users/s', value: v, target: '≥ 7', pass: v >= 7 });
+    verdicts.push({ label: 'Ory Polis / idpbridge total time', value: polis.r.totalSeconds / idp.r.totalSeconds, target: '(info)', pass: null });
   }
   return { id: 'entra-sync', title: 'Entra-style initial sync (probe GET + POST, groups, member PATCH batches)', rows, verdicts, notes };
 }
