@@ -28,6 +28,8 @@ export interface SyncResult {
   groups: PhaseResult;
   members: PhaseResult & { memberships: number };
   totalSeconds: number;
+  /** CPU (user+system) of this client process: it shares the machine's cores with the server */
+  clientCpuSeconds: number;
   failures: number;
   firstFailure?: string;
 }
@@ -131,6 +133,7 @@ const result: SyncResult = {
   groups,
   members: { ...members, memberships },
   totalSeconds: Math.round((performance.now() - t0) / 10) / 100,
+  clientCpuSeconds: (() => { const u = process.cpuUsage(); return Math.round((u.user + u.system) / 1e4) / 100; })(),
   failures,
   ...(firstFailure ? { firstFailure } : {}),
 };
