@@ -14,7 +14,11 @@ import { browserSkip, ensureConsoleBuilt, launchChromium } from '../helpers/brow
 import type { FastifyInstance } from 'fastify';
 
 // Browser globals inside page.evaluate callbacks (the root tsconfig has no DOM lib; these stay local to this module).
-declare const document: { documentElement: { scrollWidth: number }; activeElement: { id: string; textContent: string | null } | null };
+declare const document: {
+  documentElement: { scrollWidth: number };
+  activeElement: { id: string; textContent: string | null } | null;
+  querySelector(selector: string): { textContent: string | null } | null;
+};
 declare const window: { innerWidth: number };
 
 const SHOTS = join(ROOT, 'test-output/console');
