@@ -22,6 +22,10 @@ export interface EventsWorkerOptions {
   batch: number;
 }
 
+/** Below this many items moved in a pass, the next pass waits COALESCE_MS. */
+const COALESCE_BELOW = 100;
+const COALESCE_MS = 50;
+
 type Log = {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
@@ -62,20 +66,27 @@ export class EventsWorker {
     if (this.stopping) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.running = this.tick().then((busy) => {
+      this.running = this.tickCount().then((done) => {
         this.running = undefined;
-        this.schedule(busy ? 0 : this.opts.pollMs);
+        // A backlog: go on at once. A trickle (a sync creating users one by one): let a few more
+        // events gather first — each pass costs the same few queries whether it moves 1 event or 100.
+        this.schedule(done >= COALESCE_BELOW ? 0 : done > 0 ? COALESCE_MS : this.opts.pollMs);
       });
     }, ms);
   }
 
-  /** One pass over every duty; true when it did something (poll again at once). */
+  /** One pass over every duty; true when it did something. */
   async tick(): Promise<boolean> {
-    let busy = false;
+    return (await this.tickCount()) > 0;
+  }
+
+  /** One pass over every duty; the number of events, deliveries and invitations it moved. */
+  private async tickCount(): Promise<number> {
+    let done = 0;
     const step = async (name: string, fn: () => Promise<number>) => {
       if (this.stopping) return;
       try {
-        if ((await fn()) > 0) busy = true;
+        done += await fn();
       } catch (err) {
         this.log.error({ err, step: name }, 'events worker step failed');
       }
@@ -112,7 +123,7 @@ export class EventsWorker {
         return 0;
       });
     }
-    return busy;
+    return done;
   }
 
   /** Finishes the deliveries in flight (bounded by the HTTP timeout), gives leases back. */
