@@ -192,8 +192,11 @@ export class ProvisioningLogWriter {
       this.timer = undefined;
     }
     this.flushing = this.flushing.then(async () => {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch);
+      // Only what is queued now: entries that arrive meanwhile wait for their own timer, so a
+      // steady stream is written every flushMs in large batches, not one small INSERT per round trip.
+      const queued = this.queue.splice(0);
+      while (queued.length > 0) {
+        const batch = queued.splice(0, this.maxBatch);
         try {
           await insertLogEntries(this.db, batch);
         } catch (err) {
