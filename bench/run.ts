@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { execSync } from 'node:child_process';
-import { BENCH_DIR, startIdpbridge } from './lib/proc.js';
+import { BENCH_DIR, buildServer, startIdpbridge } from './lib/proc.js';
 import {
   createTenant, pool, postgresVersion, recreateDatabase, PG_BASE, seedGroups, seedSizedGroup, seedSpreadMemberships, seedUsers, type Tenant,
 } from './lib/db.js';
@@ -136,6 +136,8 @@ export function markdown(out: { startedAt: string; quick: boolean; machine: Retu
 
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
+  log('building the server (dist/)');
+  buildServer();
   const databaseUrl = await recreateOrKeep(quick ? 'idpb_bench_quick' : 'idpb_bench_full');
   const db = pool(databaseUrl);
   const base = { quick, sizes, databaseUrl, db, log };

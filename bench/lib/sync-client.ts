@@ -6,7 +6,7 @@
  *   members: PATCH /Groups/{id} {"op":"Add","path":"members","value":[{"value":…}, …]} in batches
  * Prints one JSON line: counts, seconds and rates per phase, latency percentiles, failures.
  */
-import { Pool } from 'undici';
+import { RawHttpConnection } from './raw-http.js';
 import { userBody } from './bodies.js';
 
 export interface SyncSpec {
@@ -35,26 +35,25 @@ export interface SyncResult {
 }
 
 const spec = JSON.parse(process.env.BENCH_SYNC!) as SyncSpec;
-const headers = { authorization: `Bearer ${spec.token}`, 'content-type': 'application/scim+json', accept: 'application/scim+json' };
 let failures = 0;
 let firstFailure: string | undefined;
 
-// A keep-alive connection pool like an IdP's HTTP client (fetch() costs far more client CPU per
-// request, which on 2 shared cores would be measured as server latency).
+// One keep-alive connection per worker, one request in flight on each, like an IdP's threads
+// (raw-http.ts: a client whose own CPU does not crowd out the server on 2 shared cores).
 const origin = new URL(spec.base);
-const pool = new Pool(origin.origin, { connections: spec.workers });
 const basePath = origin.pathname.replace(/\/$/, '');
+const headers = `authorization: Bearer ${spec.token}\r\ncontent-type: application/scim+json\r\naccept: application/scim+json\r\n`;
+const connections = Array.from({ length: spec.workers }, () => new RawHttpConnection(origin.hostname, Number(origin.port || 80), headers));
 
-async function call(method: string, path: string, body: string | undefined, expect: number[]): Promise<unknown> {
-  const res = await pool.request({ method: method as 'GET', path: `${basePath}${path}`, headers, ...(body ? { body } : {}) });
-  const r = { status: res.statusCode };
-  const text = await res.body.text();
-  if (!expect.includes(r.status)) {
+/** One request; the JSON body is parsed only when the caller needs it (a created resource's id). */
+async function call(worker: number, method: string, path: string, body: string | undefined, expect: number[], parse = false): Promise<unknown> {
+  const res = await connections[worker]!.request(method, `${basePath}${path}`, body);
+  if (!expect.includes(res.status)) {
     failures++;
-    firstFailure ??= `${method} ${path} → ${r.status} ${text.slice(0, 300)}`;
+    firstFailure ??= `${method} ${path} → ${res.status} ${res.body.slice(0, 300)}`;
     return undefined;
   }
-  return text ? JSON.parse(text) : undefined;
+  return parse && res.body ? JSON.parse(res.body) : undefined;
 }
 
 const pct = (xs: number[], p: number) => {
@@ -64,16 +63,16 @@ const pct = (xs: number[], p: number) => {
 };
 
 /** Runs `tasks` with `workers` in flight; each task's requests are timed individually. */
-async function phase(count: number, task: (i: number, timed: (f: () => Promise<unknown>) => Promise<unknown>) => Promise<void>): Promise<PhaseResult> {
+async function phase(count: number, task: (i: number, timed: (f: () => Promise<unknown>) => Promise<unknown>, worker: number) => Promise<void>): Promise<PhaseResult> {
   const lat: number[] = [];
   const timed = async (f: () => Promise<unknown>) => { const t = performance.now(); const r = await f(); lat.push(performance.now() - t); return r; };
   let next = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: spec.workers }, async () => {
+  await Promise.all(Array.from({ length: spec.workers }, async (_, worker) => {
     for (;;) {
       const i = next++;
       if (i >= count) return;
-      await task(i, timed);
+      await task(i, timed, worker);
     }
   }));
   const seconds = (performance.now() - t0) / 1000;
@@ -85,19 +84,19 @@ const userIds: string[] = new Array(spec.users);
 const groupIds: string[] = new Array(spec.groups);
 const t0 = performance.now();
 
-const users = await phase(spec.users, async (i, timed) => {
+const users = await phase(spec.users, async (i, timed, w) => {
   const userName = `${spec.prefix}-u${i}@contoso.example`;
-  await timed(() => call('GET', `/Users?filter=${q(`userName eq "${userName}"`)}`, undefined, [200]));
-  const created = (await timed(() => call('POST', '/Users', userBody(userName, i), [201]))) as { id: string } | undefined;
+  await timed(() => call(w, 'GET', `/Users?filter=${q(`userName eq "${userName}"`)}`, undefined, [200]));
+  const created = (await timed(() => call(w, 'POST', '/Users', userBody(userName, i), [201], true))) as { id: string } | undefined;
   if (created) userIds[i] = created.id;
 });
 
-const groups = await phase(spec.groups, async (i, timed) => {
+const groups = await phase(spec.groups, async (i, timed, w) => {
   const displayName = `${spec.prefix} group ${i}`;
-  await timed(() => call('GET', `/Groups?filter=${q(`displayName eq "${displayName}"`)}&excludedAttributes=members`, undefined, [200]));
-  const created = (await timed(() => call('POST', '/Groups', JSON.stringify({
+  await timed(() => call(w, 'GET', `/Groups?filter=${q(`displayName eq "${displayName}"`)}&excludedAttributes=members`, undefined, [200]));
+  const created = (await timed(() => call(w, 'POST', '/Groups', JSON.stringify({
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName, externalId: `${spec.prefix}-g${i}`,
-  }), [201]))) as { id: string } | undefined;
+  }), [201], true))) as { id: string } | undefined;
   if (created) groupIds[i] = created.id;
 });
 
@@ -117,12 +116,12 @@ for (let b = 0; b < batchesPerGroup; b++) {
   }
 }
 let memberships = 0;
-const members = await phase(tasks.length, async (i, timed) => {
+const members = await phase(tasks.length, async (i, timed, w) => {
   const t = tasks[i]!;
   const gid = groupIds[t.g];
   if (!gid) return;
   memberships += t.members.length;
-  await timed(() => call('PATCH', `/Groups/${gid}`, JSON.stringify({
+  await timed(() => call(w, 'PATCH', `/Groups/${gid}`, JSON.stringify({
     schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
     Operations: [{ op: 'Add', path: 'members', value: t.members.map((value) => ({ value })) }],
   }), [200, 204]));
@@ -138,4 +137,4 @@ const result: SyncResult = {
   ...(firstFailure ? { firstFailure } : {}),
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);
-await pool.close();
+for (const c of connections) c.close();
