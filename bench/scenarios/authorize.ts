@@ -65,7 +65,8 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       rows,
       verdicts: [
         { label: 'idpbridge (defaults) / F-jwt', value: cached.rps / f.rps, target: '≥ 0.60', pass: cached.rps / f.rps >= 0.6 },
-        { label: 'idpbridge (no caches) / F-jwt', value: uncached.rps / f.rps, target: '≥ 0.60', pass: uncached.rps / f.rps >= 0.6 },
+        // The worst case, not the target: every call verifies the signature and reads the database.
+        { label: 'idpbridge (token and access caches off) / F-jwt', value: uncached.rps / f.rps, target: '(info)', pass: null },
       ],
       notes: [],
     };

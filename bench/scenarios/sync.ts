@@ -69,7 +69,9 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       if (ba.r.failures) notes.push(`better-auth failures: ${ba.r.failures}, first: ${ba.r.firstFailure}`);
       const v = idp.r.users.usersPerSecond / ba.r.users.usersPerSecond;
       verdicts.push({ label: 'idpbridge / better-auth users/s', value: v, target: '≥ 10', pass: v >= 10 });
-      verdicts.push({ label: 'better-auth / idpbridge total time', value: ba.r.totalSeconds / idp.r.totalSeconds, target: '(info)', pass: null });
+      // Both readings of "N× faster": the rate of the user phase and the time of the whole sync.
+      const t = ba.r.totalSeconds / idp.r.totalSeconds;
+      verdicts.push({ label: 'whole sync: better-auth time / idpbridge time', value: t, target: '≥ 10', pass: t >= 10 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -98,7 +100,8 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
     if (m?.n !== polis.r.members.memberships) notes.push(`Ory Polis stored ${m?.n} of ${polis.r.members.memberships} memberships sent`);
     const v = idp.r.users.usersPerSecond / polis.r.users.usersPerSecond;
     verdicts.push({ label: 'idpbridge / Ory Polis users/s', value: v, target: '≥ 7', pass: v >= 7 });
-    verdicts.push({ label: 'Ory Polis / idpbridge total time', value: polis.r.totalSeconds / idp.r.totalSeconds, target: '(info)', pass: null });
+    const t = polis.r.totalSeconds / idp.r.totalSeconds;
+    verdicts.push({ label: 'whole sync: Ory Polis time / idpbridge time', value: t, target: '≥ 7', pass: t >= 7 });
   }
   return { id: 'entra-sync', title: 'Entra-style initial sync (probe GET + POST, groups, member PATCH batches)', rows, verdicts, notes };
 }
