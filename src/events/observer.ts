@@ -88,6 +88,20 @@ export function eventsObserver(): ProvisioningObserver {
       });
     },
 
+    // One event fits one companion row; several (added and removed, or over MEMBER_IDS_PER_EVENT)
+    // need their seq order, which only the multi-row INSERT of membersChanged guarantees.
+    membersChangedInserts(ctx, groupId, added, removed) {
+      if (added.length > 0 === removed.length > 0) return undefined;
+      const ids = added.length > 0 ? added : removed;
+      if (ids.length > MEMBER_IDS_PER_EVENT) return undefined;
+      return [{
+        table: 'events',
+        columns: ['tenant_id', 'id', 'type', 'data'],
+        values: [ctx.tenantId, randomUUID(), added.length > 0 ? 'group.members_added' : 'group.members_removed', JSON.stringify({ group: { id: groupId }, memberIds: ids })],
+        casts: ['uuid', 'uuid', 'text', 'jsonb'],
+      }];
+    },
+
     async membersChanged(tx, ctx, groupId, added, removed) {
       const events: PendingEvent[] = [];
       for (const ids of chunks(added, MEMBER_IDS_PER_EVENT)) events.push({ type: 'group.members_added', data: { group: { id: groupId }, memberIds: ids } });

@@ -50,6 +50,45 @@ eachDatabase((kind) => {
     }
   });
 
+  it('member PATCH: one event per change with the member ids, the version moves; add+remove in one request keeps order', async () => {
+    const t = await startTestApp(kind, { worker: false });
+    try {
+      const call = scim(t.app, t.scimToken, t.scimBase);
+      const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+      const a = (await call('POST', '/Users', userBody('a@example.com'))).body.id as string;
+      const b = (await call('POST', '/Users', userBody('b@example.com'))).body.id as string;
+      const g = await call('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Ops' });
+      const gid = g.body.id as string;
+      const add = await call('PATCH', `/Groups/${gid}`, { schemas: [PATCH], Operations: [{ op: 'Add', path: 'members', value: [{ value: a }, { value: b }] }] });
+      assert.equal(add.status, 204);
+      assert.notEqual(add.headers.etag, g.headers.etag, 'a member change moves the version');
+      const again = await call('PATCH', `/Groups/${gid}`, { schemas: [PATCH], Operations: [{ op: 'Add', path: 'members', value: [{ value: a }] }] });
+      assert.equal(again.headers.etag, add.headers.etag, 'adding a present member changes nothing');
+      const both = await call('PATCH', `/Groups/${gid}`, { schemas: [PATCH], Operations: [
+        { op: 'Remove', path: 'members', value: [{ value: a }] },
+        { op: 'Add', path: 'members', value: [{ value: randomUUID() }] }, // unknown: skipped
+      ] });
+      assert.equal(both.status, 204);
+      const mixed = await call('PATCH', `/Groups/${gid}`, { schemas: [PATCH], Operations: [
+        { op: 'Add', path: 'members', value: [{ value: a }] },
+        { op: 'Remove', path: 'members', value: [{ value: b }] },
+      ] });
+      assert.equal(mixed.status, 204);
+      const events = (await allEvents(t.app, t.tenantId)).filter((e) => e.type.startsWith('group.members'));
+      assert.deepEqual(events.map((e) => [e.type, [...e.data.memberIds].sort()]), [
+        ['group.members_added', [a, b].sort()],
+        ['group.members_removed', [a]],
+        ['group.members_added', [a]],
+        ['group.members_removed', [b]],
+      ]);
+      const seqs = events.map((e) => e.sequence);
+      assert.deepEqual([...seqs].sort((x, y) => x - y), seqs);
+    } finally {
+      await admin(t.app, 'DELETE', `/tenants/${t.tenantId}`);
+      await t.close();
+    }
+  });
+
   it('a refused write (409, 412, 404) records no event', async () => {
     const t = await startTestApp(kind, { worker: false });
     try {

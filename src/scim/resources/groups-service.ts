@@ -132,8 +132,16 @@ export async function patchGroup(ctx: ScimContext, id: string, body: unknown, if
     }
     if (result.memberOps.length > 0) {
       const { added, removed } = await runMemberOps(tx, ctx, id, result.memberOps);
-      if ((added.length > 0 || removed.length > 0) && row === before) row = await touchGroup(tx, ctx.tenantId, id);
-      await ctx.observer.membersChanged?.(tx, { tenantId: ctx.tenantId, settings: ctx.settings }, id, added, removed);
+      const octx = { tenantId: ctx.tenantId, settings: ctx.settings };
+      const changed = added.length > 0 || removed.length > 0;
+      // Member-only change (the common IdP PATCH): version bump and observers' rows in one statement.
+      const companions = changed && row === before ? ctx.observer.membersChangedInserts?.(octx, id, added, removed) : undefined;
+      if (companions) {
+        row = await touchGroup(tx, ctx.tenantId, id, companions);
+      } else {
+        if (changed && row === before) row = await touchGroup(tx, ctx.tenantId, id);
+        await ctx.observer.membersChanged?.(tx, octx, id, added, removed);
+      }
     }
     const members = withMembers ? (await membersOfGroups(tx, ctx.tenantId, [id], ctx.membersInlineMax)).get(id) ?? [] : undefined;
     return { row, members };

@@ -1,5 +1,6 @@
 import type { Tx } from './context.js';
-import type { StoredGroup } from './observer.js';
+import type { CompanionInsert, StoredGroup } from './observer.js';
+import { companionCtes } from './companions.js';
 import type { MemberRef } from '../patch/index.js';
 import { InvalidValueError } from '../errors.js';
 import { isUuid } from '../../tenants/tenants.js';
@@ -63,11 +64,16 @@ export async function updateGroup(tx: Tx, tenantId: string, id: string, w: Group
   return rows[0]!;
 }
 
-/** Membership changed without a resource change: the version still moves (members are part of the Group). */
-export async function touchGroup(tx: Tx, tenantId: string, id: string): Promise<GroupRow> {
+/**
+ * Membership changed without a resource change: the version still moves (members are part of the
+ * Group). Observers' rows (the members event) go in the same statement: one round trip fewer.
+ */
+export async function touchGroup(tx: Tx, tenantId: string, id: string, companions: readonly CompanionInsert[] = []): Promise<GroupRow> {
+  const params: unknown[] = [tenantId, id];
   const { rows } = await tx.query<GroupRow>(
-    `UPDATE scim_groups SET version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING ${GROUP_COLUMNS}`,
-    [tenantId, id],
+    `WITH main AS (UPDATE scim_groups SET version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING ${GROUP_COLUMNS})${companionCtes(companions, params)}
+     SELECT * FROM main`,
+    params,
   );
   return rows[0]!;
 }

@@ -57,6 +57,11 @@ export interface ProvisioningObserver {
   groupUpdated?(tx: Tx, ctx: ObserverContext, before: StoredGroup, after: StoredGroup): Promise<void>;
   groupDeleted?(tx: Tx, ctx: ObserverContext, group: StoredGroup, memberIds: string[]): Promise<void>;
   membersChanged?(tx: Tx, ctx: ObserverContext, groupId: string, added: string[], removed: string[]): Promise<void>;
+  /**
+   * Fast path of a member-only change (Entra's and Okta's member PATCH): the rows to insert in the
+   * statement that bumps the group's version, or undefined when `membersChanged` must run instead.
+   */
+  membersChangedInserts?(ctx: ObserverContext, groupId: string, added: string[], removed: string[]): CompanionInsert[] | undefined;
 }
 
 /** Runs several observers in order. */
@@ -78,6 +83,19 @@ export function composeObservers(list: ProvisioningObserver[]): ProvisioningObse
           if (!rows) return undefined;
           out.push(...rows);
         } else if (o.userCreated) {
+          return undefined;
+        }
+      }
+      return out;
+    },
+    membersChangedInserts(c, g, a, r) {
+      const out: CompanionInsert[] = [];
+      for (const o of list) {
+        if (o.membersChangedInserts) {
+          const rows = o.membersChangedInserts(c, g, a, r);
+          if (!rows) return undefined;
+          out.push(...rows);
+        } else if (o.membersChanged) {
           return undefined;
         }
       }

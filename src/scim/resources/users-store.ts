@@ -1,5 +1,6 @@
 import type { Tx } from './context.js';
 import type { CompanionInsert, StoredUser } from './observer.js';
+import { companionCtes } from './companions.js';
 
 /** SQL for scim_users. Every statement is keyed by tenant_id first (index and partition key). */
 export interface UserRow {
@@ -57,20 +58,13 @@ export async function insertUser(tx: Tx, tenantId: string, id: string, w: UserWr
  */
 export async function insertUserWith(tx: Tx, tenantId: string, id: string, w: UserWrite, source: string, companions: CompanionInsert[]): Promise<UserRow | undefined> {
   const params: unknown[] = [tenantId, id, w.userName, w.externalId, w.displayName, w.active, JSON.stringify(w.data), w.passwordHash ?? null, source, w.status];
-  const ctes = companions.map((c, i) => {
-    const exprs = c.values.map((v, j) => {
-      params.push(v);
-      return `$${params.length}::${c.casts[j]}`;
-    });
-    return `c${i} AS (INSERT INTO ${c.table} (${c.columns.join(', ')}) SELECT ${exprs.join(', ')} WHERE EXISTS (SELECT 1 FROM main))`;
-  });
   const { rows } = await tx.query<UserRow>(
     `WITH main AS (
        INSERT INTO scim_users (tenant_id, id, user_name, external_id, display_name, active, data, password_hash, source, status)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)
        ON CONFLICT (tenant_id, lower(user_name)) DO NOTHING
        RETURNING version, created_at, updated_at
-     )${ctes.length ? `, ${ctes.join(', ')}` : ''}
+     )${companionCtes(companions, params)}
      SELECT * FROM main`,
     params,
   );
