@@ -38,8 +38,28 @@ export function nonFiniteParameter(query: unknown): string | undefined {
   return undefined;
 }
 
+// A JSON number parses to ±Infinity only with a 3-digit exponent or over 308 digits.
+const HUGE_NUMBER = /[eE][+-]?\d{3}|\d{309}/;
+
+/** Whether the text could hold a problem at all: the walk below allocates a path per key. */
+function mayHaveProblem(text: string): boolean {
+  if (SUSPECT.test(text) || HUGE_NUMBER.test(text)) return true;
+  // Depth needs as many brackets: fewer than the limit (counting those inside strings too) is safe.
+  let brackets = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c === 123 || c === 91) && ++brackets >= MAX_JSON_DEPTH) return true;
+  }
+  return false;
+}
+
 /** A description of the first problem, or undefined when the body is fine. */
 export function bodyProblem(text: string, value: unknown): string | undefined {
+  return mayHaveProblem(text) ? walkForProblem(text, value) : undefined;
+}
+
+/** The walk itself (exported for the test that holds the text pre-check to it). */
+export function walkForProblem(text: string, value: unknown): string | undefined {
   const checkText = SUSPECT.test(text);
   const stack: Array<[unknown, number, string]> = [[value, 1, '']];
   while (stack.length > 0) {

@@ -6,48 +6,48 @@ import { withDefaults, type TenantSettings } from '../tenants/settings.js';
  * and invitations, and marks the events dispatched — all in one transaction, so each event is
  * fanned out exactly once whatever crashes. Per tenant, dispatchers are serialised by a
  * transaction-scoped advisory lock (several processes may run), which keeps delivery order
- * equal to event order; the events themselves are claimed FOR UPDATE SKIP LOCKED.
+ * equal to event order (deliveries carry the event's seq).
  */
 export async function dispatchTenant(db: Database, tenantId: string, batch: number): Promise<number> {
   return db.transaction(async (tx) => {
-    const lock = await tx.query<{ ok: boolean }>(
-      `SELECT pg_try_advisory_xact_lock(hashtext('idpbridge.dispatch'), hashtext($1)) AS ok`,
-      [tenantId],
+    const lock = await tx.query<{ ok: boolean; settings: Partial<TenantSettings> | null }>(
+      `SELECT pg_try_advisory_xact_lock(hashtext('idpbridge.dispatch'), hashtext($1)) AS ok,
+              (SELECT settings FROM tenants WHERE tenant_id = $2) AS settings`,
+      [tenantId, tenantId],
     );
     if (!lock.rows[0]?.ok) return 0;
+    // The new user's data is read (and parsed) only when invitations will use it.
+    const invite = lock.rows[0].settings !== null && withDefaults(lock.rows[0].settings).automaticInvitation;
+    // Claim, mark and fan out in one statement. No row locks: the advisory lock already makes this
+    // the tenant's only dispatcher, and the next one's snapshot sees these rows dispatched.
     const { rows: evs } = await tx.query<{ id: string; type: string; user: Record<string, unknown> | null }>(
-      `SELECT id, type, CASE WHEN type = 'user.created' THEN data->'user' END AS user
-         FROM events WHERE tenant_id = $1 AND dispatched_at IS NULL ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      `WITH claimed AS (
+         UPDATE events SET dispatched_at = now()
+          WHERE tenant_id = $1 AND id IN (SELECT id FROM events WHERE tenant_id = $1 AND dispatched_at IS NULL ORDER BY seq LIMIT $2)
+          RETURNING tenant_id, id, seq, type, ${invite ? `CASE WHEN type = 'user.created' THEN data->'user' END` : 'NULL::jsonb'} AS user
+       ), deliveries AS (
+         INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id, event_seq)
+         SELECT c.tenant_id, w.id, c.id, c.seq
+           FROM claimed c JOIN webhooks w ON w.tenant_id = c.tenant_id
+          WHERE w.tenant_id = $1 AND w.enabled
+            AND (cardinality(w.event_types) = 0 OR '*' = ANY (w.event_types) OR c.type = ANY (w.event_types)
+                 OR (split_part(c.type, '.', 1) || '.*') = ANY (w.event_types))
+         ON CONFLICT DO NOTHING)
+       SELECT id, type, "user" FROM claimed`,
       [tenantId, batch],
     );
-    if (evs.length === 0) return 0;
-    const ids = evs.map((e) => e.id);
-    await tx.query(
-      `INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id, event_seq)
-       SELECT e.tenant_id, w.id, e.id, e.seq
-         FROM events e JOIN webhooks w ON w.tenant_id = e.tenant_id
-        WHERE e.tenant_id = $1 AND e.id = ANY ($2::uuid[]) AND w.tenant_id = $1 AND w.enabled
-          AND (cardinality(w.event_types) = 0 OR '*' = ANY (w.event_types) OR e.type = ANY (w.event_types)
-               OR (split_part(e.type, '.', 1) || '.*') = ANY (w.event_types))
-       ON CONFLICT DO NOTHING`,
-      [tenantId, ids],
-    );
-    const created = evs.filter((e) => e.type === 'user.created' && e.user);
-    if (created.length > 0) {
-      const t = await tx.query<{ settings: Partial<TenantSettings> }>('SELECT settings FROM tenants WHERE tenant_id = $1', [tenantId]);
-      if (t.rows[0] && withDefaults(t.rows[0].settings).automaticInvitation) {
-        for (const e of created) {
-          const inv = invitationFor(e.user!);
-          if (!inv) continue;
-          await tx.query(
-            `INSERT INTO invitations (tenant_id, user_id, event_id, email, display_name, message_id)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-            [tenantId, inv.userId, e.id, inv.email, inv.displayName, `<invitation.${inv.userId}.${tenantId}@idpbridge>`],
-          );
-        }
+    if (invite) {
+      for (const e of evs) {
+        if (e.type !== 'user.created' || !e.user) continue;
+        const inv = invitationFor(e.user);
+        if (!inv) continue;
+        await tx.query(
+          `INSERT INTO invitations (tenant_id, user_id, event_id, email, display_name, message_id)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+          [tenantId, inv.userId, e.id, inv.email, inv.displayName, `<invitation.${inv.userId}.${tenantId}@idpbridge>`],
+        );
       }
     }
-    await tx.query('UPDATE events SET dispatched_at = now() WHERE tenant_id = $1 AND id = ANY ($2::uuid[])', [tenantId, ids]);
     return evs.length;
   });
 }

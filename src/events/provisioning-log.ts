@@ -2,9 +2,20 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import type { Database, Queryable } from '../db/types.js';
 
+// An IdP sends the same User-Agent on every request of a sync: remember the last answer.
+let lastUa: string | undefined;
+let lastIdp = 'other';
+
 /** Which IdP sent a request, from its User-Agent. */
 export function detectIdp(userAgent: string | undefined): string {
-  const ua = userAgent ?? '';
+  if (userAgent !== undefined && userAgent === lastUa) return lastIdp;
+  const idp = idpOf(userAgent ?? '');
+  lastUa = userAgent;
+  lastIdp = idp;
+  return idp;
+}
+
+function idpOf(ua: string): string {
   if (/Azure ?AD|Microsoft|Entra|\bAAD\b/i.test(ua)) return 'entra';
   if (/Okta/i.test(ua)) return 'okta';
   if (/OneLogin/i.test(ua)) return 'onelogin';
@@ -95,7 +106,7 @@ export function summarizeBody(operation: string, resourceType: string | null, bo
   return null;
 }
 
-export const redactQuery = (url: string) =>
+export const redactQuery = (url: string) => !url.includes('?') ? url.slice(0, 2000) :
   url.replace(/([?&][^=&]*(?:pass(?:word)?|secret|token|credential|api[-_]?key)[^=&]*=)[^&]*/gi, '$1[redacted]').slice(0, 2000);
 
 function classify(method: string, routeUrl: string | undefined): { operation: string; resourceType: string | null } {
