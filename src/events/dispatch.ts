@@ -72,8 +72,15 @@ export function invitationFor(user: Record<string, unknown>): { userId: string; 
 
 /** Dispatches every tenant's backlog; returns the number of events fanned out. */
 export async function dispatchPending(db: Database, batch = 500): Promise<number> {
+  // Tenants with a backlog, one index descent each (a skip scan of the partial index): DISTINCT
+  // read every pending entry, 3,000+ buffers a pass under a steady stream of writes.
   const { rows } = await db.query<{ tenant_id: string }>(
-    'SELECT DISTINCT tenant_id FROM events WHERE dispatched_at IS NULL LIMIT 200',
+    `WITH RECURSIVE t(tenant_id) AS (
+       (SELECT tenant_id FROM events WHERE dispatched_at IS NULL ORDER BY tenant_id LIMIT 1)
+       UNION ALL
+       SELECT (SELECT e.tenant_id FROM events e WHERE e.dispatched_at IS NULL AND e.tenant_id > t.tenant_id ORDER BY e.tenant_id LIMIT 1)
+         FROM t WHERE t.tenant_id IS NOT NULL)
+     SELECT tenant_id FROM t WHERE tenant_id IS NOT NULL LIMIT 200`,
   );
   let n = 0;
   for (const { tenant_id } of rows) {
