@@ -2,8 +2,8 @@ import type { Database } from '../db/types.js';
 import { withDefaults, type TenantSettings } from '../tenants/settings.js';
 
 /**
- * Fan-out: turns undispatched outbox events into webhook deliveries (one per matching webhook)
- * and invitations, and marks the events dispatched — all in one transaction, so each event is
+ * Fan-out: turns outbox events past the tenant's cursor into webhook deliveries (one per matching
+ * webhook) and invitations, and moves the cursor — all in one transaction, so each event is
  * fanned out exactly once whatever crashes. Per tenant, dispatchers are serialised by a
  * transaction-scoped advisory lock (several processes may run), which keeps delivery order
  * equal to event order (deliveries carry the event's seq).
@@ -18,13 +18,20 @@ export async function dispatchTenant(db: Database, tenantId: string, batch: numb
     if (!lock.rows[0]?.ok) return 0;
     // The new user's data is read (and parsed) only when invitations will use it.
     const invite = lock.rows[0].settings !== null && withDefaults(lock.rows[0].settings).automaticInvitation;
-    // Claim, mark and fan out in one statement. No row locks: the advisory lock already makes this
-    // the tenant's only dispatcher, and the next one's snapshot sees these rows dispatched.
+    // Claim, fan out and move the cursor in one statement. Only events of transactions older than
+    // every running one (pg_snapshot_xmin): a transaction still open may commit an event that sorts
+    // before the cursor, so the cursor never passes it. The advisory lock makes this the tenant's
+    // only dispatcher; events are never rewritten.
     const { rows: evs } = await tx.query<{ id: string; type: string; user: Record<string, unknown> | null }>(
-      `WITH claimed AS (
-         UPDATE events SET dispatched_at = now()
-          WHERE tenant_id = $1 AND id IN (SELECT id FROM events WHERE tenant_id = $1 AND dispatched_at IS NULL ORDER BY seq LIMIT $2)
-          RETURNING tenant_id, id, seq, type, ${invite ? `CASE WHEN type = 'user.created' THEN data->'user' END` : 'NULL::jsonb'} AS user
+      `WITH cur AS (
+         SELECT COALESCE((SELECT txid FROM event_cursors WHERE tenant_id = $1), '0'::xid8) AS txid,
+                COALESCE((SELECT seq FROM event_cursors WHERE tenant_id = $1), 0) AS seq
+       ), claimed AS (
+         SELECT e.tenant_id, e.id, e.seq, e.txid, e.type, ${invite ? `CASE WHEN e.type = 'user.created' THEN e.data->'user' END` : 'NULL::jsonb'} AS user
+           FROM events e, cur
+          WHERE e.tenant_id = $1 AND e.txid IS NOT NULL AND (e.txid, e.seq) > (cur.txid, cur.seq)
+            AND e.txid < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY e.txid, e.seq LIMIT $2
        ), deliveries AS (
          INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id, event_seq)
          SELECT c.tenant_id, w.id, c.id, c.seq
@@ -32,7 +39,12 @@ export async function dispatchTenant(db: Database, tenantId: string, batch: numb
           WHERE w.tenant_id = $1 AND w.enabled
             AND (cardinality(w.event_types) = 0 OR '*' = ANY (w.event_types) OR c.type = ANY (w.event_types)
                  OR (split_part(c.type, '.', 1) || '.*') = ANY (w.event_types))
-         ON CONFLICT DO NOTHING)
+         ON CONFLICT DO NOTHING
+       ), moved AS (
+         INSERT INTO event_cursors (tenant_id, txid, seq)
+         SELECT $1, c.txid, c.seq FROM claimed c ORDER BY c.txid DESC, c.seq DESC LIMIT 1
+         ON CONFLICT (tenant_id) DO UPDATE SET txid = EXCLUDED.txid, seq = EXCLUDED.seq
+       )
        SELECT id, type, "user" FROM claimed`,
       [tenantId, batch],
     );
@@ -72,15 +84,15 @@ export function invitationFor(user: Record<string, unknown>): { userId: string; 
 
 /** Dispatches every tenant's backlog; returns the number of events fanned out. */
 export async function dispatchPending(db: Database, batch = 500): Promise<number> {
-  // Tenants with a backlog, one index descent each (a skip scan of the partial index): DISTINCT
-  // read every pending entry, 3,000+ buffers a pass under a steady stream of writes.
+  // Tenants with events past their cursor: one probe of events_dispatch per tenant (events are
+  // never rewritten, so the probe meets no dead index entries).
   const { rows } = await db.query<{ tenant_id: string }>(
-    `WITH RECURSIVE t(tenant_id) AS (
-       (SELECT tenant_id FROM events WHERE dispatched_at IS NULL ORDER BY tenant_id LIMIT 1)
-       UNION ALL
-       SELECT (SELECT e.tenant_id FROM events e WHERE e.dispatched_at IS NULL AND e.tenant_id > t.tenant_id ORDER BY e.tenant_id LIMIT 1)
-         FROM t WHERE t.tenant_id IS NOT NULL)
-     SELECT tenant_id FROM t WHERE tenant_id IS NOT NULL LIMIT 200`,
+    `SELECT t.tenant_id FROM tenants t LEFT JOIN event_cursors c ON c.tenant_id = t.tenant_id
+      WHERE EXISTS (SELECT 1 FROM events e
+                     WHERE e.tenant_id = t.tenant_id AND e.txid IS NOT NULL
+                       AND (e.txid, e.seq) > (COALESCE(c.txid, '0'::xid8), COALESCE(c.seq, 0))
+                       AND e.txid < pg_snapshot_xmin(pg_current_snapshot()))
+      LIMIT 200`,
   );
   let n = 0;
   for (const { tenant_id } of rows) {

@@ -17,7 +17,9 @@ export async function cleanupExpired(db: Database): Promise<{ logRows: number; e
     const l = await db.query(`DELETE FROM provisioning_log WHERE tenant_id = $1 AND at < now() - $2 * interval '1 day'`, [tenant_id, days]);
     logRows += l.rowCount;
     const e = await db.query(
-      `DELETE FROM events e WHERE e.tenant_id = $1 AND e.occurred_at < now() - $2 * interval '1 day' AND e.dispatched_at IS NOT NULL
+      `DELETE FROM events e WHERE e.tenant_id = $1 AND e.occurred_at < now() - $2 * interval '1 day'
+          AND (e.dispatched_at IS NOT NULL -- fanned out before migration 009
+               OR (e.txid, e.seq) <= (SELECT c.txid, c.seq FROM event_cursors c WHERE c.tenant_id = $1))
           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.tenant_id = $1 AND d.event_id = e.id AND d.state = 'pending')`,
       [tenant_id, days],
     );

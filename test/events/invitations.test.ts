@@ -22,7 +22,10 @@ eachDatabase((kind) => {
       assert.equal((await call('POST', '/Users', userBody('before@example.com', { emails: [{ value: 'before@example.com' }] }))).status, 201);
       // the setting applies to events dispatched after it changes
       await waitFor('first event dispatched', async () =>
-        (await t.db.query('SELECT 1 FROM events WHERE tenant_id = $1 AND dispatched_at IS NOT NULL', [t.tenantId])).rowCount === 1);
+        (await t.db.query(
+          'SELECT 1 FROM events e JOIN event_cursors c ON c.tenant_id = e.tenant_id WHERE e.tenant_id = $1 AND (e.txid, e.seq) <= (c.txid, c.seq)',
+          [t.tenantId],
+        )).rowCount === 1);
       assert.equal((await admin(t.app, 'PUT', `/tenants/${t.tenantId}/settings`, { automaticInvitation: true })).status, 200);
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {

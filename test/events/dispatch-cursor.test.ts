@@ -1,0 +1,62 @@
+/**
+ * The dispatcher's cursor never passes an event whose transaction is still open: events are
+ * fanned out in (transaction, seq) order and only below the oldest running transaction, so one
+ * that commits late — before or after a later one — is still fanned out, exactly once.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { startTestApp, testDatabases } from '../helpers/app.js';
+import { admin } from './helpers.js';
+import { dispatchTenant } from '../../src/events/dispatch.js';
+
+test('[postgres] events committed late, either side of a dispatch, are each fanned out once', { skip: !testDatabases().includes('postgres') }, async () => {
+  const t = await startTestApp('postgres', { worker: false });
+  const a = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  const b = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await a.connect();
+  await b.connect();
+  const emit = (c: pg.Client, type: string) => c.query('INSERT INTO events (tenant_id, id, type, data) VALUES ($1, $2, $3, $4) RETURNING id', [t.tenantId, randomUUID(), type, '{}']);
+  try {
+    assert.equal((await admin(t.app, 'POST', `/tenants/${t.tenantId}/webhooks`, { url: 'http://127.0.0.1:9/hook' })).status, 201);
+    const deliveries = async () => (await t.db.query<{ type: string }>(
+      `SELECT e.type FROM webhook_deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id WHERE d.tenant_id = $1 ORDER BY e.type`,
+      [t.tenantId],
+    )).rows.map((r) => r.type);
+
+    // 1. A opens first and stays open; B commits after it: B must wait for A (its txid is higher).
+    await a.query('BEGIN');
+    await emit(a, 'test.a');
+    await emit(b, 'test.b'); // autocommit
+    await dispatchTenant(t.db, t.tenantId, 100);
+    assert.deepEqual(await deliveries(), [], 'nothing passes an open older transaction');
+    await a.query('COMMIT');
+    await dispatchTenant(t.db, t.tenantId, 100);
+    assert.deepEqual(await deliveries(), ['test.a', 'test.b']);
+
+    // 2. C commits first; D opened after it commits after a dispatch ran.
+    await emit(b, 'test.c');
+    await a.query('BEGIN');
+    await emit(a, 'test.d');
+    await dispatchTenant(t.db, t.tenantId, 100);
+    assert.deepEqual(await deliveries(), ['test.a', 'test.b', 'test.c']);
+    await a.query('COMMIT');
+    await dispatchTenant(t.db, t.tenantId, 100);
+    await dispatchTenant(t.db, t.tenantId, 100); // idempotent
+    assert.deepEqual(await deliveries(), ['test.a', 'test.b', 'test.c', 'test.d']);
+
+    // 3. A rolled-back event is simply never seen.
+    await a.query('BEGIN');
+    await emit(a, 'test.rolled-back');
+    await a.query('ROLLBACK');
+    await emit(b, 'test.e');
+    await dispatchTenant(t.db, t.tenantId, 100);
+    assert.deepEqual(await deliveries(), ['test.a', 'test.b', 'test.c', 'test.d', 'test.e']);
+  } finally {
+    await a.end();
+    await b.end();
+    await admin(t.app, 'DELETE', `/tenants/${t.tenantId}`);
+    await t.close();
+  }
+});
