@@ -64,6 +64,20 @@ export interface ProvisioningObserver {
   membersChangedInserts?(ctx: ObserverContext, groupId: string, added: string[], removed: string[]): CompanionInsert[] | undefined;
 }
 
+/**
+ * Every observer's companion rows, or undefined as soon as one observer needs its transactional
+ * hook (`rowsOf` answers undefined for it; [] for an observer with nothing to add).
+ */
+function companionsOf(list: ProvisioningObserver[], rowsOf: (o: ProvisioningObserver) => CompanionInsert[] | undefined): CompanionInsert[] | undefined {
+  const out: CompanionInsert[] = [];
+  for (const o of list) {
+    const rows = rowsOf(o);
+    if (!rows) return undefined;
+    out.push(...rows);
+  }
+  return out;
+}
+
 /** Runs several observers in order. */
 export function composeObservers(list: ProvisioningObserver[]): ProvisioningObserver {
   const pick = <K extends keyof ProvisioningObserver>(k: K) => list.map((o) => o[k]?.bind(o)).filter(Boolean) as NonNullable<ProvisioningObserver[K]>[];
@@ -75,32 +89,10 @@ export function composeObservers(list: ProvisioningObserver[]): ProvisioningObse
   const groupDeleted = pick('groupDeleted');
   const membersChanged = pick('membersChanged');
   return {
-    userCreatedInserts(c, u) {
-      const out: CompanionInsert[] = [];
-      for (const o of list) {
-        if (o.userCreatedInserts) {
-          const rows = o.userCreatedInserts(c, u);
-          if (!rows) return undefined;
-          out.push(...rows);
-        } else if (o.userCreated) {
-          return undefined;
-        }
-      }
-      return out;
-    },
-    membersChangedInserts(c, g, a, r) {
-      const out: CompanionInsert[] = [];
-      for (const o of list) {
-        if (o.membersChangedInserts) {
-          const rows = o.membersChangedInserts(c, g, a, r);
-          if (!rows) return undefined;
-          out.push(...rows);
-        } else if (o.membersChanged) {
-          return undefined;
-        }
-      }
-      return out;
-    },
+    userCreatedInserts: (c, u) => companionsOf(list, (o) =>
+      o.userCreatedInserts ? o.userCreatedInserts(c, u) : o.userCreated ? undefined : []),
+    membersChangedInserts: (c, g, a, r) => companionsOf(list, (o) =>
+      o.membersChangedInserts ? o.membersChangedInserts(c, g, a, r) : o.membersChanged ? undefined : []),
     async userCreated(tx, c, u, i) { for (const f of userCreated) await f(tx, c, u, i); },
     async userUpdated(tx, c, b, a) { for (const f of userUpdated) await f(tx, c, b, a); },
     async userDeleted(tx, c, u, g) { for (const f of userDeleted) await f(tx, c, u, g); },
