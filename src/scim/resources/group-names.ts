@@ -22,6 +22,8 @@ interface Entry { name: string; at: number }
 export class GroupNameCache {
   private readonly entries = new Map<string, Map<string, Entry>>();
   private readonly generations = new Map<string, number>();
+  /** Moves when everything is forgotten (a LISTEN gap), for tenants with nothing cached too. */
+  private epoch = 0;
   private size = 0;
   private subscribed: Promise<boolean> | undefined;
   /** Known once subscribe() settled; spares a microtask per read. */
@@ -43,7 +45,9 @@ export class GroupNameCache {
   }
 
   private forgetAll(): void {
-    for (const tenantId of this.entries.keys()) this.forget(tenantId);
+    this.epoch++;
+    this.entries.clear();
+    this.size = 0;
   }
 
   /** Subscribes once; without a subscription nothing is cached (other processes' renames would be missed). */
@@ -75,11 +79,12 @@ export class GroupNameCache {
     }
     if (missing.length === 0) return out;
     const generation = this.generations.get(tenantId) ?? 0;
+    const epoch = this.epoch;
     const { rows } = await this.db.query<{ id: string; display_name: string }>(
       'SELECT id, display_name FROM scim_groups WHERE tenant_id = $1 AND id = ANY($2::uuid[])',
       [tenantId, missing],
     );
-    const keep = caching && (this.generations.get(tenantId) ?? 0) === generation;
+    const keep = caching && this.epoch === epoch && (this.generations.get(tenantId) ?? 0) === generation;
     for (const r of rows) {
       out.set(r.id, r.display_name);
       if (keep) this.store(tenantId, r.id, r.display_name, now);
