@@ -8,29 +8,34 @@ import { withDefaults, type TenantSettings } from '../tenants/settings.js';
  * transaction-scoped advisory lock (several processes may run), which keeps delivery order
  * equal to event order (deliveries carry the event's seq).
  */
+/**
+ * An event `e` not fanned out yet, given its tenant's cursor row `cur` (NULLs: no cursor yet): past
+ * the cursor in (txid, seq) order, and written by a transaction older than every open one — a
+ * transaction still open may commit an event that sorts before the cursor, so it is never passed.
+ */
+const PENDING = `e.txid IS NOT NULL AND (e.txid, e.seq) > (COALESCE(cur.txid, '0'::xid8), COALESCE(cur.seq, 0))
+  AND e.txid < pg_snapshot_xmin(pg_current_snapshot())`;
+
 export async function dispatchTenant(db: Database, tenantId: string, batch: number): Promise<number> {
   return db.transaction(async (tx) => {
     const lock = await tx.query<{ ok: boolean; settings: Partial<TenantSettings> | null }>(
       `SELECT pg_try_advisory_xact_lock(hashtext('idpbridge.dispatch'), hashtext($1)) AS ok,
-              (SELECT settings FROM tenants WHERE tenant_id = $2) AS settings`,
+              (SELECT settings FROM tenants WHERE tenant_id = $2 FOR KEY SHARE) AS settings`,
       [tenantId, tenantId],
     );
-    if (!lock.rows[0]?.ok) return 0;
+    // KEY SHARE: a tenant being deleted is waited for and then skipped, and one not yet deleted
+    // stays until this commits — the cursor row (a foreign key to the tenant) cannot fail.
+    if (!lock.rows[0]?.ok || lock.rows[0].settings === null) return 0;
     // The new user's data is read (and parsed) only when invitations will use it.
-    const invite = lock.rows[0].settings !== null && withDefaults(lock.rows[0].settings).automaticInvitation;
-    // Claim, fan out and move the cursor in one statement. Only events of transactions older than
-    // every running one (pg_snapshot_xmin): a transaction still open may commit an event that sorts
-    // before the cursor, so the cursor never passes it. The advisory lock makes this the tenant's
-    // only dispatcher; events are never rewritten.
+    const invite = withDefaults(lock.rows[0].settings).automaticInvitation;
+    // Claim, fan out and move the cursor in one statement. The advisory lock makes this the
+    // tenant's only dispatcher; events are never rewritten.
     const { rows: evs } = await tx.query<{ id: string; type: string; user: Record<string, unknown> | null }>(
-      `WITH cur AS (
-         SELECT COALESCE((SELECT txid FROM event_cursors WHERE tenant_id = $1), '0'::xid8) AS txid,
-                COALESCE((SELECT seq FROM event_cursors WHERE tenant_id = $1), 0) AS seq
+      `WITH cur AS (SELECT c.txid, c.seq FROM (VALUES (1)) one LEFT JOIN event_cursors c ON c.tenant_id = $1
        ), claimed AS (
          SELECT e.tenant_id, e.id, e.seq, e.txid, e.type, ${invite ? `CASE WHEN e.type = 'user.created' THEN e.data->'user' END` : 'NULL::jsonb'} AS user
            FROM events e, cur
-          WHERE e.tenant_id = $1 AND e.txid IS NOT NULL AND (e.txid, e.seq) > (cur.txid, cur.seq)
-            AND e.txid < pg_snapshot_xmin(pg_current_snapshot())
+          WHERE e.tenant_id = $1 AND ${PENDING}
           ORDER BY e.txid, e.seq LIMIT $2
        ), deliveries AS (
          INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id, event_seq)
@@ -87,11 +92,8 @@ export async function dispatchPending(db: Database, batch = 500): Promise<number
   // Tenants with events past their cursor: one probe of events_dispatch per tenant (events are
   // never rewritten, so the probe meets no dead index entries).
   const { rows } = await db.query<{ tenant_id: string }>(
-    `SELECT t.tenant_id FROM tenants t LEFT JOIN event_cursors c ON c.tenant_id = t.tenant_id
-      WHERE EXISTS (SELECT 1 FROM events e
-                     WHERE e.tenant_id = t.tenant_id AND e.txid IS NOT NULL
-                       AND (e.txid, e.seq) > (COALESCE(c.txid, '0'::xid8), COALESCE(c.seq, 0))
-                       AND e.txid < pg_snapshot_xmin(pg_current_snapshot()))
+    `SELECT t.tenant_id FROM tenants t LEFT JOIN event_cursors cur ON cur.tenant_id = t.tenant_id
+      WHERE EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = t.tenant_id AND ${PENDING})
       LIMIT 200`,
   );
   let n = 0;

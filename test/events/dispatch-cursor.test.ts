@@ -53,6 +53,17 @@ test('[postgres] events committed late, either side of a dispatch, are each fann
     await emit(b, 'test.e');
     await dispatchTenant(t.db, t.tenantId, 100);
     assert.deepEqual(await deliveries(), ['test.a', 'test.b', 'test.c', 'test.d', 'test.e']);
+
+    // 4. A tenant deleted while its events are being fanned out: waited for, then skipped — no
+    //    foreign-key error from the cursor row.
+    const doomed = await t.newTenant('doomed');
+    await b.query('INSERT INTO events (tenant_id, id, type, data) VALUES ($1, $2, $3, $4)', [doomed.tenantId, randomUUID(), 'test.doomed', '{}']);
+    await a.query('BEGIN');
+    await a.query('DELETE FROM tenants WHERE tenant_id = $1', [doomed.tenantId]);
+    const racing = dispatchTenant(t.db, doomed.tenantId, 100);
+    await new Promise((r) => setTimeout(r, 200));
+    await a.query('COMMIT');
+    assert.equal(await racing, 0);
   } finally {
     await a.end();
     await b.end();
