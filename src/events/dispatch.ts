@@ -9,12 +9,23 @@ import { withDefaults, type TenantSettings } from '../tenants/settings.js';
  * equal to event order (deliveries carry the event's seq).
  */
 /**
- * An event `e` not fanned out yet, given its tenant's cursor row `cur` (NULLs: no cursor yet): past
- * the cursor in (txid, seq) order, and written by a transaction older than every open one — a
- * transaction still open may commit an event that sorts before the cursor, so it is never passed.
+ * An event `e` not fanned out yet, given its tenant's cursor (`txid`, `seq`: SQL expressions,
+ * '0' and 0 before the first pass): past the cursor in (txid, seq) order, and written by a
+ * transaction older than every open one — a transaction still open may commit an event that sorts
+ * before the cursor, so it is never passed. The cursor must reach the planner as a value (an
+ * InitPlan or an outer reference), not a joined row: then the row comparison is an index bound
+ * on events_dispatch, otherwise a filter over every event the tenant ever had.
  */
-const PENDING = `e.txid IS NOT NULL AND (e.txid, e.seq) > (COALESCE(cur.txid, '0'::xid8), COALESCE(cur.seq, 0))
+const pending = (txid: string, seq: string) => `e.txid IS NOT NULL AND (e.txid, e.seq) > (${txid}, ${seq})
   AND e.txid < pg_snapshot_xmin(pg_current_snapshot())`;
+
+/** The next `$2` pending events of tenant `$1`, in fan-out order (exported for its plan test). */
+export const claimSql = (withUser: boolean) => `
+  SELECT e.tenant_id, e.id, e.seq, e.txid, e.type, ${withUser ? `CASE WHEN e.type = 'user.created' THEN e.data->'user' END` : 'NULL::jsonb'} AS user
+    FROM events e
+   WHERE e.tenant_id = $1
+     AND ${pending(`COALESCE((SELECT txid FROM event_cursors WHERE tenant_id = $1), '0'::xid8)`, `COALESCE((SELECT seq FROM event_cursors WHERE tenant_id = $1), 0)`)}
+   ORDER BY e.txid, e.seq LIMIT $2`;
 
 export async function dispatchTenant(db: Database, tenantId: string, batch: number): Promise<number> {
   return db.transaction(async (tx) => {
@@ -31,13 +42,7 @@ export async function dispatchTenant(db: Database, tenantId: string, batch: numb
     // Claim, fan out and move the cursor in one statement. The advisory lock makes this the
     // tenant's only dispatcher; events are never rewritten.
     const { rows: evs } = await tx.query<{ id: string; type: string; user: Record<string, unknown> | null }>(
-      `WITH cur AS (SELECT c.txid, c.seq FROM (VALUES (1)) one LEFT JOIN event_cursors c ON c.tenant_id = $1
-       ), claimed AS (
-         SELECT e.tenant_id, e.id, e.seq, e.txid, e.type, ${invite ? `CASE WHEN e.type = 'user.created' THEN e.data->'user' END` : 'NULL::jsonb'} AS user
-           FROM events e, cur
-          WHERE e.tenant_id = $1 AND ${PENDING}
-          ORDER BY e.txid, e.seq LIMIT $2
-       ), deliveries AS (
+      `WITH claimed AS (${claimSql(invite)}), deliveries AS (
          INSERT INTO webhook_deliveries (tenant_id, webhook_id, event_id, event_seq)
          SELECT c.tenant_id, w.id, c.id, c.seq
            FROM claimed c JOIN webhooks w ON w.tenant_id = c.tenant_id
@@ -93,7 +98,7 @@ export async function dispatchPending(db: Database, batch = 500): Promise<number
   // never rewritten, so the probe meets no dead index entries).
   const { rows } = await db.query<{ tenant_id: string }>(
     `SELECT t.tenant_id FROM tenants t LEFT JOIN event_cursors cur ON cur.tenant_id = t.tenant_id
-      WHERE EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = t.tenant_id AND ${PENDING})
+      WHERE EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = t.tenant_id AND ${pending(`COALESCE(cur.txid, '0'::xid8)`, 'COALESCE(cur.seq, 0)')})
       LIMIT 200`,
   );
   let n = 0;

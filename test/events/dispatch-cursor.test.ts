@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { startTestApp, testDatabases } from '../helpers/app.js';
 import { admin } from './helpers.js';
-import { dispatchTenant } from '../../src/events/dispatch.js';
+import { claimSql, dispatchTenant } from '../../src/events/dispatch.js';
 
 test('[postgres] events committed late, either side of a dispatch, are each fanned out once', { skip: !testDatabases().includes('postgres') }, async () => {
   const t = await startTestApp('postgres', { worker: false });
@@ -67,6 +67,32 @@ test('[postgres] events committed late, either side of a dispatch, are each fann
   } finally {
     await a.end();
     await b.end();
+    await admin(t.app, 'DELETE', `/tenants/${t.tenantId}`);
+    await t.close();
+  }
+});
+
+test('[postgres] a pass reads past the cursor only: its cost does not grow with the events already fanned out', { skip: !testDatabases().includes('postgres') }, async () => {
+  const t = await startTestApp('postgres', { worker: false });
+  try {
+    await t.db.query(
+      `INSERT INTO events (tenant_id, id, type, data) SELECT $1, gen_random_uuid(), 'test.bulk', '{}' FROM generate_series(1, 3000)`,
+      [t.tenantId],
+    );
+    while ((await dispatchTenant(t.db, t.tenantId, 500)) > 0) { /* drain */ }
+    const blocks = await t.db.transaction(async (tx) => {
+      await tx.exec(`PREPARE claim(uuid, int) AS ${claimSql(false)}`);
+      // Past the five custom-plan executions, as the pool's generic plans run it.
+      for (let i = 0; i < 6; i++) await tx.query(`EXECUTE claim('${t.tenantId}', 500)`);
+      const { rows } = await tx.query<{ 'QUERY PLAN': [{ Plan: { 'Shared Hit Blocks': number; 'Shared Read Blocks': number } }] }>(
+        `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE claim('${t.tenantId}', 500)`,
+      );
+      await tx.exec('DEALLOCATE claim');
+      const plan = rows[0]!['QUERY PLAN'][0].Plan;
+      return plan['Shared Hit Blocks'] + plan['Shared Read Blocks'];
+    });
+    assert.ok(blocks < 30, `an empty pass read ${blocks} buffers after 3,000 fanned-out events`);
+  } finally {
     await admin(t.app, 'DELETE', `/tenants/${t.tenantId}`);
     await t.close();
   }
