@@ -6,7 +6,7 @@ import { DataDirLockedError } from './db/data-dir-lock.js';
 import { createTenant, getTenant } from './tenants/tenants.js';
 import { createScimToken } from './tenants/scim-tokens.js';
 import { serve } from './main.js';
-import { scimBaseUrl } from './admin/base-url.js';
+import { scimBaseUrl } from './http/base-url.js';
 
 const USAGE = `Usage: idpbridge <command>
 

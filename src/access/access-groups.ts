@@ -1,7 +1,7 @@
 /** Access groups, their datasets and their members (linked IdP group members ∪ manual members). */
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
-import { isUuid } from '../tenants/tenants.js';
+import { isUuid } from '../lib/ids.js';
 import { toIdentitySummary, type IdentitySummary } from './effective.js';
 
 export interface AccessGroupView {

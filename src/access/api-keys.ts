@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
-import { generateSecret, secretHint, sha256Hex } from '../tenants/secrets.js';
-import { isUuid } from '../tenants/tenants.js';
+import { generateSecret, secretHint, sha256Hex } from '../lib/secrets.js';
+import { isUuid } from '../lib/ids.js';
 
 export const API_KEY_PREFIX = 'idpb_key_';
 const API_KEY_RE = /^idpb_key_[A-Za-z0-9_-]{43}$/;

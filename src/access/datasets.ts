@@ -1,7 +1,7 @@
 /** Datasets: the host product's protected resources (id, name, optional externalId). */
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
-import { isUuid } from '../tenants/tenants.js';
+import { isUuid } from '../lib/ids.js';
 import type { DatasetView } from './access-groups.js';
 
 interface DsRow { id: string; name: string; external_id: string | null; description: string | null; created_at: Date; updated_at: Date }

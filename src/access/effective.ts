@@ -7,7 +7,7 @@
  *   datasets      = datasets of those access groups ∪ direct grants resolved by id or externalId
  */
 import type { Queryable } from '../db/types.js';
-import { isUuid } from '../tenants/tenants.js';
+import { isUuid } from '../lib/ids.js';
 import { metadataOf, rolesOf, userTypeOf } from './identity-data.js';
 
 export type IdentityStatus = 'staged' | 'active' | 'suspended';

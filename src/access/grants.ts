@@ -1,6 +1,6 @@
 /** Direct grants: the identity's grants-attribute values, stored raw and resolved at query time. */
 import type { Queryable } from '../db/types.js';
-import { isUuid } from '../tenants/tenants.js';
+import { isUuid } from '../lib/ids.js';
 
 /** Makes identity_grants hold exactly `values` for this identity (two statements). */
 export async function syncGrants(tx: Queryable, tenantId: string, identityId: string, values: string[]): Promise<void> {

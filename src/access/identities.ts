@@ -6,10 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from '../db/types.js';
-import { tenantSchemas } from '../scim/resources/context.js';
+import { tenantSchemas } from '../tenants/settings.js';
 import { normalizeResource, METADATA_SCHEMA, USER_SCHEMA } from '../scim/schema/index.js';
-import { insertUser, selectUser, updateUser, deleteUser as deleteUserRows, type UserRow, type UserWrite } from '../scim/resources/users-store.js';
-import { isUuid } from '../tenants/tenants.js';
+import { insertUser, selectUser, updateUser, deleteUser as deleteUserRows, type UserRow, type UserWrite } from '../directory/users-store.js';
+import { isUuid } from '../lib/ids.js';
 import type { TenantSettings } from '../tenants/settings.js';
 import { checkUserType, grantValuesOf, metadataOf, rolesOf, userTypeOf } from './identity-data.js';
 import { grantsOf, syncGrants, type GrantView } from './grants.js';

@@ -9,7 +9,7 @@
  * Group events need nothing here: access-group links and memberships are derived at query time.
  */
 import type { Queryable } from '../db/types.js';
-import type { ProvisioningObserver, StoredUser } from '../scim/resources/observer.js';
+import type { ProvisioningObserver, StoredUser } from '../directory/observer.js';
 import { withDefaults, type TenantSettings } from '../tenants/settings.js';
 import { checkUserType, grantValuesOf, userTypeOf } from './identity-data.js';
 import { syncGrants } from './grants.js';

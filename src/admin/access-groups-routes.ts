@@ -7,7 +7,7 @@ import {
 } from '../access/access-groups.js';
 import { getDataset } from '../access/datasets.js';
 import { identityExists } from '../access/identities.js';
-import { conflict, notFound } from './errors.js';
+import { conflict, notFound } from '../http/errors.js';
 import { accessGroupSchema, datasetSchema, memberSchema, nullableString, pageQuery, params, requireTenant, uuid } from './access-schemas.js';
 
 const tags = ['access-groups'];

@@ -1,7 +1,7 @@
 /** JSON schemas and helpers shared by the access-model admin routes (OpenAPI via @fastify/swagger). */
 import type { Queryable } from '../db/types.js';
 import { getTenant } from '../tenants/tenants.js';
-import { AdminError, conflict, notFound } from './errors.js';
+import { AdminError, conflict, notFound } from '../http/errors.js';
 import { IdentityError } from '../access/identities.js';
 
 export const uuid = { type: 'string', format: 'uuid' } as const;

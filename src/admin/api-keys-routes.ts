@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys, rotateApiKey, updateApiKey } from '../access/api-keys.js';
 import { identityExists } from '../access/identities.js';
-import { conflict, notFound } from './errors.js';
+import { conflict, notFound } from '../http/errors.js';
 import { apiKeySchema, apiKeyWithSecretSchema, params, requireTenant } from './access-schemas.js';
 
 const tags = ['api-keys'];

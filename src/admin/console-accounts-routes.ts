@@ -4,7 +4,7 @@ import {
   AccountError, MIN_PASSWORD_LENGTH, createAccount, deleteAccount, getAccount, listAccounts, updateAccount,
 } from '../console/accounts.js';
 import { deleteAccountSessions } from '../console/sessions.js';
-import { badRequest, conflict, notFound } from './errors.js';
+import { badRequest, conflict, notFound } from '../http/errors.js';
 import { params, requireTenant } from './access-schemas.js';
 
 const tags = ['console-accounts'];

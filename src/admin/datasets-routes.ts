@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { accessGroupsOfDataset, createDataset, deleteDataset, getDataset, listDatasets, updateDataset } from '../access/datasets.js';
-import { conflict, notFound } from './errors.js';
+import { conflict, notFound } from '../http/errors.js';
 import { datasetSchema, pageQuery, params, requireTenant, uuid } from './access-schemas.js';
 
 const tags = ['datasets'];

@@ -1,14 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
-import { getTenant, isUuid, type Tenant } from '../tenants/tenants.js';
-import { tenantSchemas, type ScimContext } from '../scim/resources/context.js';
+import { getTenant, type Tenant } from '../tenants/tenants.js';
+import { isUuid } from '../lib/ids.js';
+import { type ScimContext } from '../scim/resources/context.js';
+import { tenantSchemas } from '../tenants/settings.js';
 import { listUsers } from '../scim/resources/users-service.js';
 import { listGroups } from '../scim/resources/groups-service.js';
 import { parseFilter } from '../scim/filter/parse.js';
 import type { ListQuery } from '../scim/resources/list-query.js';
-import { notFound } from './errors.js';
+import { notFound } from '../http/errors.js';
 import { params, uuid, nullableString } from './access-schemas.js';
-import { publicBaseUrl, scimBaseUrl } from './base-url.js';
+import { publicBaseUrl, scimBaseUrl } from '../http/base-url.js';
 
 const tags = ['directory'];
 type P = { tenantId: string };

@@ -7,8 +7,8 @@ import {
 } from '../idp-tokens/oidc-config.js';
 import { idpTokensFor } from '../idp-tokens/service.js';
 import { testOidcConfig } from '../idp-tokens/oidc-test.js';
-import { badRequest, notFound } from './errors.js';
-import { publicBaseUrl } from './base-url.js';
+import { badRequest, notFound } from '../http/errors.js';
+import { publicBaseUrl } from '../http/base-url.js';
 import { ssoCallbackUrl } from '../sso/urls.js';
 import { tenantIdParams } from './tenants-routes.js';
 

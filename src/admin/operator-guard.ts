@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { OperatorAuth } from '../tenants/operator-auth.js';
 import type { Queryable } from '../db/types.js';
-import { AdminError } from './errors.js';
+import { AdminError } from '../http/errors.js';
 import { csrfValid, isSafeMethod, lookupSession, sessionCookie, setPrincipal, type ConsolePrincipal } from '../console/sessions.js';
 
 export function bearerToken(req: FastifyRequest): string | undefined {

@@ -3,7 +3,7 @@ import type { AppDeps } from '../app-deps.js';
 import { getTenant } from '../tenants/tenants.js';
 import { createScimToken, listScimTokens, revokeScimToken, type ScimTokenInfo } from '../tenants/scim-tokens.js';
 import { deleteBasicCredential, getBasicCredentialUsername, setBasicCredential } from '../tenants/basic-credentials.js';
-import { badRequest, notFound } from './errors.js';
+import { badRequest, notFound } from '../http/errors.js';
 import { tenantIdParams } from './tenants-routes.js';
 
 const tokenSchema = {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { getTenant, updateTenantSettings } from '../tenants/tenants.js';
 import { settingsJsonSchema, type TenantSettings } from '../tenants/settings.js';
-import { badRequest, notFound } from './errors.js';
+import { badRequest, notFound } from '../http/errors.js';
 import { buildResourceSchemas, validateExtensionAttributes } from '../scim/schema/registry.js';
 import { ScimError } from '../scim/errors.js';
 import { tenantIdParams } from './tenants-routes.js';

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { createTenant, deleteTenant, getTenant, listTenants, type Tenant } from '../tenants/tenants.js';
-import { notFound } from './errors.js';
-import { publicBaseUrl, scimBaseUrl } from './base-url.js';
+import { notFound } from '../http/errors.js';
+import { publicBaseUrl, scimBaseUrl } from '../http/base-url.js';
 
 const tenantSchema = {
   type: 'object',

@@ -3,7 +3,7 @@ import type { AppDeps } from '../app-deps.js';
 import {
   createManualIdentity, deleteManualIdentity, getIdentityDetail, listIdentities, updateIdentity, type IdentityInput,
 } from '../access/identities.js';
-import { notFound } from './errors.js';
+import { notFound } from '../http/errors.js';
 import { adminErrorOf, identityDetailSchema, identitySchema, pageQuery, params, requireTenant } from './access-schemas.js';
 
 const tags = ['users'];

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { getTenant } from '../tenants/tenants.js';
-import { badRequest, notFound } from './errors.js';
+import { badRequest, notFound } from '../http/errors.js';
 import { tenantIdParams } from './tenants-routes.js';
 import { EVENT_TYPES, isValidEventFilter } from '../events/types.js';
 import {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from '../db/types.js';
-import { hashPassword, verifyPassword } from '../tenants/secrets.js';
-import { isUuid } from '../tenants/tenants.js';
+import { hashPassword, verifyPassword } from '../lib/secrets.js';
+import { isUuid } from '../lib/ids.js';
 import { isUniqueViolation } from '../db/errors.js';
 
 /** A tenant-admin console account: signs in with a login name and password, sees one tenant only. */

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import rateLimit from '@fastify/rate-limit';
 import type { AppDeps } from '../app-deps.js';
-import { AdminError } from '../admin/errors.js';
+import { AdminError } from '../http/errors.js';
 import { getTenant } from '../tenants/tenants.js';
 import { signIn } from './accounts.js';
 import { clearSessionCookies, isLocalPlainHttp, setSessionCookies } from './cookies.js';

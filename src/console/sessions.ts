@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/types.js';
-import { digestsEqual, sha256Hex } from '../tenants/secrets.js';
+import { digestsEqual, sha256Hex } from '../lib/secrets.js';
 import { cookieNames, readCookie } from './cookies.js';
 
 /** Who a console session belongs to. */

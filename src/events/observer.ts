@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ProvisioningObserver, StoredGroup, StoredUser } from '../scim/resources/observer.js';
+import type { ProvisioningObserver, StoredGroup, StoredUser } from '../directory/observer.js';
 import { emitEvent, emitEvents, type PendingEvent } from './outbox.js';
 
 /** Member id lists in one event are chunked so a 100k-member PUT never makes a megabyte payload. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../db/types.js';
 import type { AppDeps } from '../app-deps.js';
-import { isUuid } from '../tenants/tenants.js';
+import { isUuid } from '../lib/ids.js';
 import { effectiveAccess, findIdentity, resolveDataset, verifyApiKey, activateStagedIdentity, type EffectiveAccess, type DatasetRef } from '../access/index.js';
 import { getOidcConfig, OIDC_CONFIG_CHANNEL, type OidcConfig } from './oidc-config.js';
 import { KeyCache, type KeyCacheOptions } from './key-cache.js';

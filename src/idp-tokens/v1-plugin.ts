@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { AppDeps } from '../app-deps.js';
-import { AdminError } from '../admin/errors.js';
+import { AdminError } from '../http/errors.js';
 import type { AuthorizeReason, EffectiveAccess } from '../access/index.js';
 import { idpTokensFor, type Principal } from './service.js';
 import { TokenError } from './verify.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
-import { publicBaseUrl } from '../admin/base-url.js';
-import { badRequest, conflict, notFound } from '../admin/errors.js';
+import { publicBaseUrl } from '../http/base-url.js';
+import { badRequest, conflict, notFound } from '../http/errors.js';
 import { params, requireTenant } from '../admin/access-schemas.js';
 import { identityExists } from '../access/identities.js';
 import { getOidcConfig } from '../idp-tokens/oidc-config.js';

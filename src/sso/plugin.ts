@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { AppDeps } from '../app-deps.js';
-import { AdminError } from '../admin/errors.js';
-import { publicBaseUrl } from '../admin/base-url.js';
-import { isUuid } from '../tenants/tenants.js';
-import { hashPassword, sha256Hex, verifyPassword } from '../tenants/secrets.js';
+import { AdminError } from '../http/errors.js';
+import { publicBaseUrl } from '../http/base-url.js';
+import { isUuid } from '../lib/ids.js';
+import { hashPassword, sha256Hex, verifyPassword } from '../lib/secrets.js';
 import { activateStagedIdentity, effectiveAccess, findIdentity, type EffectiveAccess } from '../access/index.js';
 import { idpTokensFor } from '../idp-tokens/service.js';
 import { getOidcClientSecret } from '../idp-tokens/oidc-config.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
-import { isUuid } from '../tenants/tenants.js';
-import { hashPassword, sha256Hex } from '../tenants/secrets.js';
+import { isUuid } from '../lib/ids.js';
+import { hashPassword, sha256Hex } from '../lib/secrets.js';
 
 // ---- registered redirect URIs --------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/types.js';
-import { hashPassword } from './secrets.js';
+import { hashPassword } from '../lib/secrets.js';
 
 /** Sets (or replaces) the tenant's optional HTTP Basic credential for IdPs that need one. */
 export async function setBasicCredential(db: Queryable, tenantId: string, username: string, password: string): Promise<void> {

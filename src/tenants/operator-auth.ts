@@ -1,5 +1,5 @@
 import type { Database } from '../db/types.js';
-import { digestsEqual, generateSecret, sha256Hex } from './secrets.js';
+import { digestsEqual, generateSecret, sha256Hex } from '../lib/secrets.js';
 
 export const OPERATOR_TOKEN_PREFIX = 'idpb_admin_';
 

@@ -1,6 +1,6 @@
 import type { Database } from '../db/types.js';
-import { digestsEqual, sha256Hex, verifyPassword } from './secrets.js';
-import { isUuid } from './tenants.js';
+import { digestsEqual, sha256Hex, verifyPassword } from '../lib/secrets.js';
+import { isUuid } from '../lib/ids.js';
 import { withDefaults, type TenantSettings } from './settings.js';
 
 export interface ScimPrincipal {

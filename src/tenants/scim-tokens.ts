@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
-import { generateSecret, secretHint, sha256Hex } from './secrets.js';
-import { isUuid } from './tenants.js';
+import { generateSecret, secretHint, sha256Hex } from '../lib/secrets.js';
+import { isUuid } from '../lib/ids.js';
 
 export const SCIM_TOKEN_PREFIX = 'idpb_scim_';
 

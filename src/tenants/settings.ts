@@ -1,4 +1,5 @@
-import { DEFAULT_GRANTS_ATTRIBUTE, type TenantExtensionAttribute } from '../scim/schema/registry.js';
+import { buildResourceSchemas, DEFAULT_GRANTS_ATTRIBUTE, type TenantExtensionAttribute } from '../scim/schema/registry.js';
+import type { ResourceSchemas } from '../scim/schema/types.js';
 
 /** Per-tenant provisioning settings (admin API `…/settings`). */
 export interface TenantSettings {
@@ -74,3 +75,20 @@ export const settingsJsonSchema = {
     logRetentionDays: { type: 'integer', minimum: 1, maximum: 3650 },
   },
 } as const;
+
+const cache = new Map<string, { users: ResourceSchemas; groups: ResourceSchemas }>();
+
+/** Tenant schemas are rebuilt only when the tenant's extension settings change. */
+export function tenantSchemas(settings: TenantSettings): { users: ResourceSchemas; groups: ResourceSchemas } {
+  const key = JSON.stringify([settings.extensionAttributes, settings.grantsAttribute]);
+  let hit = cache.get(key);
+  if (!hit) {
+    hit = {
+      users: buildResourceSchemas('User', settings.extensionAttributes, { grantsAttribute: settings.grantsAttribute }),
+      groups: buildResourceSchemas('Group', settings.extensionAttributes),
+    };
+    if (cache.size > 1000) cache.clear();
+    cache.set(key, hit);
+  }
+  return hit;
+}

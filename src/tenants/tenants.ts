@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isUuid } from '../lib/ids.js';
 import type { Queryable } from '../db/types.js';
 import { withDefaults, type TenantSettings } from './settings.js';
 
@@ -23,8 +24,6 @@ const toTenant = (r: TenantRow): Tenant => ({
   createdAt: r.created_at,
 });
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: unknown): s is string => typeof s === 'string' && UUID_RE.test(s);
 
 export async function createTenant(db: Queryable, name: string): Promise<Tenant> {
   const { rows } = await db.query<TenantRow>(

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { buildApp } from '../../src/app.js';
-import { sha256Hex } from '../../src/tenants/secrets.js';
+import { sha256Hex } from '../../src/lib/secrets.js';
 import { eachDatabase, startTestApp, testConfig, type TestApp } from '../helpers/app.js';
 import { client, signInOperator } from './helpers.js';
 

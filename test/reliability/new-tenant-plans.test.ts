@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { openDatabase } from '../../src/db/open.js';
 import { migrate } from '../../src/db/migrate.js';
-import { GROUP_IDS, USER_COLUMNS } from '../../src/scim/resources/users-store.js';
+import { GROUP_IDS, USER_COLUMNS } from '../../src/directory/users-store.js';
 
 const url = process.env.TEST_DATABASE_URL;
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { eachDatabase, startTestApp, type TestApp } from '../helpers/app.js';
 import { apis, seedTenant, type SeededTenant } from '../idp-tokens/helpers/setup.js';
-import { sha256Hex } from '../../src/tenants/secrets.js';
+import { sha256Hex } from '../../src/lib/secrets.js';
 import { startSsoTestOp, WEB_CLIENT_ID, WEB_CLIENT_SECRET, type SsoTestOp } from './helpers/op.js';
 import { CookieJar, finishAtCallback, request, signInAtIdp } from './helpers/flow.js';
 

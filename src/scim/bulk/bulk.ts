@@ -3,7 +3,7 @@ import * as users from '../resources/users-service.js';
 import * as groups from '../resources/groups-service.js';
 import { ScimError, InvalidSyntaxError, InvalidValueError, PayloadTooLargeError, MethodNotAllowedError } from '../errors.js';
 import { etagOf } from '../resources/etag.js';
-import { toScimError } from '../../http-errors.js';
+import { toScimError } from '../../http/error-handler.js';
 
 export const BULK_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 export const BULK_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';

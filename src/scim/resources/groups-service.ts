@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ScimContext, Tx } from './context.js';
+import type { ScimContext } from './context.js';
+import type { Queryable } from '../../db/types.js';
 import { normalizeResource } from '../schema/validate.js';
 import { applyPatch, type MemberOp, type MemberRef } from '../patch/index.js';
 import { listPage } from './list-page.js';
@@ -8,12 +9,12 @@ import { checkIfMatch } from './etag.js';
 import {
   GROUP_COLUMNS, addMembers, deleteGroupRow, displayNameTakenByOther, insertGroup, membersOfGroups, removeAllMembers,
   removeMembers, replaceMembers, selectGroup, toStoredGroup, touchGroup, updateGroup, type GroupRow, type GroupWrite, type MemberView,
-} from './groups-store.js';
+} from '../../directory/groups-store.js';
 import { renderResource } from './render.js';
 import type { ListQuery } from './list-query.js';
-import { isUuid } from '../../tenants/tenants.js';
+import { isUuid } from '../../lib/ids.js';
 import { checkIndexedLength } from './limits.js';
-import { groupNamesOf, notifyGroupRenamed } from './group-names.js';
+import { groupNamesOf, notifyGroupRenamed } from '../../directory/group-names.js';
 
 export interface GroupView {
   row: GroupRow;
@@ -39,7 +40,7 @@ function split(data: Record<string, unknown>): { w: GroupWrite; members: MemberR
   };
 }
 
-async function runMemberOps(tx: Tx, ctx: ScimContext, groupId: string, ops: MemberOp[]): Promise<{ added: string[]; removed: string[]; skipped: string[] }> {
+async function runMemberOps(tx: Queryable, ctx: ScimContext, groupId: string, ops: MemberOp[]): Promise<{ added: string[]; removed: string[]; skipped: string[] }> {
   const added: string[] = [];
   const removed: string[] = [];
   const skipped: string[] = [];
@@ -149,7 +150,7 @@ export async function patchGroup(ctx: ScimContext, id: string, body: unknown, if
 }
 
 /** A user's `groups` shows the group's name from a cache: every process must forget the old one. */
-async function renamed(ctx: ScimContext, tx: Tx, id: string): Promise<void> {
+async function renamed(ctx: ScimContext, tx: Queryable, id: string): Promise<void> {
   await notifyGroupRenamed(tx, ctx.tenantId, id);
   groupNamesOf(ctx.db).forget(ctx.tenantId, id);
 }

@@ -1,4 +1,4 @@
-import { hashPassword } from '../../tenants/secrets.js';
+import { hashPassword } from '../../lib/secrets.js';
 import { InvalidValueError } from '../errors.js';
 
 /** Takes `password` (writeOnly) out of a normalized resource and returns its hash. */

@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../app-deps.js';
-import { tenantSchemas, type ScimContext } from './context.js';
+import { type ScimContext } from './context.js';
+import { tenantSchemas } from '../../tenants/settings.js';
 import { parseListQuery, parseProjection, parseSearchRequest, type ListQuery } from './list-query.js';
 import { listResponse, project, wants } from './render.js';
 import { etagOf, notModified } from './etag.js';
 import * as users from './users-service.js';
 import * as groups from './groups-service.js';
-import { publicBaseUrl } from '../../admin/base-url.js';
+import { publicBaseUrl } from '../../http/base-url.js';
 import { InvalidSyntaxError } from '../errors.js';
 import type { ResourceSchemas } from '../schema/types.js';
 

@@ -9,12 +9,12 @@ import { extractPassword } from './password.js';
 import {
   USER_COLUMNS, GROUP_IDS, insertUserWith, selectUserWithGroupIds, deleteUser as deleteUserRows, groupsOfUsers, insertUser, selectUser, selectUserByUserName,
   toStoredUser, updateUser, userNameTakenByOther, type UserRow, type UserRowWithGroupIds, type UserWrite,
-} from './users-store.js';
+} from '../../directory/users-store.js';
 import { renderResource } from './render.js';
 import type { ListQuery } from './list-query.js';
-import { isUuid } from '../../tenants/tenants.js';
+import { isUuid } from '../../lib/ids.js';
 import { checkIndexedLength } from './limits.js';
-import { groupNamesOf } from './group-names.js';
+import { groupNamesOf } from '../../directory/group-names.js';
 
 export interface UserView {
   row: UserRow;

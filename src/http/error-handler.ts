@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ScimError, InvalidSyntaxError, PayloadTooLargeError, UniquenessError } from './scim/errors.js';
-import { AdminError } from './admin/errors.js';
-import { isConnectionError, isUniqueViolation } from './db/errors.js';
+import { ScimError, InvalidSyntaxError, PayloadTooLargeError, UniquenessError } from '../scim/errors.js';
+import { AdminError } from './errors.js';
+import { isConnectionError, isUniqueViolation } from '../db/errors.js';
 
 const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 

@@ -5,8 +5,8 @@
  * Used by the SCIM and admin JSON body parsers; the walk is iterative.
  */
 import type { FastifyInstance } from 'fastify';
-import { AdminError } from './admin/errors.js';
-import { InvalidFilterError, InvalidValueError } from './scim/errors.js';
+import { AdminError } from './errors.js';
+import { InvalidFilterError, InvalidValueError } from '../scim/errors.js';
 
 export const MAX_JSON_DEPTH = 32;
 

@@ -1,4 +1,4 @@
-import type { Database, Queryable } from '../../db/types.js';
+import type { Database, Queryable } from '../db/types.js';
 
 /** NOTIFY channel: payload `<tenantId>:<groupId>` of a group whose displayName changed. */
 export const GROUP_NAMES_CHANNEL = 'idpb_group_names';

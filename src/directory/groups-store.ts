@@ -1,9 +1,9 @@
-import type { Tx } from './context.js';
+import type { Queryable } from '../db/types.js';
 import type { CompanionInsert, StoredGroup } from './observer.js';
 import { companionCtes } from './companions.js';
-import type { MemberRef } from '../patch/index.js';
-import { InvalidValueError } from '../errors.js';
-import { isUuid } from '../../tenants/tenants.js';
+import type { MemberRef } from '../scim/patch/index.js';
+import { InvalidValueError } from '../scim/errors.js';
+import { isUuid } from '../lib/ids.js';
 
 export interface GroupRow {
   id: string;
@@ -30,7 +30,7 @@ export interface GroupWrite {
   data: Record<string, unknown>;
 }
 
-export async function insertGroup(tx: Tx, tenantId: string, id: string, w: GroupWrite): Promise<GroupRow | undefined> {
+export async function insertGroup(tx: Queryable, tenantId: string, id: string, w: GroupWrite): Promise<GroupRow | undefined> {
   const { rows } = await tx.query<GroupRow>(
     `INSERT INTO scim_groups (tenant_id, id, display_name, external_id, data) VALUES ($1, $2, $3, $4, $5::jsonb)
      ON CONFLICT (tenant_id, lower(display_name)) DO NOTHING RETURNING ${GROUP_COLUMNS}`,
@@ -39,7 +39,7 @@ export async function insertGroup(tx: Tx, tenantId: string, id: string, w: Group
   return rows[0];
 }
 
-export async function selectGroup(tx: Tx, tenantId: string, id: string, forUpdate = false): Promise<GroupRow | undefined> {
+export async function selectGroup(tx: Queryable, tenantId: string, id: string, forUpdate = false): Promise<GroupRow | undefined> {
   const { rows } = await tx.query<GroupRow>(
     `SELECT ${GROUP_COLUMNS} FROM scim_groups WHERE tenant_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
     [tenantId, id],
@@ -47,7 +47,7 @@ export async function selectGroup(tx: Tx, tenantId: string, id: string, forUpdat
   return rows[0];
 }
 
-export async function displayNameTakenByOther(tx: Tx, tenantId: string, displayName: string, id: string): Promise<boolean> {
+export async function displayNameTakenByOther(tx: Queryable, tenantId: string, displayName: string, id: string): Promise<boolean> {
   const { rows } = await tx.query(
     'SELECT 1 FROM scim_groups WHERE tenant_id = $1 AND lower(display_name) = lower($2) AND id <> $3',
     [tenantId, displayName, id],
@@ -55,7 +55,7 @@ export async function displayNameTakenByOther(tx: Tx, tenantId: string, displayN
   return rows.length > 0;
 }
 
-export async function updateGroup(tx: Tx, tenantId: string, id: string, w: GroupWrite): Promise<GroupRow> {
+export async function updateGroup(tx: Queryable, tenantId: string, id: string, w: GroupWrite): Promise<GroupRow> {
   const { rows } = await tx.query<GroupRow>(
     `UPDATE scim_groups SET display_name = $3, external_id = $4, data = $5::jsonb, version = version + 1, updated_at = now()
       WHERE tenant_id = $1 AND id = $2 RETURNING ${GROUP_COLUMNS}`,
@@ -68,7 +68,7 @@ export async function updateGroup(tx: Tx, tenantId: string, id: string, w: Group
  * Membership changed without a resource change: the version still moves (members are part of the
  * Group). Observers' rows (the members event) go in the same statement: one round trip fewer.
  */
-export async function touchGroup(tx: Tx, tenantId: string, id: string, companions: readonly CompanionInsert[] = []): Promise<GroupRow> {
+export async function touchGroup(tx: Queryable, tenantId: string, id: string, companions: readonly CompanionInsert[] = []): Promise<GroupRow> {
   const params: unknown[] = [tenantId, id];
   const { rows } = await tx.query<GroupRow>(
     `WITH main AS (UPDATE scim_groups SET version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING ${GROUP_COLUMNS})${companionCtes(companions, params)}
@@ -78,7 +78,7 @@ export async function touchGroup(tx: Tx, tenantId: string, id: string, companion
   return rows[0]!;
 }
 
-export async function deleteGroupRow(tx: Tx, tenantId: string, id: string): Promise<string[]> {
+export async function deleteGroupRow(tx: Queryable, tenantId: string, id: string): Promise<string[]> {
   const { rows } = await tx.query<{ member_id: string }>(
     'DELETE FROM scim_group_members WHERE tenant_id = $1 AND group_id = $2 RETURNING member_id',
     [tenantId, id],
@@ -113,7 +113,7 @@ export interface AddMembersResult {
  * Only ids of this tenant's Users and Groups are stored; the others are skipped and reported
  * (Microsoft's validation suite adds bogus ids and expects success).
  */
-export async function addMembers(tx: Tx, tenantId: string, groupId: string, members: MemberRef[]): Promise<AddMembersResult> {
+export async function addMembers(tx: Queryable, tenantId: string, groupId: string, members: MemberRef[]): Promise<AddMembersResult> {
   const { ids, displays, malformed } = memberRefs(members, groupId);
   if (ids.length === 0) return { added: [], skipped: malformed };
   const { rows } = await tx.query<{ found: string[] | null; added: string[] | null }>(
@@ -135,7 +135,7 @@ export async function addMembers(tx: Tx, tenantId: string, groupId: string, memb
 }
 
 /** Removes exactly the named members: one DELETE by id list. Unknown ids are ignored (idempotent). */
-export async function removeMembers(tx: Tx, tenantId: string, groupId: string, ids: string[]): Promise<string[]> {
+export async function removeMembers(tx: Queryable, tenantId: string, groupId: string, ids: string[]): Promise<string[]> {
   const valid = [...new Set(ids.filter(isUuid).map((s) => s.toLowerCase()))];
   if (valid.length === 0) return [];
   const { rows } = await tx.query<{ member_id: string }>(
@@ -145,7 +145,7 @@ export async function removeMembers(tx: Tx, tenantId: string, groupId: string, i
   return rows.map((r) => r.member_id);
 }
 
-export async function removeAllMembers(tx: Tx, tenantId: string, groupId: string): Promise<string[]> {
+export async function removeAllMembers(tx: Queryable, tenantId: string, groupId: string): Promise<string[]> {
   const { rows } = await tx.query<{ member_id: string }>(
     'DELETE FROM scim_group_members WHERE tenant_id = $1 AND group_id = $2 RETURNING member_id',
     [tenantId, groupId],
@@ -154,7 +154,7 @@ export async function removeAllMembers(tx: Tx, tenantId: string, groupId: string
 }
 
 /** Replace = remove those not listed + add the listed; unchanged members are not touched. */
-export async function replaceMembers(tx: Tx, tenantId: string, groupId: string, members: MemberRef[]): Promise<{ added: string[]; removed: string[]; skipped: string[] }> {
+export async function replaceMembers(tx: Queryable, tenantId: string, groupId: string, members: MemberRef[]): Promise<{ added: string[]; removed: string[]; skipped: string[] }> {
   const { ids } = memberRefs(members, groupId);
   const { rows } = await tx.query<{ member_id: string }>(
     'DELETE FROM scim_group_members WHERE tenant_id = $1 AND group_id = $2 AND NOT (member_id = ANY($3::uuid[])) RETURNING member_id',
@@ -171,7 +171,7 @@ export interface MemberView {
 }
 
 /** Inline members of several groups, at most `cap` each, by the primary key. */
-export async function membersOfGroups(tx: Tx, tenantId: string, groupIds: string[], cap: number): Promise<Map<string, MemberView[]>> {
+export async function membersOfGroups(tx: Queryable, tenantId: string, groupIds: string[], cap: number): Promise<Map<string, MemberView[]>> {
   const out = new Map<string, MemberView[]>();
   if (groupIds.length === 0) return out;
   const { rows } = await tx.query<{ group_id: string; member_id: string; member_type: string; display: string | null }>(

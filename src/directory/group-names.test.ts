@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Database } from '../../db/types.js';
+import type { Database } from '../db/types.js';
 import { GroupNameCache } from './group-names.js';
 
 /** A database that answers the name query from a map and counts the queries; listen is captured. */

@@ -1,4 +1,4 @@
-import type { Tx } from './context.js';
+import type { Queryable } from '../db/types.js';
 import type { CompanionInsert, StoredUser } from './observer.js';
 import { companionCtes } from './companions.js';
 
@@ -41,7 +41,7 @@ export interface UserWrite {
 }
 
 /** Inserts; returns undefined when the userName is taken (case-insensitively). */
-export async function insertUser(tx: Tx, tenantId: string, id: string, w: UserWrite, source: string): Promise<UserRow | undefined> {
+export async function insertUser(tx: Queryable, tenantId: string, id: string, w: UserWrite, source: string): Promise<UserRow | undefined> {
   const { rows } = await tx.query<UserRow>(
     `INSERT INTO scim_users (tenant_id, id, user_name, external_id, display_name, active, data, password_hash, source, status)
      VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)
@@ -56,7 +56,7 @@ export async function insertUser(tx: Tx, tenantId: string, id: string, w: UserWr
  * The same insert plus companion rows in one statement: the companions are written only when the
  * user row was (WHERE EXISTS on the insert's RETURNING), and a single statement is atomic.
  */
-export async function insertUserWith(tx: Tx, tenantId: string, id: string, w: UserWrite, source: string, companions: CompanionInsert[]): Promise<UserRow | undefined> {
+export async function insertUserWith(tx: Queryable, tenantId: string, id: string, w: UserWrite, source: string, companions: CompanionInsert[]): Promise<UserRow | undefined> {
   const params: unknown[] = [tenantId, id, w.userName, w.externalId, w.displayName, w.active, JSON.stringify(w.data), w.passwordHash ?? null, source, w.status];
   const { rows } = await tx.query<UserRow>(
     `WITH main AS (
@@ -76,7 +76,7 @@ export async function insertUserWith(tx: Tx, tenantId: string, id: string, w: Us
   };
 }
 
-export async function selectUser(tx: Tx, tenantId: string, id: string, forUpdate = false): Promise<UserRow | undefined> {
+export async function selectUser(tx: Queryable, tenantId: string, id: string, forUpdate = false): Promise<UserRow | undefined> {
   const { rows } = await tx.query<UserRow>(
     `SELECT ${USER_COLUMNS} FROM scim_users WHERE tenant_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
     [tenantId, id],
@@ -84,7 +84,7 @@ export async function selectUser(tx: Tx, tenantId: string, id: string, forUpdate
   return rows[0];
 }
 
-export async function selectUserByUserName(tx: Tx, tenantId: string, userName: string, forUpdate = false): Promise<UserRow | undefined> {
+export async function selectUserByUserName(tx: Queryable, tenantId: string, userName: string, forUpdate = false): Promise<UserRow | undefined> {
   const { rows } = await tx.query<UserRow>(
     `SELECT ${USER_COLUMNS} FROM scim_users WHERE tenant_id = $1 AND lower(user_name) = lower($2)${forUpdate ? ' FOR UPDATE' : ''}`,
     [tenantId, userName],
@@ -92,7 +92,7 @@ export async function selectUserByUserName(tx: Tx, tenantId: string, userName: s
   return rows[0];
 }
 
-export async function userNameTakenByOther(tx: Tx, tenantId: string, userName: string, id: string): Promise<boolean> {
+export async function userNameTakenByOther(tx: Queryable, tenantId: string, userName: string, id: string): Promise<boolean> {
   const { rows } = await tx.query(
     'SELECT 1 FROM scim_users WHERE tenant_id = $1 AND lower(user_name) = lower($2) AND id <> $3',
     [tenantId, userName, id],
@@ -100,7 +100,7 @@ export async function userNameTakenByOther(tx: Tx, tenantId: string, userName: s
   return rows.length > 0;
 }
 
-export async function updateUser(tx: Tx, tenantId: string, id: string, w: UserWrite, source?: string): Promise<UserRow> {
+export async function updateUser(tx: Queryable, tenantId: string, id: string, w: UserWrite, source?: string): Promise<UserRow> {
   const { rows } = await tx.query<UserRow>(
     `UPDATE scim_users SET user_name = $3, external_id = $4, display_name = $5, active = $6, data = $7::jsonb,
             password_hash = CASE WHEN $8::boolean THEN $9 ELSE password_hash END,
@@ -114,7 +114,7 @@ export async function updateUser(tx: Tx, tenantId: string, id: string, w: UserWr
 }
 
 /** Deletes the user and its memberships in the caller's transaction; returns the groups it left. */
-export async function deleteUser(tx: Tx, tenantId: string, id: string): Promise<string[]> {
+export async function deleteUser(tx: Queryable, tenantId: string, id: string): Promise<string[]> {
   const { rows } = await tx.query<{ group_id: string }>(
     'DELETE FROM scim_group_members WHERE tenant_id = $1 AND member_id = $2 RETURNING group_id',
     [tenantId, id],
@@ -133,7 +133,7 @@ export const GROUP_IDS = `(SELECT string_agg(gm.group_id::text, ',')
 
 export type UserRowWithGroupIds = UserRow & { group_ids?: string | null };
 
-export async function selectUserWithGroupIds(tx: Tx, tenantId: string, id: string): Promise<UserRowWithGroupIds | undefined> {
+export async function selectUserWithGroupIds(tx: Queryable, tenantId: string, id: string): Promise<UserRowWithGroupIds | undefined> {
   const { rows } = await tx.query<UserRowWithGroupIds>(
     `SELECT ${USER_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, ${GROUP_IDS} FROM scim_users r WHERE r.tenant_id = $1 AND r.id = $2`,
     [tenantId, id],
@@ -143,7 +143,7 @@ export async function selectUserWithGroupIds(tx: Tx, tenantId: string, id: strin
 
 /** The `groups` attribute of several users: one query, by the member index. */
 export async function groupsOfUsers(
-  tx: Tx,
+  tx: Queryable,
   tenantId: string,
   userIds: string[],
 ): Promise<Map<string, { id: string; displayName: string }[]>> {

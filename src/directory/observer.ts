@@ -1,5 +1,5 @@
-import type { Tx } from './context.js';
-import type { TenantSettings } from '../../tenants/settings.js';
+import type { Queryable } from '../db/types.js';
+import type { TenantSettings } from '../tenants/settings.js';
 
 /** A user as stored, handed to observers. */
 export interface StoredUser {
@@ -43,7 +43,7 @@ export interface CompanionInsert {
  * (access-model effects, outbox events, provisioning log) commits or rolls back with it.
  */
 export interface ProvisioningObserver {
-  userCreated?(tx: Tx, ctx: ObserverContext, user: StoredUser, info: { adopted: boolean }): Promise<void>;
+  userCreated?(tx: Queryable, ctx: ObserverContext, user: StoredUser, info: { adopted: boolean }): Promise<void>;
   /**
    * Fast path of a plain (non-adopting) create: validate synchronously (throw to refuse) and return
    * the rows to insert with the user — or undefined when this observer needs the transactional
@@ -51,12 +51,12 @@ export interface ProvisioningObserver {
    * takes the transactional path.
    */
   userCreatedInserts?(ctx: ObserverContext, user: StoredUser): CompanionInsert[] | undefined;
-  userUpdated?(tx: Tx, ctx: ObserverContext, before: StoredUser, after: StoredUser): Promise<void>;
-  userDeleted?(tx: Tx, ctx: ObserverContext, user: StoredUser, groupIds: string[]): Promise<void>;
-  groupCreated?(tx: Tx, ctx: ObserverContext, group: StoredGroup): Promise<void>;
-  groupUpdated?(tx: Tx, ctx: ObserverContext, before: StoredGroup, after: StoredGroup): Promise<void>;
-  groupDeleted?(tx: Tx, ctx: ObserverContext, group: StoredGroup, memberIds: string[]): Promise<void>;
-  membersChanged?(tx: Tx, ctx: ObserverContext, groupId: string, added: string[], removed: string[]): Promise<void>;
+  userUpdated?(tx: Queryable, ctx: ObserverContext, before: StoredUser, after: StoredUser): Promise<void>;
+  userDeleted?(tx: Queryable, ctx: ObserverContext, user: StoredUser, groupIds: string[]): Promise<void>;
+  groupCreated?(tx: Queryable, ctx: ObserverContext, group: StoredGroup): Promise<void>;
+  groupUpdated?(tx: Queryable, ctx: ObserverContext, before: StoredGroup, after: StoredGroup): Promise<void>;
+  groupDeleted?(tx: Queryable, ctx: ObserverContext, group: StoredGroup, memberIds: string[]): Promise<void>;
+  membersChanged?(tx: Queryable, ctx: ObserverContext, groupId: string, added: string[], removed: string[]): Promise<void>;
   /**
    * Fast path of a member-only change (Entra's and Okta's member PATCH): the rows to insert in the
    * statement that bumps the group's version, or undefined when `membersChanged` must run instead.
