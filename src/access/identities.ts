@@ -17,7 +17,7 @@ import { effectiveAccess, toIdentitySummary, type EffectiveAccess, type Identity
 import { loadSettings } from './observer.js';
 import { renameAutoKeys } from './api-keys.js';
 
-/** Thrown for admin-level refusals; the route layer maps it to AdminError. */
+/** Thrown for admin-level refusals; the route layer maps it to ApiError. */
 export class IdentityError extends Error {
   constructor(readonly kind: 'not_found' | 'conflict' | 'read_only', message: string) {
     super(message);

@@ -1,7 +1,7 @@
 /** JSON schemas and helpers shared by the access-model admin routes (OpenAPI via @fastify/swagger). */
 import type { Queryable } from '../db/types.js';
 import { getTenant } from '../tenants/tenants.js';
-import { AdminError, conflict, notFound } from '../http/errors.js';
+import { ApiError, conflict, notFound } from '../http/errors.js';
 import { IdentityError } from '../access/identities.js';
 
 export const uuid = { type: 'string', format: 'uuid' } as const;
@@ -129,7 +129,7 @@ export async function requireTenant(db: Queryable, tenantId: string): Promise<vo
 export function adminErrorOf(err: unknown): unknown {
   if (err instanceof IdentityError) {
     if (err.kind === 'not_found') return notFound('identity');
-    if (err.kind === 'read_only') return new AdminError(409, 'ERR_READ_ONLY_IDENTITY', err.message);
+    if (err.kind === 'read_only') return new ApiError('ERR_READ_ONLY_IDENTITY', err.message);
     return conflict(err.message);
   }
   return err;

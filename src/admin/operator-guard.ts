@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { OperatorAuth } from '../tenants/operator-auth.js';
 import type { Queryable } from '../db/types.js';
-import { AdminError } from '../http/errors.js';
+import { ApiError } from '../http/errors.js';
 import { csrfValid, isSafeMethod, lookupSession, sessionCookie, setPrincipal, type ConsolePrincipal } from '../console/sessions.js';
 
 export function bearerToken(req: FastifyRequest): string | undefined {
@@ -13,10 +13,10 @@ export function bearerToken(req: FastifyRequest): string | undefined {
 
 const unauthorized = (reply: FastifyReply, message = 'A valid operator bearer token is required') => {
   reply.header('www-authenticate', 'Bearer realm="idpbridge-admin"');
-  return new AdminError(401, 'ERR_UNAUTHORIZED', message);
+  return new ApiError('ERR_UNAUTHORIZED', message);
 };
 
-const forbidden = (message: string) => new AdminError(403, 'ERR_FORBIDDEN', message);
+const forbidden = (message: string) => new ApiError('ERR_FORBIDDEN', message);
 
 const TENANT_ROUTE = '/admin/v1/tenants/:tenantId';
 
@@ -53,7 +53,7 @@ export function operatorGuard(auth: OperatorAuth, db?: Queryable) {
         const session = await lookupSession(db, cookie);
         if (!session) throw unauthorized(reply, 'Your console session has ended; sign in again');
         if (!isSafeMethod(req.method) && !csrfValid(req, session)) {
-          throw new AdminError(403, 'ERR_CSRF', 'Missing or invalid CSRF token (x-csrf-token header); reload the console and try again');
+          throw new ApiError('ERR_CSRF', 'Missing or invalid CSRF token (x-csrf-token header); reload the console and try again');
         }
         if (session.principal.kind === 'tenant_admin') {
           const refusal = tenantAdminMayUse(req, session.principal);

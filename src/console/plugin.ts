@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import rateLimit from '@fastify/rate-limit';
 import type { AppDeps } from '../app-deps.js';
-import { AdminError } from '../http/errors.js';
+import { ApiError } from '../http/errors.js';
 import { getTenant } from '../tenants/tenants.js';
 import { signIn } from './accounts.js';
 import { clearSessionCookies, isLocalPlainHttp, setSessionCookies } from './cookies.js';
@@ -85,26 +85,26 @@ async function sessionRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }):
     },
   }, async (req, reply) => {
     if (req.protocol !== 'https' && !isLocalPlainHttp(req)) {
-      throw new AdminError(400, 'ERR_HTTPS_REQUIRED',
+      throw new ApiError('ERR_HTTPS_REQUIRED', 
         'The console signs in over HTTPS only (session cookies are Secure). Open it with https://, or set IDPBRIDGE_TRUST_PROXY=true behind a TLS-terminating proxy.');
     }
     const b = req.body;
     let principal: ConsolePrincipal;
     if (b.operatorToken !== undefined) {
-      if (b.login !== undefined || b.password !== undefined) throw new AdminError(400, 'ERR_BAD_REQUEST', 'Give either the operator token or a login and password');
-      if (!deps.operatorAuth.verify(b.operatorToken.trim())) throw new AdminError(401, 'ERR_SIGN_IN_FAILED', 'That operator token is not valid');
+      if (b.login !== undefined || b.password !== undefined) throw new ApiError('ERR_BAD_REQUEST', 'Give either the operator token or a login and password');
+      if (!deps.operatorAuth.verify(b.operatorToken.trim())) throw new ApiError('ERR_SIGN_IN_FAILED', 'That operator token is not valid');
       principal = { kind: 'operator' };
     } else {
-      if (!b.login || !b.password) throw new AdminError(400, 'ERR_BAD_REQUEST', 'Enter your login and password');
+      if (!b.login || !b.password) throw new ApiError('ERR_BAD_REQUEST', 'Enter your login and password');
       const r = await signIn(deps.db, b.login, b.password);
       if (!r.ok) {
         if (r.reason === 'locked') {
           reply.header('retry-after', String(r.retryAfterSeconds ?? 900));
-          throw new AdminError(429, 'ERR_ACCOUNT_LOCKED',
+          throw new ApiError('ERR_ACCOUNT_LOCKED', 
             `Too many failed sign-ins for this account; try again in ${Math.ceil((r.retryAfterSeconds ?? 900) / 60)} minutes`);
         }
-        if (r.reason === 'disabled') throw new AdminError(403, 'ERR_ACCOUNT_DISABLED', 'This console account is disabled; ask the operator to enable it');
-        throw new AdminError(401, 'ERR_SIGN_IN_FAILED', 'The login or password is not correct');
+        if (r.reason === 'disabled') throw new ApiError('ERR_ACCOUNT_DISABLED', 'This console account is disabled; ask the operator to enable it');
+        throw new ApiError('ERR_SIGN_IN_FAILED', 'The login or password is not correct');
       }
       principal = { kind: 'tenant_admin', tenantId: r.account.tenantId, accountId: r.account.id, login: r.account.login };
     }
@@ -121,7 +121,7 @@ async function sessionRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }):
     const cookie = sessionCookie(req);
     const s = cookie ? await lookupSession(deps.db, cookie) : undefined;
     reply.header('cache-control', 'no-store');
-    if (!s) throw new AdminError(401, 'ERR_UNAUTHORIZED', 'Not signed in');
+    if (!s) throw new ApiError('ERR_UNAUTHORIZED', 'Not signed in');
     return { principal: await principalView(deps, s.principal) };
   });
 
@@ -129,7 +129,7 @@ async function sessionRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }):
     const cookie = sessionCookie(req);
     const s = cookie ? await lookupSession(deps.db, cookie) : undefined;
     if (s) {
-      if (!csrfValid(req, s)) throw new AdminError(403, 'ERR_CSRF', 'Missing or invalid CSRF token (x-csrf-token header); reload the console and try again');
+      if (!csrfValid(req, s)) throw new ApiError('ERR_CSRF', 'Missing or invalid CSRF token (x-csrf-token header); reload the console and try again');
       await deleteSession(deps.db, s.tokenHash);
     }
     clearSessionCookies(req, reply);

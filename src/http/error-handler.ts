@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ScimError, InvalidSyntaxError, PayloadTooLargeError, UniquenessError } from '../scim/errors.js';
-import { AdminError } from './errors.js';
+import { ApiError } from './errors.js';
 import { isConnectionError, isUniqueViolation } from '../db/errors.js';
 
 const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
@@ -56,7 +56,7 @@ export function handleError(error: unknown, req: FastifyRequest, reply: FastifyR
     else req.log.info({ code: scimErr.code, status: scimErr.status, detail: scimErr.message }, 'scim request rejected');
     return sendScim(reply, scimErr);
   }
-  if (error instanceof AdminError) return reply.code(error.statusCode).send(adminBody(error.statusCode, error.code, error.message));
+  if (error instanceof ApiError) return reply.code(error.statusCode).send(adminBody(error.statusCode, error.code, error.message));
   if (isUniqueViolation(err)) return reply.code(409).send(adminBody(409, 'ERR_CONFLICT', 'A resource with this unique value already exists'));
   if (error instanceof ScimError) return reply.code(error.status).send(adminBody(error.status, error.code, error.message));
   if (err.validation) return reply.code(400).send(adminBody(400, 'ERR_VALIDATION', err.message));

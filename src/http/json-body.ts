@@ -5,7 +5,7 @@
  * Used by the SCIM and admin JSON body parsers; the walk is iterative.
  */
 import type { FastifyInstance } from 'fastify';
-import { AdminError } from './errors.js';
+import { ApiError } from './errors.js';
 import { InvalidFilterError, InvalidValueError } from '../scim/errors.js';
 
 export const MAX_JSON_DEPTH = 32;
@@ -90,17 +90,17 @@ export function installInputGuards(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => defaultJson(req, body as string, (err, value) => {
     if (err) return done(err);
     const problem = bodyProblem(body as string, value);
-    return problem ? done(new AdminError(400, 'ERR_VALIDATION', problem)) : done(null, value);
+    return problem ? done(new ApiError('ERR_VALIDATION', problem)) : done(null, value);
   }));
   // e.g. ?name=%00 would reach SQL as a parameter PostgreSQL refuses.
   app.addHook('preValidation', async (req) => {
     const problem = queryProblem(req.query);
     if (!problem) return;
-    if (!/^\/scim\//i.test(req.url)) throw new AdminError(400, 'ERR_VALIDATION', problem);
+    if (!/^\/scim\//i.test(req.url)) throw new ApiError('ERR_VALIDATION', problem);
     throw problem.includes('"filter"') ? new InvalidFilterError(problem) : new InvalidValueError(problem);
   });
   app.addHook('preHandler', async (req) => {
     const problem = nonFiniteParameter(req.query);
-    if (problem) throw new AdminError(400, 'ERR_VALIDATION', problem);
+    if (problem) throw new ApiError('ERR_VALIDATION', problem);
   });
 }

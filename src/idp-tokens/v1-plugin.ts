@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { AppDeps } from '../app-deps.js';
-import { AdminError } from '../http/errors.js';
+import { ApiError, type ApiErrorCode } from '../http/errors.js';
 import type { AuthorizeReason, EffectiveAccess } from '../access/index.js';
 import { idpTokensFor, type Principal } from './service.js';
 import { TokenError } from './verify.js';
@@ -79,9 +79,9 @@ const meResponse = {
 /** RFC 6750 error_description: printable ASCII without quotes or backslashes. */
 const rfc6750 = (s: string) => s.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, "'").slice(0, 300);
 
-function unauthorized(reply: FastifyReply, code: string, message: string): AdminError {
+function unauthorized(reply: FastifyReply, code: string, message: string): ApiError {
   reply.header('www-authenticate', `Bearer realm="idpbridge", error="invalid_token", error_description="${rfc6750(message)}"`);
-  return new AdminError(401, `ERR_${code.toUpperCase()}`, message);
+  return new ApiError(`ERR_${code.toUpperCase()}` as ApiErrorCode, message); // TODO(error family): TokenError carries its ApiErrorCode
 }
 
 /**
@@ -103,7 +103,7 @@ export async function v1Api(app: FastifyInstance, { deps }: { deps: AppDeps }): 
       // Per tenant: one customer's traffic must not starve another's.
       keyGenerator: (req) => `v1:${(req.params as { tenantId?: string }).tenantId ?? req.ip}`,
       errorResponseBuilder: (_req, ctx) =>
-        new AdminError(429, 'ERR_RATE_LIMITED', `Rate limit of ${ctx.max} requests per minute for this tenant exceeded; retry after ${Math.ceil(ctx.ttl / 1000)} s`),
+        new ApiError('ERR_RATE_LIMITED', `Rate limit of ${ctx.max} requests per minute for this tenant exceeded; retry after ${Math.ceil(ctx.ttl / 1000)} s`),
     });
   }
 
@@ -124,7 +124,7 @@ export async function v1Api(app: FastifyInstance, { deps }: { deps: AppDeps }): 
       if (err instanceof IdpUnavailableError) {
         req.log.warn({ tenantId, err: err.message }, 'IdP keys unavailable');
         reply.header('retry-after', '5');
-        throw new AdminError(503, 'ERR_IDP_UNAVAILABLE', `The IdP's signing keys could not be fetched: ${err.message}`);
+        throw new ApiError('ERR_IDP_UNAVAILABLE', `The IdP's signing keys could not be fetched: ${err.message}`);
       }
       throw err;
     }
@@ -176,11 +176,11 @@ export async function v1Api(app: FastifyInstance, { deps }: { deps: AppDeps }): 
     schema: { summary: 'The token\'s identity, groups, access groups, datasets and roles', params: tenantParams, response: { 200: meResponse } },
   }, async (req) => {
     const p = req.idpPrincipal!;
-    if (!p.identityId) throw new AdminError(403, 'ERR_IDENTITY_NOT_FOUND', notProvisioned(p));
+    if (!p.identityId) throw new ApiError('ERR_IDENTITY_NOT_FOUND', notProvisioned(p));
     let access: EffectiveAccess | undefined = await svc.accessOf(p.tenantId, p.identityId);
-    if (!access) throw new AdminError(403, 'ERR_IDENTITY_NOT_FOUND', notProvisioned(p));
+    if (!access) throw new ApiError('ERR_IDENTITY_NOT_FOUND', notProvisioned(p));
     if (access.identity.status === 'suspended' || !access.identity.active) {
-      throw new AdminError(403, 'ERR_IDENTITY_SUSPENDED', `${access.identity.userName} is suspended (deactivated in the IdP)`);
+      throw new ApiError('ERR_IDENTITY_SUSPENDED', `${access.identity.userName} is suspended (deactivated in the IdP)`);
     }
     if (access.identity.status === 'staged' && p.kind === 'jwt') {
       await svc.activate(p.tenantId, p.identityId);

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { AppDeps } from '../app-deps.js';
-import { AdminError } from '../http/errors.js';
+import { ApiError, type ApiErrorCode } from '../http/errors.js';
 import { publicBaseUrl } from '../http/base-url.js';
 import { isUuid } from '../lib/ids.js';
 import { hashPassword, sha256Hex, verifyPassword } from '../lib/secrets.js';
@@ -295,7 +295,7 @@ export async function ssoPlugin(app: FastifyInstance, { deps, options }: { deps:
         if (err.code === 'unregistered_redirect_uri' || err.code === 'invalid_request') return fail(reply, err);
         return page(reply, err.status, passwordPage({ action: ssoPasswordLoginUrl('', tenantId), redirectUri: b.redirect_uri, state: b.state, userName: b.userName, error: err.message }));
       }
-      throw new AdminError(err.status, `ERR_${err.code.toUpperCase()}`, err.message);
+      throw new ApiError(`ERR_${err.code.toUpperCase()}` as ApiErrorCode, err.message); // TODO(error family)
     }
   });
 }
