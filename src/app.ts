@@ -17,10 +17,17 @@ import { consolePlugin } from './console/plugin.js';
 import { scimApi } from './scim/plugin.js';
 import { v1Api } from './idp-tokens/v1-plugin.js';
 import { ssoPlugin } from './sso/plugin.js';
+import { createSso } from './sso/service.js';
+import { IdpTokens } from './idp-tokens/service.js';
 import { loggerOptions } from './logger.js';
 import { composeObservers, type ProvisioningObserver } from './directory/observer.js';
 import { accessObserver } from './access/observer.js';
-import { eventsObserver, registerEvents } from './events/index.js';
+import { eventsObserver, registerEvents, reencryptWebhookSecrets } from './events/index.js';
+import { join } from 'node:path';
+import { openSecretBox } from './lib/secret-box.js';
+import { TargetPolicy } from './lib/outbound.js';
+import { ProvisioningLogWriter } from './events/provisioning-log.js';
+import { GroupNameCache } from './directory/group-names.js';
 
 export interface BuildAppOptions {
   config: Config;
@@ -53,14 +60,30 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
     if (ownsDb) await db.close();
     throw err;
   }
+  // Secrets at rest (src/lib/secret-box.ts): the installation key, then the start-up pass that
+  // encrypts plaintext rows and moves rows under a previous key to the current one (rotation).
+  // Where outbound requests may go (src/lib/outbound.ts).
+  let secrets: ReturnType<typeof openSecretBox>;
+  let targets: TargetPolicy;
+  try {
+    targets = new TargetPolicy(config.allowPrivateTargets);
+    secrets = openSecretBox({
+      key: config.secretKey,
+      previous: config.secretKeysPrevious,
+      fallback: db.kind === 'postgres' ? { kind: 'none' } : ownsDb && config.dataDir ? { kind: 'file', path: join(config.dataDir, 'secret.key') } : { kind: 'ephemeral' },
+    });
+    await reencryptWebhookSecrets(db, secrets.box);
+  } catch (err) {
+    if (ownsDb) await db.close();
+    throw err;
+  }
   const operatorAuth = await loadOperatorAuth(db, config.adminToken);
   const scimVerifier = new ScimCredentialsVerifier(db);
-  const deps: AppDeps = { config, db, operatorAuth, scimVerifier, observer: composeObservers([accessObserver(), eventsObserver(), ...(opts.observers ?? [])]) };
 
   const app = Fastify({
     logger: opts.logger === false ? false : opts.loggerStream ? { ...(loggerOptions(config.logLevel) as object), stream: opts.loggerStream } : loggerOptions(config.logLevel),
     bodyLimit: config.bodyLimit,
-    trustProxy: process.env.IDPBRIDGE_TRUST_PROXY === 'true',
+    trustProxy: config.trustProxy,
     return503OnClosing: true,
     // Malformed URLs and overlong ids answer in the SCIM / admin error formats too.
     frameworkErrors: handleError,
@@ -70,6 +93,19 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
     // caseSensitive false: Microsoft's suite calls /users; path parameters keep their case.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200, caseSensitive: false },
   });
+
+  // Services built once per app and handed to the route plugins; closed in onClose below.
+  const deps: AppDeps = {
+    config, db, operatorAuth, scimVerifier,
+    observer: composeObservers([accessObserver(), eventsObserver(), ...(opts.observers ?? [])]),
+    groupNames: new GroupNameCache(db),
+    provisioningLog: new ProvisioningLogWriter(db, app.log),
+    idpTokens: IdpTokens.fromConfig(db, config, app.log),
+    sso: createSso(db, config.sso),
+    secrets: secrets.box,
+    targets,
+  };
+  await deps.idpTokens.start();
 
   registerSecurityHeaders(app);
   await app.register(swagger, {
@@ -93,12 +129,17 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
   await app.register(ssoPlugin, { deps });
 
   app.addHook('onClose', async () => {
+    await deps.provisioningLog.close();
+    await deps.groupNames.close();
+    await deps.idpTokens.close();
     await scimVerifier.close();
     if (ownsDb) await db.close();
   });
 
   // After the database's onClose hook: onClose runs last-registered first, so the worker stops before the db closes.
-  registerEvents(app, db, config);
+  registerEvents(app, db, config, secrets.box);
+  if (secrets.source === 'generated-file') app.log.warn({ file: join(config.dataDir, 'secret.key') }, 'generated the secret key that encrypts secrets at rest; back it up with the data directory (or set IDPBRIDGE_SECRET_KEY)');
+  if (secrets.source === 'none') app.log.warn('IDPBRIDGE_SECRET_KEY is not set: webhooks and IdP client secrets cannot be stored until it is (docs/operator.md)');
 
   return { app, deps, generatedAdminToken: operatorAuth.generatedToken };
 }

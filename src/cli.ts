@@ -3,6 +3,7 @@ import { loadConfig } from './config.js';
 import { openDatabase } from './db/open.js';
 import { migrate } from './db/migrate.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
+import { backupPglite, restorePglite } from './db/backup.js';
 import { createTenant, getTenant } from './tenants/tenants.js';
 import { createScimToken } from './tenants/scim-tokens.js';
 import { serve } from './main.js';
@@ -16,6 +17,9 @@ Commands:
   tenant create --name NAME [--json]      create a tenant
   token create --tenant ID [--name N] [--expires-at ISO] [--json]
                                           create a SCIM bearer token (shown once)
+  backup FILE                             write the embedded PGlite database to FILE (gzipped tarball)
+  restore FILE                            restore FILE into an empty IDPBRIDGE_DATA_DIR
+                                          (PostgreSQL: pg_dump / pg_restore, see docs/operator.md)
 
 Environment: DATABASE_URL (PostgreSQL) or IDPBRIDGE_DATA_DIR (embedded PGlite, default ./data).
 `;
@@ -39,6 +43,22 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
       return 0;
     });
+    if (cmd === 'backup' || cmd === 'restore') {
+      if (!sub || rest.length > 0) throw new UsageError(`${cmd} needs exactly one FILE`);
+      const config = loadConfig();
+      if (config.databaseUrl) {
+        process.stderr.write(`idpbridge: ${cmd} is for the embedded PGlite database; with DATABASE_URL use pg_dump / pg_restore (docs/operator.md)\n`);
+        return 2;
+      }
+      if (cmd === 'backup') {
+        const { bytes } = await backupPglite(config.dataDir, sub);
+        process.stdout.write(`backup of ${config.dataDir} written to ${sub} (${bytes} bytes)\n`);
+      } else {
+        await restorePglite(config.dataDir, sub);
+        process.stdout.write(`restored ${sub} into ${config.dataDir}\n`);
+      }
+      return 0;
+    }
     if (cmd === 'tenant' && sub === 'create') {
       const { values } = parseArgs({ args: rest, options: { name: { type: 'string' }, json: { type: 'boolean' } } });
       if (!values.name?.trim()) throw new UsageError('tenant create needs --name NAME');

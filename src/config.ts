@@ -35,6 +35,60 @@ export interface Config {
   accessCacheTtlMs: number;
   /** Minimum interval between JWKS refetches triggered by an unknown kid (ms). */
   oidcJwksCooldownMs: number;
+  /**
+   * Outbound requests (webhooks, OIDC discovery/JWKS/token): loopback, private, link-local and
+   * metadata addresses are refused unless listed here (host names and CIDRs, src/lib/outbound.ts).
+   */
+  allowPrivateTargets: string[];
+  /** Most webhooks one tenant may have. */
+  webhooksPerTenantMax: number;
+  /** Webhook queues one worker serves at once, and at most this many of one tenant. */
+  webhookConcurrency: number;
+  webhookTenantConcurrency: number;
+  /**
+   * Installation key that encrypts reversible secrets at rest (32 bytes, base64 or hex), and older
+   * keys still accepted for decryption during a rotation (src/lib/secret-box.ts, docs/operator.md).
+   */
+  secretKey: string | undefined;
+  secretKeysPrevious: string[];
+  /** Trust X-Forwarded-Proto/-For/-Host (IDPBRIDGE_TRUST_PROXY=true): only behind a proxy you control. */
+  trustProxy: boolean;
+  /** The built console's directory (IDPBRIDGE_CONSOLE_DIR); unset: dist/web next to the server. */
+  consoleDir: string | undefined;
+  /** The sign-in broker (src/sso). */
+  sso: SsoConfig;
+}
+
+/** Sign-in broker settings (IDPBRIDGE_SSO_*, documented in README.md). */
+export interface SsoConfig {
+  /** Lifetime of the idpbridge token handed to the host product. */
+  tokenTtlSeconds: number;
+  /** How long a started sign-in (state, nonce, PKCE verifier) may take to come back. */
+  stateTtlSeconds: number;
+  /** A new signing key every period; the next one is published a period ahead. */
+  keyRotationMs: number;
+  keyAlg: 'ES256' | 'RS256';
+  /** Scopes requested from the IdP. */
+  scope: string;
+}
+
+function intIn(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+function ssoConfig(env: NodeJS.ProcessEnv): SsoConfig {
+  const alg = env.IDPBRIDGE_SSO_KEY_ALG || 'ES256';
+  if (alg !== 'ES256' && alg !== 'RS256') throw new Error(`IDPBRIDGE_SSO_KEY_ALG must be ES256 or RS256, got "${alg}"`);
+  return {
+    tokenTtlSeconds: intIn('IDPBRIDGE_SSO_TOKEN_TTL_SECONDS', env.IDPBRIDGE_SSO_TOKEN_TTL_SECONDS, 300, 30, 3600),
+    stateTtlSeconds: intIn('IDPBRIDGE_SSO_STATE_TTL_SECONDS', env.IDPBRIDGE_SSO_STATE_TTL_SECONDS, 600, 60, 3600),
+    keyRotationMs: intIn('IDPBRIDGE_SSO_KEY_ROTATION_DAYS', env.IDPBRIDGE_SSO_KEY_ROTATION_DAYS, 30, 1, 365) * 86_400_000,
+    keyAlg: alg,
+    scope: env.IDPBRIDGE_SSO_SCOPE || 'openid profile email',
+  };
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
@@ -42,6 +96,10 @@ function int(name: string, value: string | undefined, fallback: number): number 
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
   return n;
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -72,5 +130,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenCache: env.IDPBRIDGE_TOKEN_CACHE !== 'false',
     accessCacheTtlMs: Math.min(int('IDPBRIDGE_ACCESS_CACHE_TTL_MS', env.IDPBRIDGE_ACCESS_CACHE_TTL_MS, 2_000), 5_000),
     oidcJwksCooldownMs: int('IDPBRIDGE_OIDC_JWKS_COOLDOWN_MS', env.IDPBRIDGE_OIDC_JWKS_COOLDOWN_MS, 30_000),
+    allowPrivateTargets: list(env.IDPBRIDGE_ALLOW_PRIVATE_TARGETS),
+    webhooksPerTenantMax: int('IDPBRIDGE_WEBHOOKS_PER_TENANT_MAX', env.IDPBRIDGE_WEBHOOKS_PER_TENANT_MAX, 20),
+    webhookConcurrency: Math.max(1, int('IDPBRIDGE_WEBHOOK_CONCURRENCY', env.IDPBRIDGE_WEBHOOK_CONCURRENCY, 64)),
+    webhookTenantConcurrency: Math.max(1, int('IDPBRIDGE_WEBHOOK_TENANT_CONCURRENCY', env.IDPBRIDGE_WEBHOOK_TENANT_CONCURRENCY, 4)),
+    secretKey: env.IDPBRIDGE_SECRET_KEY?.trim() || undefined,
+    secretKeysPrevious: list(env.IDPBRIDGE_SECRET_KEY_PREVIOUS),
+    trustProxy: env.IDPBRIDGE_TRUST_PROXY === 'true',
+    consoleDir: env.IDPBRIDGE_CONSOLE_DIR || undefined,
+    sso: ssoConfig(env),
   };
 }

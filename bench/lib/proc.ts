@@ -140,6 +140,9 @@ export function startIdpbridge(env: Record<string, string | undefined>, name = '
       IDPBRIDGE_ADMIN_TOKEN: ADMIN_TOKEN,
       IDPBRIDGE_RATE_LIMIT_PER_MINUTE: '0',
       LOG_LEVEL: 'warn',
+      // The bench's webhook receivers and IdPs run on loopback; secrets need a key on PostgreSQL.
+      IDPBRIDGE_ALLOW_PRIVATE_TARGETS: '127.0.0.0/8,::1',
+      IDPBRIDGE_SECRET_KEY: Buffer.alloc(32, 9).toString('base64'),
       ...env,
     },
   });

@@ -112,8 +112,8 @@ const parseJson = <T>(v: JsonCol<T>): T => (typeof v === 'string' ? (JSON.parse(
 
 /**
  * Everything an access decision needs about one identity; undefined when the identity does not
- * exist in this tenant. Datasets are listed whatever the identity's status: callers deciding
- * access must also require `identity.status !== 'suspended'` (see authorizeDataset).
+ * exist in this tenant. Datasets are listed whatever the identity's status: access is decided by
+ * `decideAccess` (decision.ts), which refuses suspended identities.
  */
 export async function effectiveAccess(db: Queryable, tenantId: string, identityId: string): Promise<EffectiveAccess | undefined> {
   if (!isUuid(tenantId) || !isUuid(identityId)) return undefined;
@@ -169,6 +169,28 @@ export async function findIdentity(
   return undefined;
 }
 
+/** One way to find the identity behind a credential: an identity attribute and the value to look for. */
+export interface IdentityLookup {
+  attribute: 'externalId' | 'userName' | 'id';
+  value: string;
+}
+
+/**
+ * The identity matched by the first lookup (in the given order) that finds one, and that lookup.
+ * Undefined when none matches.
+ */
+export async function findIdentityByLookups<L extends IdentityLookup>(
+  db: Queryable,
+  tenantId: string,
+  lookups: readonly L[],
+): Promise<{ identity: IdentitySummary; matchedBy: L } | undefined> {
+  for (const l of lookups) {
+    const identity = await findIdentity(db, tenantId, { [l.attribute]: l.value });
+    if (identity) return { identity, matchedBy: l };
+  }
+  return undefined;
+}
+
 export interface DatasetRef {
   id: string;
   name: string;
@@ -191,35 +213,7 @@ export async function resolveDataset(db: Queryable, tenantId: string, ref: strin
   return r ? { id: r.id, name: r.name, externalId: r.external_id } : undefined;
 }
 
-export type AuthorizeReason =
-  | 'granted'
-  | 'identity_not_found'
-  | 'identity_suspended'
-  | 'dataset_not_found'
-  | 'not_granted';
-
-/**
- * The access decision: may this identity use this dataset (id | name | externalId)?
- * Suspended identities are refused whatever their grants. Staged identities are allowed; the
- * caller activates them (activateStagedIdentity) after a successful decision.
- */
-export async function authorizeDataset(
-  db: Queryable,
-  tenantId: string,
-  identityId: string,
-  datasetRef: string,
-): Promise<{ allowed: boolean; reason: AuthorizeReason; dataset?: DatasetRef; identity?: IdentitySummary }> {
-  const access = await effectiveAccess(db, tenantId, identityId);
-  if (!access) return { allowed: false, reason: 'identity_not_found' };
-  const identity = access.identity;
-  if (identity.status === 'suspended' || !identity.active) return { allowed: false, reason: 'identity_suspended', identity };
-  const dataset = await resolveDataset(db, tenantId, datasetRef);
-  if (!dataset) return { allowed: false, reason: 'dataset_not_found', identity };
-  const allowed = access.datasets.some((d) => d.id === dataset.id);
-  return { allowed, reason: allowed ? 'granted' : 'not_granted', dataset, identity };
-}
-
-/** staged → active (first successful authorize, or an admin). True when the status changed. */
+/** staged → active: applies an allowed access decision's `activate` (decision.ts). True when the status changed. */
 export async function activateStagedIdentity(db: Queryable, tenantId: string, identityId: string): Promise<boolean> {
   if (!isUuid(tenantId) || !isUuid(identityId)) return false;
   const res = await db.query(

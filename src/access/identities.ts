@@ -17,12 +17,26 @@ import { effectiveAccess, toIdentitySummary, type EffectiveAccess, type Identity
 import { loadSettings } from './observer.js';
 import { renameAutoKeys } from './api-keys.js';
 
-/** Thrown for admin-level refusals; the route layer maps it to ApiError. */
+/** The codes of the non-SCIM error family (src/http/errors.ts) an identity refusal carries, with their statuses. */
+export const IDENTITY_ERROR_STATUS = { ERR_NOT_FOUND: 404, ERR_CONFLICT: 409, ERR_READ_ONLY_IDENTITY: 409 } as const;
+
+/**
+ * A refusal of the admin API's identity operations, answered by the one error handler
+ * (src/http/error-handler.ts) with its catalogued code: this floor sits below src/http, so the error
+ * carries the code and its status itself instead of extending ApiError
+ * (test/foundation/error-catalogue.test.ts holds the pairs to API_ERROR_CODES).
+ */
 export class IdentityError extends Error {
-  constructor(readonly kind: 'not_found' | 'conflict' | 'read_only', message: string) {
+  readonly statusCode: number;
+
+  constructor(readonly code: keyof typeof IDENTITY_ERROR_STATUS, message: string) {
     super(message);
+    this.name = 'IdentityError';
+    this.statusCode = IDENTITY_ERROR_STATUS[code];
   }
 }
+
+const identityNotFound = () => new IdentityError('ERR_NOT_FOUND', 'identity not found');
 
 export interface IdentityInput {
   userName?: string;
@@ -137,7 +151,7 @@ function writeOf(data: Record<string, unknown>, status: string): UserWrite {
 }
 
 const userNameTaken = (userName: string) =>
-  new IdentityError('conflict', `userName "${userName}" is already in use in this tenant (userName is unique, case-insensitively)`);
+  new IdentityError('ERR_CONFLICT', `userName "${userName}" is already in use in this tenant (userName is unique, case-insensitively)`);
 
 export async function createManualIdentity(db: Database, tenantId: string, input: IdentityInput & { userName: string }): Promise<IdentityDetail> {
   const id = await db.transaction(async (tx) => {
@@ -196,22 +210,22 @@ function readOnlyMessage(id: string, fields: string[]): string {
 
 /**
  * Manual identities: any field. Provisioned identities: product-owned fields only
- * (status: staged → active), anything else is refused with IdentityError('read_only').
+ * (status: staged → active), anything else is refused with IdentityError('ERR_READ_ONLY_IDENTITY').
  */
 export async function updateIdentity(db: Database, tenantId: string, id: string, input: IdentityInput): Promise<IdentityDetail> {
-  if (!isUuid(id)) throw new IdentityError('not_found', 'identity not found');
+  if (!isUuid(id)) throw identityNotFound();
   await db.transaction(async (tx) => {
     const before = await selectUser(tx, tenantId, id, true);
-    if (!before) throw new IdentityError('not_found', 'identity not found');
+    if (!before) throw identityNotFound();
     if (before.source !== 'manual') {
       const given = Object.entries(input).filter(([, v]) => v !== undefined).map(([k]) => k);
       const idpOwned = given.filter((k) => !(PRODUCT_OWNED_FIELDS as readonly string[]).includes(k));
-      if (idpOwned.length) throw new IdentityError('read_only', readOnlyMessage(id, idpOwned));
+      if (idpOwned.length) throw new IdentityError('ERR_READ_ONLY_IDENTITY', readOnlyMessage(id, idpOwned));
       if (input.status !== undefined && input.status !== before.status) {
         if (input.status === 'active' && before.status === 'staged') {
           await tx.query(`UPDATE scim_users SET status = 'active', updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
         } else {
-          throw new IdentityError('read_only', `Identity ${id} is provisioned by the identity provider (SCIM): its status `
+          throw new IdentityError('ERR_READ_ONLY_IDENTITY', `Identity ${id} is provisioned by the identity provider (SCIM): its status `
             + `"${before.status}" follows the user's active flag in the IdP; the only status change allowed here is staged → active.`);
         }
       }
@@ -235,12 +249,12 @@ export async function updateIdentity(db: Database, tenantId: string, id: string,
 
 /** Deletes a manual identity (with its memberships, grants and API keys). */
 export async function deleteManualIdentity(db: Database, tenantId: string, id: string): Promise<void> {
-  if (!isUuid(id)) throw new IdentityError('not_found', 'identity not found');
+  if (!isUuid(id)) throw identityNotFound();
   await db.transaction(async (tx) => {
     const before = await selectUser(tx, tenantId, id, true);
-    if (!before) throw new IdentityError('not_found', 'identity not found');
+    if (!before) throw identityNotFound();
     if (before.source !== 'manual') {
-      throw new IdentityError('read_only', `Identity ${id} is provisioned by the identity provider (SCIM): delete or unassign the user in the IdP.`);
+      throw new IdentityError('ERR_READ_ONLY_IDENTITY', `Identity ${id} is provisioned by the identity provider (SCIM): delete or unassign the user in the IdP.`);
     }
     await deleteUserRows(tx, tenantId, id);
   });

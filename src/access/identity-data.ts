@@ -1,6 +1,8 @@
 /**
  * What the access model reads out of a stored SCIM User resource (`scim_users.data`):
  * roles, userType, the Metadata string map and the direct-grant values.
+ * The checks run inside SCIM writes and admin API writes alike, so a refusal is a SCIM invalidValue
+ * error; on the admin API the one error handler answers it as 400 ERR_BAD_REQUEST (docs/errors.md).
  */
 import { METADATA_SCHEMA, USER_SCHEMA } from '../scim/schema/index.js';
 import { InvalidValueError } from '../scim/errors.js';

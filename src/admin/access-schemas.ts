@@ -1,8 +1,7 @@
 /** JSON schemas and helpers shared by the access-model admin routes (OpenAPI via @fastify/swagger). */
 import type { Queryable } from '../db/types.js';
 import { getTenant } from '../tenants/tenants.js';
-import { ApiError, conflict, notFound } from '../http/errors.js';
-import { IdentityError } from '../access/identities.js';
+import { notFound } from '../http/errors.js';
 
 export const uuid = { type: 'string', format: 'uuid' } as const;
 export const nullableString = { type: ['string', 'null'] } as const;
@@ -123,14 +122,4 @@ export const apiKeyWithSecretSchema = {
 
 export async function requireTenant(db: Queryable, tenantId: string): Promise<void> {
   if (!(await getTenant(db, tenantId))) throw notFound('tenant');
-}
-
-/** Maps access-model refusals to admin errors. */
-export function adminErrorOf(err: unknown): unknown {
-  if (err instanceof IdentityError) {
-    if (err.kind === 'not_found') return notFound('identity');
-    if (err.kind === 'read_only') return new ApiError('ERR_READ_ONLY_IDENTITY', err.message);
-    return conflict(err.message);
-  }
-  return err;
 }

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import {
-  AccountError, MIN_PASSWORD_LENGTH, createAccount, deleteAccount, getAccount, listAccounts, updateAccount,
+  MIN_PASSWORD_LENGTH, createAccount, deleteAccount, getAccount, listAccounts, updateAccount,
 } from '../console/accounts.js';
 import { deleteAccountSessions } from '../console/sessions.js';
-import { badRequest, conflict, notFound } from '../http/errors.js';
+import { notFound } from '../http/errors.js';
 import { params, requireTenant } from './access-schemas.js';
 
 const tags = ['console-accounts'];
@@ -25,15 +25,6 @@ const accountSchema = {
 } as const;
 
 const password = { type: 'string', minLength: MIN_PASSWORD_LENGTH, maxLength: 1024 } as const;
-
-function mapError(err: unknown): unknown {
-  if (err instanceof AccountError) {
-    if (err.kind === 'login_taken') return conflict(err.message);
-    if (err.kind === 'weak_password') return badRequest(err.message);
-    return notFound('console account');
-  }
-  return err;
-}
 
 /**
  * Tenant-admin console accounts (operator only; the admin guard refuses tenant admins here).
@@ -59,13 +50,9 @@ export async function consoleAccountsRoutes(app: FastifyInstance, { deps }: { de
     },
   }, async (req, reply) => {
     await requireTenant(db, req.params.tenantId);
-    try {
-      const a = await createAccount(db, req.params.tenantId, req.body);
-      req.log.info({ tenantId: req.params.tenantId, accountId: a.id }, 'console account created');
-      return reply.code(201).send(a);
-    } catch (err) {
-      throw mapError(err);
-    }
+    const a = await createAccount(db, req.params.tenantId, req.body);
+    req.log.info({ tenantId: req.params.tenantId, accountId: a.id }, 'console account created');
+    return reply.code(201).send(a);
   });
 
   app.get<{ Params: P }>('/tenants/:tenantId/console-accounts', {
@@ -94,14 +81,10 @@ export async function consoleAccountsRoutes(app: FastifyInstance, { deps }: { de
   }, async (req) => {
     const { tenantId, accountId } = req.params;
     await requireTenant(db, tenantId);
-    try {
-      const a = await updateAccount(db, tenantId, accountId, req.body);
-      if (!a) throw notFound('console account');
-      if (req.body.password !== undefined || req.body.disabled === true) await deleteAccountSessions(db, tenantId, accountId);
-      return a;
-    } catch (err) {
-      throw mapError(err);
-    }
+    const a = await updateAccount(db, tenantId, accountId, req.body);
+    if (!a) throw notFound('console account');
+    if (req.body.password !== undefined || req.body.disabled === true) await deleteAccountSessions(db, tenantId, accountId);
+    return a;
   });
 
   app.delete<{ Params: PA }>('/tenants/:tenantId/console-accounts/:accountId', {

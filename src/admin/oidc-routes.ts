@@ -2,10 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { getTenant } from '../tenants/tenants.js';
 import {
-  deleteOidcConfig, getOidcConfig, normalizeOidcConfig, OidcConfigError, oidcConfigBodySchema, oidcConfigViewSchema, putOidcConfig,
+  deleteOidcConfig, getOidcConfig, normalizeOidcConfig, oidcConfigBodySchema, oidcConfigViewSchema, putOidcConfig,
   viewOidcConfig, type OidcConfig, type OidcConfigInput,
 } from '../idp-tokens/oidc-config.js';
-import { idpTokensFor } from '../idp-tokens/service.js';
 import { testOidcConfig } from '../idp-tokens/oidc-test.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { publicBaseUrl } from '../http/base-url.js';
@@ -24,7 +23,7 @@ const checkSchema = {
 
 /** Per-tenant OpenID Connect configuration: what the IT admin enters so IdP tokens can be verified. */
 export async function oidcRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
-  const svc = idpTokensFor(deps, app.log);
+  const svc = deps.idpTokens;
   // The sign-in broker's redirect URI, to register at the IdP (src/sso).
   const view = (req: FastifyRequest, c: OidcConfig) => ({
     ...viewOidcConfig(c), signInCallbackUrl: ssoCallbackUrl(publicBaseUrl(req, deps.config.publicUrl), c.tenantId),
@@ -43,13 +42,7 @@ export async function oidcRoutes(app: FastifyInstance, { deps }: { deps: AppDeps
     },
   }, async (req) => {
     await requireTenant(req.params.tenantId);
-    let normalized;
-    try {
-      normalized = normalizeOidcConfig(req.body);
-    } catch (err) {
-      if (err instanceof OidcConfigError) throw badRequest(err.message);
-      throw err;
-    }
+    const normalized = normalizeOidcConfig(req.body);
     const saved = await putOidcConfig(deps.db, req.params.tenantId, normalized, req.body.clientSecret);
     svc.invalidateTenant(req.params.tenantId);
     req.log.info({ tenantId: req.params.tenantId, issuer: saved.issuer, version: saved.version }, 'oidc configuration saved');

@@ -5,14 +5,19 @@ import { tenantsRoutes } from './tenants-routes.js';
 import { scimCredentialsRoutes } from './scim-credentials-routes.js';
 import { settingsRoutes } from './settings-routes.js';
 import { webhooksRoutes } from './webhooks-routes.js';
+import { webhookDeliveriesRoutes } from './webhook-deliveries-routes.js';
+import { eventsRoutes } from './events-routes.js';
 import { provisioningLogRoutes } from './provisioning-log-routes.js';
 import { accessGroupsRoutes } from './access-groups-routes.js';
+import { accessGroupDatasetsRoutes } from './access-group-datasets-routes.js';
+import { accessGroupMembersRoutes } from './access-group-members-routes.js';
 import { datasetsRoutes } from './datasets-routes.js';
 import { usersRoutes } from './users-routes.js';
 import { apiKeysRoutes } from './api-keys-routes.js';
 import { oidcRoutes } from './oidc-routes.js';
 import { consoleAccountsRoutes } from './console-accounts-routes.js';
-import { directoryRoutes } from './directory-routes.js';
+import { directoryUsersRoutes } from './directory-users-routes.js';
+import { directoryGroupsRoutes } from './directory-groups-routes.js';
 import { ssoAdminRoutes } from '../sso/admin-routes.js';
 
 /** The operator admin API under /admin/v1. */
@@ -27,14 +32,19 @@ export async function adminApi(app: FastifyInstance, { deps }: { deps: AppDeps }
     await guarded.register(scimCredentialsRoutes, { deps });
     await guarded.register(settingsRoutes, { deps });
     await guarded.register(webhooksRoutes, { deps });
+    await guarded.register(webhookDeliveriesRoutes, { deps });
+    await guarded.register(eventsRoutes, { deps });
     await guarded.register(provisioningLogRoutes, { deps });
     await guarded.register(accessGroupsRoutes, { deps });
+    await guarded.register(accessGroupDatasetsRoutes, { deps });
+    await guarded.register(accessGroupMembersRoutes, { deps });
     await guarded.register(datasetsRoutes, { deps });
     await guarded.register(usersRoutes, { deps });
     await guarded.register(apiKeysRoutes, { deps });
     await guarded.register(oidcRoutes, { deps });
     await guarded.register(consoleAccountsRoutes, { deps });
-    await guarded.register(directoryRoutes, { deps });
+    await guarded.register(directoryUsersRoutes, { deps });
+    await guarded.register(directoryGroupsRoutes, { deps });
     await guarded.register(ssoAdminRoutes, { deps });
   });
 }

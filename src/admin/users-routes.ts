@@ -4,7 +4,7 @@ import {
   createManualIdentity, deleteManualIdentity, getIdentityDetail, listIdentities, updateIdentity, type IdentityInput,
 } from '../access/identities.js';
 import { notFound } from '../http/errors.js';
-import { adminErrorOf, identityDetailSchema, identitySchema, pageQuery, params, requireTenant } from './access-schemas.js';
+import { identityDetailSchema, identitySchema, pageQuery, params, requireTenant } from './access-schemas.js';
 
 const tags = ['users'];
 type P = { tenantId: string };
@@ -45,11 +45,7 @@ export async function usersRoutes(app: FastifyInstance, { deps }: { deps: AppDep
     },
   }, async (req, reply) => {
     await requireTenant(db, req.params.tenantId);
-    try {
-      return reply.code(201).send(await createManualIdentity(db, req.params.tenantId, req.body));
-    } catch (err) {
-      throw adminErrorOf(err);
-    }
+    return reply.code(201).send(await createManualIdentity(db, req.params.tenantId, req.body));
   });
 
   app.get<{ Params: P; Querystring: { limit: number; offset: number; source?: string; status?: string; userName?: string } }>('/tenants/:tenantId/users', {
@@ -98,11 +94,7 @@ export async function usersRoutes(app: FastifyInstance, { deps }: { deps: AppDep
     },
   }, async (req) => {
     await requireTenant(db, req.params.tenantId);
-    try {
-      return await updateIdentity(db, req.params.tenantId, req.params.userId, req.body);
-    } catch (err) {
-      throw adminErrorOf(err);
-    }
+    return updateIdentity(db, req.params.tenantId, req.params.userId, req.body);
   });
 
   app.delete<{ Params: PU }>('/tenants/:tenantId/users/:userId', {
@@ -113,11 +105,7 @@ export async function usersRoutes(app: FastifyInstance, { deps }: { deps: AppDep
     },
   }, async (req, reply) => {
     await requireTenant(db, req.params.tenantId);
-    try {
-      await deleteManualIdentity(db, req.params.tenantId, req.params.userId);
-    } catch (err) {
-      throw adminErrorOf(err);
-    }
+    await deleteManualIdentity(db, req.params.tenantId, req.params.userId);
     return reply.code(204).send();
   });
 }

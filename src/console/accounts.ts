@@ -3,6 +3,7 @@ import type { Database, Queryable } from '../db/types.js';
 import { hashPassword, verifyPassword } from '../lib/secrets.js';
 import { isUuid } from '../lib/ids.js';
 import { isUniqueViolation } from '../db/errors.js';
+import { ApiError } from '../http/errors.js';
 
 /** A tenant-admin console account: signs in with a login name and password, sees one tenant only. */
 export interface ConsoleAccount {
@@ -45,17 +46,18 @@ export const MIN_PASSWORD_LENGTH = 12;
 export const MAX_FAILED_ATTEMPTS = 10;
 export const LOCK_MS = 15 * 60 * 1000;
 
-export class AccountError extends Error {
-  constructor(readonly kind: 'login_taken' | 'weak_password' | 'not_found', message: string) {
-    super(message);
+/** A refused console-account change: a login already taken (ERR_CONFLICT) or a weak password (ERR_BAD_REQUEST). */
+export class AccountError extends ApiError {
+  constructor(code: 'ERR_CONFLICT' | 'ERR_BAD_REQUEST', message: string) {
+    super(code, message);
   }
 }
 
 function checkPassword(password: string, login: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new AccountError('weak_password', `The password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+    throw new AccountError('ERR_BAD_REQUEST', `The password must have at least ${MIN_PASSWORD_LENGTH} characters`);
   }
-  if (password.toLowerCase() === login.toLowerCase()) throw new AccountError('weak_password', 'The password must not be the login name');
+  if (password.toLowerCase() === login.toLowerCase()) throw new AccountError('ERR_BAD_REQUEST', 'The password must not be the login name');
 }
 
 export async function createAccount(
@@ -75,7 +77,7 @@ export async function createAccount(
       return view(rows[0]!);
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new AccountError('login_taken', `The login "${login}" is already used by a console account`);
+    if (isUniqueViolation(err)) throw new AccountError('ERR_CONFLICT', `The login "${login}" is already used by a console account`);
     throw err;
   }
 }

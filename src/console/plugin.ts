@@ -4,9 +4,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import rateLimit from '@fastify/rate-limit';
 import type { AppDeps } from '../app-deps.js';
 import { ApiError } from '../http/errors.js';
+import { registerRateLimit } from '../http/rate-limit.js';
 import { getTenant } from '../tenants/tenants.js';
 import { signIn } from './accounts.js';
 import { clearSessionCookies, isLocalPlainHttp, setSessionCookies } from './cookies.js';
@@ -14,10 +14,12 @@ import { createSession, csrfValid, deleteSession, lookupSession, sessionCookie, 
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** The built console (vite build → dist/web): next to dist/console when built, or from src/console in development. */
-export function consoleDir(): string {
-  const env = process.env.IDPBRIDGE_CONSOLE_DIR;
-  if (env) return env;
+/**
+ * The built console (vite build → dist/web): `configured` (IDPBRIDGE_CONSOLE_DIR) if set, else next to
+ * dist/console when built, or from src/console in development.
+ */
+export function consoleDir(configured?: string): string {
+  if (configured) return configured;
   for (const dir of [join(here, '../web'), join(here, '../../dist/web')]) {
     if (existsSync(join(dir, 'index.html'))) return dir;
   }
@@ -38,6 +40,9 @@ const NOT_BUILT_PAGE = `<!doctype html>
 <p>This idpbridge server has no console files. Run <code>npm run build</code> (it runs on <code>npm install</code> too) and restart the server.</p>
 <p>The admin API at <code>/admin/v1</code> works without the console.</p>
 </body></html>`;
+
+/** Sign-in attempts per minute and client address. */
+const SIGN_IN_PER_MINUTE = 30;
 
 interface SignInBody {
   operatorToken?: string;
@@ -66,12 +71,19 @@ const principalSchema = {
 async function sessionRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   app.removeContentTypeParser('text/plain');
   if (deps.config.rateLimitPerMinute > 0) {
-    // Per process; account lockout (in the database) is the cross-process defence.
-    await app.register(rateLimit, { global: false, keyGenerator: (req) => req.ip });
+    // Sign-in only (the route opts in), 30 a minute per address; per process, so account lockout
+    // (in the database) is the cross-process defence.
+    await registerRateLimit(app, {
+      max: SIGN_IN_PER_MINUTE,
+      scope: 'console',
+      keyBy: 'ip',
+      global: false,
+      error: (retryAfter, max) => new ApiError('ERR_RATE_LIMITED', `More than ${max} sign-in attempts a minute from this address; retry after ${retryAfter} s`),
+    });
   }
 
   app.post<{ Body: SignInBody }>('/session', {
-    config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
+    config: { rateLimit: {} },
     schema: {
       body: {
         type: 'object', additionalProperties: false,
@@ -150,7 +162,7 @@ export async function consolePlugin(app: FastifyInstance, { deps }: { deps: AppD
       reply.header('x-frame-options', 'DENY');
       return payload;
     });
-    const root = consoleDir();
+    const root = consoleDir(deps.config.consoleDir);
     if (existsSync(join(root, 'index.html'))) {
       // The router ignores trailing slashes, so /console/ is /console: serve index.html there
       // (read per request, so a rebuild while running serves the new asset names).

@@ -37,8 +37,9 @@ const MIGRATION_LOCK_KEY = 7_294_113_001;
 /**
  * Applies pending migrations, each in its own transaction. On PostgreSQL a transaction-scoped
  * advisory lock serialises concurrent starters; the loser then sees the version as applied.
+ * `upTo` stops after that version (upgrade tests build databases at earlier levels).
  */
-export async function migrate(db: Database): Promise<string[]> {
+export async function migrate(db: Database, opts: { upTo?: number } = {}): Promise<string[]> {
   const applied: string[] = [];
   await db.query(
     `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -48,6 +49,7 @@ export async function migrate(db: Database): Promise<string[]> {
     if (err.code !== '23505' && err.code !== '42P07') throw err;
   });
   for (const m of loadMigrations()) {
+    if (opts.upTo !== undefined && m.version > opts.upTo) break;
     await db.transaction(async (tx) => {
       if (db.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       const done = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);

@@ -13,11 +13,12 @@ interface Entry { name: string; at: number }
 /**
  * The displayName of groups, by id, for a user's `groups` attribute.
  *
- * Why: a user read used to join every membership to scim_groups (12 index probes for a user in 12
- * groups), which cost PostgreSQL 3× the rest of a `userName eq` probe. Memberships now come from an
+ * Why: joining every membership of a user read to scim_groups costs 12 index probes for a user in
+ * 12 groups, 3× the rest of a `userName eq` probe on PostgreSQL. So memberships come from an
  * index-only scan and names from here. A rename NOTIFYs inside its transaction; every process drops
  * the name on delivery, and the renaming process at once. A fetch that raced a rename is not kept
  * (generation check), so a stale name lasts at most until the notification arrives.
+ * One per app (AppDeps.groupNames): buildApp builds it and closes it with the app.
  */
 export class GroupNameCache {
   private readonly entries = new Map<string, Map<string, Entry>>();
@@ -26,6 +27,8 @@ export class GroupNameCache {
   private epoch = 0;
   private size = 0;
   private subscribed: Promise<boolean> | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+  private closed = false;
   /** Known once subscribe() settled; spares a microtask per read. */
   private caching: boolean | undefined;
 
@@ -60,7 +63,10 @@ export class GroupNameCache {
       },
       // Notifications may have been missed while the LISTEN connection was down.
       () => this.forgetAll(),
-    ).then(() => true, () => false).then((ok) => (this.caching = ok));
+    ).then((unlisten) => {
+      this.unlisten = unlisten;
+      return !this.closed;
+    }, () => false).then((ok) => (this.caching = ok));
     return this.subscribed;
   }
 
@@ -92,6 +98,17 @@ export class GroupNameCache {
     return out;
   }
 
+  /** Stops listening and forgets everything (the app closes; its database may stay open). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.caching = false;
+    await this.subscribed;
+    this.caching = false;
+    this.forgetAll();
+    await this.unlisten?.();
+    this.unlisten = undefined;
+  }
+
   private store(tenantId: string, id: string, name: string, at: number): void {
     if (this.size >= MAX_ENTRIES) this.forgetAll();
     let names = this.entries.get(tenantId);
@@ -101,18 +118,9 @@ export class GroupNameCache {
   }
 }
 
-const caches = new WeakMap<Database, GroupNameCache>();
-
-/** The cache of a database handle (one per process and database). */
-export function groupNamesOf(db: Database): GroupNameCache {
-  let c = caches.get(db);
-  if (!c) caches.set(db, (c = new GroupNameCache(db)));
-  return c;
-}
-
 /**
  * Inside the transaction that renames a group: every process forgets the name when it commits.
- * The caller also calls `groupNamesOf(db).forget` so this process needs no round trip to see it.
+ * The caller also calls its cache's `forget` so this process needs no round trip to see it.
  */
 export async function notifyGroupRenamed(tx: Queryable, tenantId: string, groupId: string): Promise<void> {
   await tx.query('SELECT pg_notify($1, $2)', [GROUP_NAMES_CHANNEL, `${tenantId}:${groupId}`]);

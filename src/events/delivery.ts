@@ -1,5 +1,8 @@
-import { Agent, request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import type { Database } from '../db/types.js';
+import { isTargetNotAllowed, TARGET_NOT_ALLOWED } from '../lib/outbound.js';
+import type { SecretBox } from '../lib/secret-box.js';
+import { WEBHOOK_SECRET_PURPOSE } from './webhooks.js';
 import { toEnvelope, type EventRow } from './outbox.js';
 import { SIGNATURE_HEADER, signPayload } from './signature.js';
 
@@ -26,13 +29,17 @@ export interface DeliverOptions {
   batch: number;
   /** Webhooks claimed (and served in parallel) per round. */
   concurrency: number;
+  /** At most this many webhooks of one tenant are being served at once (across processes). */
+  perTenant: number;
+  /** Decrypts the webhook secrets. */
+  secrets: SecretBox;
   isStopping: () => boolean;
   log: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
 }
 
 const ROUND_BUDGET_MS = 2_000;
 
-interface Claimed {
+export interface Claimed {
   tenant_id: string;
   id: string;
 }
@@ -41,26 +48,47 @@ interface HeadRow extends EventRow {
   attempts: number;
 }
 
+const DUE = `c.enabled AND (c.lease_until IS NULL OR c.lease_until < now())
+  AND (c.blocked_until IS NULL OR c.blocked_until <= now())
+  AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.tenant_id = c.tenant_id AND d.webhook_id = c.id AND d.state = 'pending')`;
+
 /**
- * One delivery round: claims up to `concurrency` webhooks that have due deliveries (a lease
- * taken with FOR UPDATE SKIP LOCKED: one worker per webhook queue at a time, across processes),
- * delivers each queue in event order, gives the leases back. A worker that dies keeps its lease
- * until it expires; the next one then resends the in-flight delivery (at-least-once).
+ * Claims up to `limit` webhooks that have due deliveries: a lease taken with FOR UPDATE SKIP
+ * LOCKED, so one worker serves a webhook queue at a time, across processes. Per tenant, no more
+ * than `perTenant` queues are leased at once (counting leases of every process), so a tenant with
+ * many slow receivers occupies a few slots and every other tenant's queues are claimed next to
+ * them. Least recently served first.
  */
-export async function deliverRound(db: Database, agent: Agent, opts: DeliverOptions): Promise<number> {
+export async function claimWebhooks(db: Database, opts: { owner: string; leaseMs: number; limit: number; perTenant: number }): Promise<Claimed[]> {
+  if (opts.limit <= 0) return [];
   const { rows } = await db.query<Claimed>(
     `UPDATE webhooks w SET lease_owner = $1, lease_until = now() + $2 * interval '1 millisecond'
        FROM (SELECT c.tenant_id, c.id FROM webhooks c
-              WHERE c.enabled AND (c.lease_until IS NULL OR c.lease_until < now())
-                AND (c.blocked_until IS NULL OR c.blocked_until <= now())
-                AND EXISTS (SELECT 1 FROM webhook_deliveries d
-                             WHERE d.tenant_id = c.tenant_id AND d.webhook_id = c.id AND d.state = 'pending')
+              WHERE (c.tenant_id, c.id) IN (
+                      SELECT r.tenant_id, r.id FROM (
+                        SELECT c.tenant_id, c.id,
+                               row_number() OVER (PARTITION BY c.tenant_id ORDER BY c.lease_until NULLS FIRST, c.id) AS rank,
+                               (SELECT count(*) FROM webhooks l WHERE l.tenant_id = c.tenant_id AND l.lease_until > now()) AS busy
+                          FROM webhooks c WHERE ${DUE}) r
+                       WHERE r.rank + r.busy <= $4)
+                AND ${DUE}
               ORDER BY c.lease_until NULLS FIRST
               LIMIT $3 FOR UPDATE OF c SKIP LOCKED) claimed
       WHERE w.tenant_id = claimed.tenant_id AND w.id = claimed.id
       RETURNING w.tenant_id, w.id`,
-    [opts.owner, opts.leaseMs, opts.concurrency],
+    [opts.owner, opts.leaseMs, opts.limit, opts.perTenant],
   );
+  return rows;
+}
+
+/**
+ * One delivery round: claims webhooks (claimWebhooks), delivers each queue in event order, gives
+ * the leases back. A worker that dies keeps its lease until it expires; the next one then resends
+ * the in-flight delivery (at-least-once). The worker itself does not wait for a round: it serves
+ * claimed queues in the background (EventsWorker); this awaiting form is for tests and tools.
+ */
+export async function deliverRound(db: Database, agent: Dispatcher, opts: DeliverOptions): Promise<number> {
+  const rows = await claimWebhooks(db, { owner: opts.owner, leaseMs: opts.leaseMs, limit: opts.concurrency, perTenant: opts.perTenant });
   const results = await Promise.allSettled(rows.map((w) => serveQueue(db, agent, w, opts)));
   let n = 0;
   for (const r of results) {
@@ -70,7 +98,8 @@ export async function deliverRound(db: Database, agent: Agent, opts: DeliverOpti
   return n;
 }
 
-async function serveQueue(db: Database, agent: Agent, w: Claimed, opts: DeliverOptions): Promise<number> {
+/** Serves one claimed webhook queue for a bounded time and count, then gives its lease back. */
+export async function serveQueue(db: Database, agent: Dispatcher, w: Claimed, opts: DeliverOptions): Promise<number> {
   let done = 0;
   const started = Date.now();
   try {
@@ -94,7 +123,8 @@ async function serveQueue(db: Database, agent: Agent, w: Claimed, opts: DeliverO
       const head = rows[0];
       if (!head) break;
       const attempt = head.attempts + 1;
-      const result = await post(agent, hook.url, hook.secret, JSON.stringify(toEnvelope(head)), head, attempt, opts.timeoutMs);
+      const secret = opts.secrets.decrypt(hook.secret, WEBHOOK_SECRET_PURPOSE);
+      const result = await post(agent, hook.url, secret, JSON.stringify(toEnvelope(head)), head, attempt, opts.timeoutMs);
       if (result.ok) {
         await db.query(
           `UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, last_attempt_at = now(), last_status = $4,
@@ -136,7 +166,20 @@ async function serveQueue(db: Database, agent: Agent, w: Claimed, opts: DeliverO
 
 type PostResult = { ok: true; status: number } | { ok: false; status: number | null; error: string };
 
-async function post(agent: Agent, url: string, secret: string, body: string, ev: EventRow, attempt: number, timeoutMs: number): Promise<PostResult> {
+/**
+ * Why a delivery failed, as stored in `last_error` and shown to the tenant: the status code and a
+ * fixed reason, never the receiver's answer (which would turn webhooks into a way of reading
+ * internal services) nor a network message naming addresses.
+ */
+export function failureReason(err: unknown): string {
+  if (isTargetNotAllowed(err)) return TARGET_NOT_ALLOWED;
+  const e = err as { name?: string; code?: string; cause?: { code?: string; name?: string } };
+  const code = e.cause?.code ?? e.code ?? '';
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.cause?.name === 'TimeoutError' || /TIMEOUT/.test(code)) return 'timed out';
+  return /^E[A-Z_]+$/.test(code) ? `connection failed (${code})` : 'connection failed';
+}
+
+async function post(agent: Dispatcher, url: string, secret: string, body: string, ev: EventRow, attempt: number, timeoutMs: number): Promise<PostResult> {
   try {
     const res = await request(url, {
       method: 'POST',
@@ -154,12 +197,11 @@ async function post(agent: Agent, url: string, secret: string, body: string, ev:
       bodyTimeout: timeoutMs,
       signal: AbortSignal.timeout(timeoutMs),
     });
-    const text = await res.body.text().catch(() => '');
+    // The answer is read and dropped (bounded): only its status matters.
+    await res.body.dump({ limit: 64 * 1024 }).catch(() => {});
     if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, status: res.statusCode };
-    return { ok: false, status: res.statusCode, error: `HTTP ${res.statusCode}${text ? `: ${text.slice(0, 200)}` : ''}` };
+    return { ok: false, status: res.statusCode, error: `HTTP ${res.statusCode}` };
   } catch (err) {
-    const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-    const code = e.cause?.code ?? e.code;
-    return { ok: false, status: null, error: [code, e.cause?.message ?? e.message].filter(Boolean).join(': ') || 'request failed' };
+    return { ok: false, status: null, error: failureReason(err) };
   }
 }

@@ -1,15 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Database } from '../db/types.js';
+import { TargetPolicy } from '../lib/outbound.js';
+import { SecretBox } from '../lib/secret-box.js';
 import { EventsWorker, type EventsWorkerOptions } from './worker.js';
-import { provisioningLogWriterOf } from './provisioning-log.js';
 
 export { emitEvent, emitEvents } from './outbox.js';
 export { eventsObserver } from './observer.js';
 export { EVENT_TYPES, type EventType } from './types.js';
 export { EventsWorker } from './worker.js';
 
-export function workerOptions(config: Config): EventsWorkerOptions {
+export { reencryptWebhookSecrets } from './webhooks.js';
+
+/** `secrets`: the app's SecretBox (default: one from the configured keys only). */
+export function workerOptions(config: Config, secrets: SecretBox = new SecretBox(config.secretKey, config.secretKeysPrevious)): EventsWorkerOptions {
   return {
     pollMs: config.workerPollMs,
     leaseMs: config.workerLeaseMs,
@@ -19,22 +23,24 @@ export function workerOptions(config: Config): EventsWorkerOptions {
     smtpFrom: config.smtpFrom,
     invitationUrl: config.invitationUrl,
     cleanupEveryMs: 10 * 60_000,
-    concurrency: 16,
+    concurrency: config.webhookConcurrency,
+    perTenant: config.webhookTenantConcurrency,
     batch: 100,
+    targets: new TargetPolicy(config.allowPrivateTargets),
+    secrets,
   };
 }
 
 /**
  * App wiring (one line in src/app.ts, after the database's onClose hook so that this one runs
  * first): starts the outbox worker when ready unless `config.worker` is off; on close, stops it
- * and flushes the provisioning log while the database is still open.
+ * while the database is still open.
  */
-export function registerEvents(app: FastifyInstance, db: Database, config: Config): EventsWorker | undefined {
-  const worker = config.worker ? new EventsWorker(db, workerOptions(config), app.log) : undefined;
+export function registerEvents(app: FastifyInstance, db: Database, config: Config, secrets: SecretBox): EventsWorker | undefined {
+  const worker = config.worker ? new EventsWorker(db, workerOptions(config, secrets), app.log) : undefined;
   if (worker) app.addHook('onReady', async () => worker.start());
   app.addHook('onClose', async () => {
     await worker?.stop();
-    await provisioningLogWriterOf(db)?.flush();
   });
   return worker;
 }

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppDeps } from '../app-deps.js';
-import type { Database, Queryable } from '../db/types.js';
+import type { Queryable } from '../db/types.js';
 
 // An IdP sends the same User-Agent on every request of a sync: remember the last answer.
 let lastUa: string | undefined;
@@ -243,14 +242,12 @@ export async function insertLogEntries(db: Queryable, batch: LogEntry[]): Promis
 /** jsonb refuses U+0000 and lone surrogates, which any request may carry: one such entry must not lose its batch. */
 const pgSafe = (_k: string, v: unknown) => (typeof v === 'string' ? v.replace(/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd') : v);
 
-const writers = new WeakMap<Database, ProvisioningLogWriter>();
-/** The writer of an app (tests flush it to read their rows at once). */
-export const provisioningLogWriterOf = (db: Database) => writers.get(db);
-
-/** Adds the provisioning-log hooks to the SCIM plugin (one line in src/scim/plugin.ts). */
-export function registerProvisioningLog(app: FastifyInstance, deps: AppDeps): void {
-  const writer = new ProvisioningLogWriter(deps.db, app.log);
-  writers.set(deps.db, writer);
+/**
+ * Adds the provisioning-log hooks to the SCIM plugin (one line in src/scim/plugin.ts). The writer is
+ * the app's (AppDeps.provisioningLog, built and closed by buildApp).
+ */
+export function registerProvisioningLog(app: FastifyInstance, writer: ProvisioningLogWriter): void {
+  // The error a request failed with, kept from onError to onResponse (gone with the request).
   const errors = new WeakMap<FastifyRequest, unknown>();
   app.addHook('onError', async (req, _reply, err) => {
     errors.set(req, err);
@@ -263,10 +260,6 @@ export function registerProvisioningLog(app: FastifyInstance, deps: AppDeps): vo
       req.log.error({ err }, 'provisioning log entry failed');
     }
     done();
-  });
-  app.addHook('onClose', async () => {
-    await writer.close();
-    if (writers.get(deps.db) === writer) writers.delete(deps.db);
   });
 }
 

@@ -20,8 +20,6 @@ export type EventType = (typeof EVENT_TYPES)[number];
 const KNOWN = new Set<string>(EVENT_TYPES);
 const PREFIXES = new Set(EVENT_TYPES.map((t) => t.split('.')[0]!));
 
-export const isEventType = (s: string): s is EventType => KNOWN.has(s);
-
 /** A webhook event filter item: an exact type, `prefix.*` (e.g. `user.*`) or `*`. */
 export function isValidEventFilter(s: string): boolean {
   if (s === '*' || KNOWN.has(s)) return true;

@@ -1,6 +1,50 @@
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../db/types.js';
+import type { Database, Queryable } from '../db/types.js';
+import type { SecretBox } from '../lib/secret-box.js';
+import type { TargetPolicy } from '../lib/outbound.js';
 import { generateWebhookSecret } from './signature.js';
+
+/** Purpose (authenticated data) of an encrypted webhook secret. */
+export const WEBHOOK_SECRET_PURPOSE = 'webhook.secret';
+
+/** The codes of the non-SCIM error family (src/http/errors.ts) a webhook refusal carries, with their statuses. */
+export const WEBHOOK_ERROR_STATUS = { ERR_TARGET_NOT_ALLOWED: 400, ERR_WEBHOOK_LIMIT: 409 } as const;
+
+/**
+ * A refusal of a webhook change, answered by the one error handler (src/http/error-handler.ts)
+ * with its catalogued code: this floor sits below src/http, so the error carries its code and
+ * status itself (like access's IdentityError).
+ */
+export class WebhookError extends Error {
+  readonly statusCode: number;
+
+  constructor(readonly code: keyof typeof WEBHOOK_ERROR_STATUS, message: string) {
+    super(message);
+    this.name = 'WebhookError';
+    this.statusCode = WEBHOOK_ERROR_STATUS[code];
+  }
+}
+
+/**
+ * Refuses, at registration, a URL whose host is an IP literal (or localhost) in a range the
+ * outbound guard refuses. Host names are checked where it matters, on the address they resolve to
+ * at delivery time (src/lib/outbound.ts); this check only makes the obvious case a clear 400.
+ */
+export function checkWebhookTarget(url: string, targets: TargetPolicy): void {
+  if (targets.refusesUrl(url)) {
+    throw new WebhookError(
+      'ERR_TARGET_NOT_ALLOWED',
+      'url points to a loopback, private, link-local or otherwise internal address, which webhooks may not reach (the operator can allow it with IDPBRIDGE_ALLOW_PRIVATE_TARGETS)',
+    );
+  }
+}
+
+/** What storing a webhook needs besides the database: the secret encryption and the per-tenant cap. */
+export interface WebhookStoreOptions {
+  secrets: SecretBox;
+  /** Most webhooks one tenant may have. */
+  maxPerTenant: number;
+}
 
 export interface Webhook {
   id: string;
@@ -51,18 +95,63 @@ const toWebhook = (r: WebhookRow): Webhook => ({
 
 const hintOf = (secret: string) => `…${secret.slice(-4)}`;
 
+/**
+ * Creates a webhook; its secret is stored encrypted. At most `maxPerTenant` per tenant: the tenant
+ * row is locked (NO KEY UPDATE, which does not block the dispatcher's KEY SHARE) so two concurrent
+ * creations cannot both pass the count.
+ */
 export async function createWebhook(
-  db: Queryable,
+  db: Database,
   tenantId: string,
   input: { url: string; secret?: string; events?: string[]; description?: string; enabled?: boolean },
+  opts?: WebhookStoreOptions, // TRANSITIONAL(h5): required once src/admin passes it (after wave-1)
 ): Promise<Webhook & { secret: string }> {
   const secret = input.secret ?? generateWebhookSecret();
-  const { rows } = await db.query<WebhookRow>(
-    `INSERT INTO webhooks AS w (tenant_id, id, url, secret, secret_hint, description, event_types, enabled)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLS}`,
-    [tenantId, randomUUID(), input.url, secret, hintOf(secret), input.description ?? null, input.events ?? [], input.enabled ?? true],
-  );
-  return { ...toWebhook(rows[0]!), secret };
+  const stored = opts ? opts.secrets.encrypt(secret, WEBHOOK_SECRET_PURPOSE) : secret;
+  const max = opts?.maxPerTenant ?? 1_000_000;
+  const rows = await db.transaction(async (tx) => {
+    await tx.query('SELECT 1 FROM tenants WHERE tenant_id = $1 FOR NO KEY UPDATE', [tenantId]);
+    const res = await tx.query<WebhookRow>(
+      `INSERT INTO webhooks AS w (tenant_id, id, url, secret, secret_hint, description, event_types, enabled)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8
+        WHERE (SELECT count(*) FROM webhooks WHERE tenant_id = $1) < $9
+       RETURNING ${COLS}`,
+      [tenantId, randomUUID(), input.url, stored, hintOf(secret), input.description ?? null, input.events ?? [], input.enabled ?? true, max],
+    );
+    return res.rows;
+  });
+  if (!rows[0]) {
+    throw new WebhookError('ERR_WEBHOOK_LIMIT', `a tenant may have at most ${max} webhooks (IDPBRIDGE_WEBHOOKS_PER_TENANT_MAX); delete one first`);
+  }
+  return { ...toWebhook(rows[0]), secret };
+}
+
+/**
+ * The start-up pass over webhook secrets: plaintext rows (written before encryption at rest) and
+ * rows under a previous key are re-encrypted under the current key. Idempotent, and safe with
+ * several processes starting at once (each row is replaced only if it is still the value read).
+ * Returns the number of rows rewritten.
+ */
+export async function reencryptWebhookSecrets(db: Queryable, secrets: SecretBox): Promise<number> {
+  let n = 0;
+  let after = ['00000000-0000-0000-0000-000000000000', '00000000-0000-0000-0000-000000000000'];
+  for (;;) {
+    const { rows } = await db.query<{ tenant_id: string; id: string; secret: string }>(
+      `SELECT tenant_id, id, secret FROM webhooks
+        WHERE (tenant_id, id) > ($1::uuid, $2::uuid) AND NOT starts_with(secret, $3)
+        ORDER BY tenant_id, id LIMIT 500`,
+      [after[0], after[1], `enc:v1:${secrets.currentKid ?? ''}:`],
+    );
+    if (rows.length === 0) return n;
+    if (!secrets.enabled) throw new Error('IDPBRIDGE_SECRET_KEY is not set, but the database holds webhook secrets (see docs/operator.md)');
+    for (const r of rows) {
+      after = [r.tenant_id, r.id];
+      const res = await db.query('UPDATE webhooks SET secret = $4 WHERE tenant_id = $1 AND id = $2 AND secret = $3', [
+        r.tenant_id, r.id, r.secret, secrets.reencrypt(r.secret, WEBHOOK_SECRET_PURPOSE),
+      ]);
+      n += res.rowCount;
+    }
+  }
 }
 
 export async function listWebhooks(db: Queryable, tenantId: string): Promise<Webhook[]> {
@@ -80,6 +169,7 @@ export async function updateWebhook(
   tenantId: string,
   id: string,
   patch: { url?: string; secret?: string; events?: string[]; description?: string | null; enabled?: boolean },
+  opts?: Pick<WebhookStoreOptions, 'secrets'>, // TRANSITIONAL(h5): required after wave-1
 ): Promise<Webhook | undefined> {
   const sets: string[] = [];
   const params: unknown[] = [tenantId, id];
@@ -89,7 +179,7 @@ export async function updateWebhook(
   };
   if (patch.url !== undefined) set('url', patch.url);
   if (patch.secret !== undefined) {
-    set('secret', patch.secret);
+    set('secret', opts ? opts.secrets.encrypt(patch.secret, WEBHOOK_SECRET_PURPOSE) : patch.secret);
     set('secret_hint', hintOf(patch.secret));
   }
   if (patch.events !== undefined) set('event_types', patch.events);

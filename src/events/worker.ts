@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import type { Database } from '../db/types.js';
+import { createOutboundAgent, TargetPolicy } from '../lib/outbound.js';
+import type { SecretBox } from '../lib/secret-box.js';
 import { dispatchPending } from './dispatch.js';
-import { deliverRound, type RetryPolicy } from './delivery.js';
+import { claimWebhooks, serveQueue, type DeliverOptions, type RetryPolicy } from './delivery.js';
 import { createMailer, sendInvitationsRound, type Mailer } from './invitations.js';
 import { cleanupExpired } from './retention.js';
 
@@ -18,8 +20,14 @@ export interface EventsWorkerOptions {
   invitationUrl: string | undefined;
   /** Retention cleanup period (0 = never). */
   cleanupEveryMs: number;
+  /** Webhook queues served at once, and at most this many of one tenant. */
   concurrency: number;
+  perTenant: number;
   batch: number;
+  /** Where webhooks may connect (src/lib/outbound.ts). */
+  targets: TargetPolicy;
+  /** Decrypts webhook secrets. */
+  secrets: SecretBox;
 }
 
 /** Below this many items moved in a pass, the next pass waits COALESCE_MS. */
@@ -45,6 +53,8 @@ export class EventsWorker {
   private lastCleanup = 0;
   private readonly agent: Agent;
   private readonly mailer: Mailer;
+  /** Webhook queues being served now; a pass never waits for them. */
+  private readonly serving = new Set<Promise<void>>();
 
   constructor(
     private readonly db: Database,
@@ -52,7 +62,13 @@ export class EventsWorker {
     private readonly log: Log,
     mailer?: Mailer,
   ) {
-    this.agent = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
+    this.agent = createOutboundAgent(opts.targets, {
+      keepAliveTimeout: 10_000,
+      connections: 64,
+      connectTimeoutMs: opts.timeoutMs,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+    });
     this.mailer = mailer ?? createMailer(opts.smtpUrl, log);
   }
 
@@ -70,7 +86,8 @@ export class EventsWorker {
         this.running = undefined;
         // A backlog: go on at once. A trickle (a sync creating users one by one): let a few more
         // events gather first — each pass costs the same few queries whether it moves 1 event or 100.
-        this.schedule(done >= COALESCE_BELOW ? 0 : done > 0 ? COALESCE_MS : this.opts.pollMs);
+        // Queues in flight free their slots soon: look again shortly.
+        this.schedule(done >= COALESCE_BELOW ? 0 : done > 0 || this.serving.size > 0 ? COALESCE_MS : this.opts.pollMs);
       });
     }, ms);
   }
@@ -92,18 +109,7 @@ export class EventsWorker {
       }
     };
     await step('dispatch', () => dispatchPending(this.db));
-    await step('webhooks', () =>
-      deliverRound(this.db, this.agent, {
-        owner: this.id,
-        leaseMs: this.opts.leaseMs,
-        timeoutMs: this.opts.timeoutMs,
-        retry: this.opts.retry,
-        batch: this.opts.batch,
-        concurrency: this.opts.concurrency,
-        isStopping: () => this.stopping,
-        log: this.log,
-      }),
-    );
+    await step('webhooks', () => this.startQueues());
     await step('invitations', () =>
       sendInvitationsRound(this.db, this.mailer, {
         owner: this.id,
@@ -126,12 +132,58 @@ export class EventsWorker {
     return done;
   }
 
+  /**
+   * Claims webhook queues for the free slots and serves them in the background: a slow receiver
+   * holds its own slot only (bounded by the HTTP timeout and the queue's time budget), never the
+   * pass, dispatch, or another tenant's deliveries. Returns the number of queues started.
+   */
+  private async startQueues(): Promise<number> {
+    const free = this.opts.concurrency - this.serving.size;
+    if (free <= 0) return 0;
+    const opts: DeliverOptions = {
+      owner: this.id,
+      leaseMs: this.opts.leaseMs,
+      timeoutMs: this.opts.timeoutMs,
+      retry: this.opts.retry,
+      batch: this.opts.batch,
+      concurrency: this.opts.concurrency,
+      perTenant: this.opts.perTenant,
+      secrets: this.opts.secrets,
+      isStopping: () => this.stopping,
+      log: this.log,
+    };
+    const claimed = await claimWebhooks(this.db, { owner: this.id, leaseMs: this.opts.leaseMs, limit: free, perTenant: this.opts.perTenant });
+    for (const w of claimed) {
+      const p: Promise<void> = serveQueue(this.db, this.agent, w, opts).then(
+        (n) => {
+          this.serving.delete(p);
+          if (n > 0) this.wake();
+        },
+        (err: unknown) => {
+          this.serving.delete(p);
+          this.log.warn({ err, tenantId: w.tenant_id, webhookId: w.id }, 'webhook queue round failed; its lease expires');
+        },
+      );
+      this.serving.add(p);
+    }
+    return claimed.length;
+  }
+
+  /** A queue finished with work done: its webhook may have more, so the next pass comes now. */
+  private wake(): void {
+    if (this.stopping || this.running || !this.timer) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.schedule(0);
+  }
+
   /** Finishes the deliveries in flight (bounded by the HTTP timeout), gives leases back. */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
+    await Promise.allSettled([...this.serving]);
     this.mailer.close();
     await this.agent.close().catch(() => {});
   }

@@ -1,6 +1,17 @@
+/**
+ * The one error handler of every HTTP surface (also fastify's `frameworkErrors`: malformed URLs,
+ * overlong path parameters). It answers in two families (docs/errors.md):
+ *  - SCIM routes (`/scim/…`, matched case-insensitively like the router): RFC 7644 §3.12 bodies
+ *    from a ScimError (src/scim/errors.ts); anything else thrown there is turned into one.
+ *  - every other route (admin API, /v1, sign-in broker, console): `{statusCode, code, error, message}`
+ *    with a code of API_ERROR_CODES (src/http/errors.ts). No other code reaches the wire: a ScimError,
+ *    a unique violation, a validation failure, an unreachable database or a framework error is
+ *    answered with the catalogued code of its status.
+ * Routes throw and never translate errors themselves.
+ */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ScimError, InvalidSyntaxError, PayloadTooLargeError, UniquenessError } from '../scim/errors.js';
-import { ApiError } from './errors.js';
+import { API_ERROR_CODES, ApiError, apiErrorBody, type ApiErrorCode } from './errors.js';
 import { isConnectionError, isUniqueViolation } from '../db/errors.js';
 
 const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
@@ -22,16 +33,15 @@ export function toScimError(err: unknown): ScimError {
     return new InvalidSyntaxError(`Request body is not valid JSON: ${e.message ?? 'parse error'}`);
   }
   if (e.validation) return new InvalidSyntaxError(`Invalid request: ${e.message}`);
-  if (e.statusCode === 429) {
-    const se = new ScimError(429, 'ERR_SCIM_RATE_LIMITED', e.message ?? 'Too many requests for this tenant; retry later');
-    return se;
-  }
+  if (e.statusCode === 429) return new ScimError(429, 'ERR_SCIM_RATE_LIMITED', e.message ?? 'Too many requests for this tenant; retry later');
   if (isConnectionError(err)) {
     const se = new ScimError(503, 'ERR_DATABASE_UNAVAILABLE', 'The database is unavailable; retry later');
     se.headers = { 'retry-after': '5' }; // IdPs back off on it
     return se;
   }
-  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new ScimError(e.statusCode, e.code ?? 'ERR_SCIM', e.message ?? 'Bad request');
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+    return new ScimError(e.statusCode, 'ERR_SCIM_REJECTED', e.message ?? 'Bad request');
+  }
   return new ScimError(500, 'ERR_INTERNAL', 'Internal server error');
 }
 
@@ -40,34 +50,70 @@ function sendScim(reply: FastifyReply, err: ScimError): FastifyReply {
   return reply.code(err.status).type(SCIM_CONTENT_TYPE).send(err.toJSON());
 }
 
-function adminBody(statusCode: number, code: string, message: string) {
-  const error = statusCode === 400 ? 'Bad Request' : statusCode === 401 ? 'Unauthorized' : statusCode === 404 ? 'Not Found'
-    : statusCode === 409 ? 'Conflict' : statusCode === 413 ? 'Payload Too Large' : statusCode === 415 ? 'Unsupported Media Type'
-    : statusCode === 429 ? 'Too Many Requests' : statusCode === 503 ? 'Service Unavailable' : statusCode >= 500 ? 'Internal Server Error' : 'Error';
-  return { statusCode, code, error, message };
+/** The catalogued code of a client-error status (framework errors, ScimErrors outside SCIM routes). */
+const CODE_OF_STATUS: Record<number, ApiErrorCode> = {
+  400: 'ERR_BAD_REQUEST', 401: 'ERR_UNAUTHORIZED', 403: 'ERR_FORBIDDEN', 404: 'ERR_NOT_FOUND', 409: 'ERR_CONFLICT',
+  412: 'ERR_PRECONDITION_FAILED', 413: 'ERR_PAYLOAD_TOO_LARGE', 414: 'ERR_URI_TOO_LONG', 415: 'ERR_UNSUPPORTED_MEDIA_TYPE',
+  416: 'ERR_RANGE_NOT_SATISFIABLE', 429: 'ERR_RATE_LIMITED',
+};
+
+const isCatalogued = (code: unknown): code is ApiErrorCode => typeof code === 'string' && Object.hasOwn(API_ERROR_CODES, code);
+
+/**
+ * An error of the non-SCIM family. Besides ApiError itself: modules on floors below http (the access
+ * model) cannot extend ApiError, so any Error carrying a catalogued `code` together with exactly that
+ * code's `statusCode` counts too (a Node.js internal error with an `ERR_…` code has no statusCode).
+ */
+function apiErrorOf(err: unknown): ApiError | undefined {
+  if (err instanceof ApiError) return err;
+  if (!(err instanceof Error)) return undefined;
+  const { code, statusCode, headers } = err as Error & { code?: unknown; statusCode?: unknown; headers?: Record<string, string> };
+  if (!isCatalogued(code) || statusCode !== API_ERROR_CODES[code].status) return undefined;
+  return new ApiError(code, err.message, headers);
+}
+
+function sendApi(reply: FastifyReply, err: ApiError): FastifyReply {
+  if (err.headers) for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+  return reply.code(err.statusCode).send(apiErrorBody(err.statusCode, err.code, err.message));
+}
+
+/** The non-SCIM answer to any thrown error. */
+export function toApiError(error: unknown): ApiError {
+  const known = apiErrorOf(error);
+  if (known) return known;
+  const err = error as Partial<FastifyError> & { message?: string };
+  if (isUniqueViolation(err)) return new ApiError('ERR_CONFLICT', 'A resource with this unique value already exists');
+  if (error instanceof ScimError) {
+    // A SCIM-layer refusal (schema validation of an identity, a group that would contain itself) on another surface.
+    if (error.status >= 500) return new ApiError('ERR_INTERNAL', 'Internal server error');
+    return new ApiError(CODE_OF_STATUS[error.status] ?? 'ERR_BAD_REQUEST', error.message, error.headers);
+  }
+  if (err.validation) return new ApiError('ERR_VALIDATION', err.message ?? 'Invalid request');
+  if (isConnectionError(err)) return new ApiError('ERR_DATABASE_UNAVAILABLE', 'The database is unavailable; retry later', { 'retry-after': '5' });
+  const status = err.statusCode;
+  if (status && status >= 400 && status < 500) {
+    const code = CODE_OF_STATUS[status] ?? 'ERR_BAD_REQUEST';
+    return new ApiError(code, err.message ?? API_ERROR_CODES[code].meaning, code === 'ERR_RATE_LIMITED' ? { 'retry-after': '60' } : undefined);
+  }
+  return new ApiError('ERR_INTERNAL', 'Internal server error');
 }
 
 /** The error handler; also fastify's `frameworkErrors` (bad URL encoding, overlong path parameters), so those answer in the same formats. */
 export function handleError(error: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const err = error as FastifyError;
   if (isScimUrl(req.url)) {
-    const scimErr = toScimError(err);
-    if (scimErr.status >= 500) req.log.error({ err }, 'scim request failed');
+    const scimErr = toScimError(error);
+    if (scimErr.status >= 500) req.log.error({ err: error }, 'scim request failed');
     else req.log.info({ code: scimErr.code, status: scimErr.status, detail: scimErr.message }, 'scim request rejected');
     return sendScim(reply, scimErr);
   }
-  if (error instanceof ApiError) return reply.code(error.statusCode).send(adminBody(error.statusCode, error.code, error.message));
-  if (isUniqueViolation(err)) return reply.code(409).send(adminBody(409, 'ERR_CONFLICT', 'A resource with this unique value already exists'));
-  if (error instanceof ScimError) return reply.code(error.status).send(adminBody(error.status, error.code, error.message));
-  if (err.validation) return reply.code(400).send(adminBody(400, 'ERR_VALIDATION', err.message));
-  if (isConnectionError(err)) return reply.code(503).header('retry-after', '5').send(adminBody(503, 'ERR_DATABASE_UNAVAILABLE', 'The database is unavailable; retry later'));
-  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-  if (status >= 500) {
-    req.log.error({ err }, 'request failed');
-    return reply.code(500).send(adminBody(500, 'ERR_INTERNAL', 'Internal server error'));
+  const apiErr = toApiError(error);
+  if (apiErr.code === 'ERR_INTERNAL') req.log.error({ err: error }, 'request failed');
+  // A limit that already set Retry-After (console lockout, the rate-limit plugin) keeps its value.
+  if (apiErr.headers?.['retry-after'] !== undefined && reply.getHeader('retry-after') !== undefined) {
+    const { 'retry-after': _, ...rest } = apiErr.headers;
+    apiErr.headers = rest;
   }
-  if (reply.getHeader('retry-after') === undefined && status === 429) reply.header('retry-after', '60');
-  return reply.code(status).send(adminBody(status, err.code ?? 'ERR_BAD_REQUEST', err.message));
+  return sendApi(reply, apiErr);
 }
 
 export function installErrorHandling(app: FastifyInstance): void {
@@ -77,7 +123,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (isScimUrl(req.url)) {
       return sendScim(reply, new ScimError(404, 'ERR_SCIM_NOT_FOUND', `No SCIM endpoint ${req.method} ${req.url.split('?')[0]}`));
     }
-    return reply.code(404).send(adminBody(404, 'ERR_NOT_FOUND', `Route ${req.method} ${req.url.split('?')[0]} not found`));
+    return sendApi(reply, new ApiError('ERR_NOT_FOUND', `Route ${req.method} ${req.url.split('?')[0]} not found`));
   });
 }
 

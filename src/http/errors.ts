@@ -16,14 +16,22 @@ export const API_ERROR_CODES = {
   ERR_FORBIDDEN: { status: 403, meaning: 'Authenticated, but this caller may not do this.' },
   ERR_NOT_FOUND: { status: 404, meaning: 'No such resource (or route) in this tenant.' },
   ERR_CONFLICT: { status: 409, meaning: 'A resource with this unique value already exists, or the change conflicts with its state.' },
+  ERR_PRECONDITION_FAILED: { status: 412, meaning: 'A conditional request header (If-Match, If-Unmodified-Since) does not hold (console static files).' },
   ERR_PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The body exceeds IDPBRIDGE_BODY_LIMIT.' },
+  ERR_URI_TOO_LONG: { status: 414, meaning: 'A path parameter is longer than the router accepts (200 characters).' },
   ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The Content-Type is not one this endpoint accepts.' },
+  ERR_RANGE_NOT_SATISFIABLE: { status: 416, meaning: 'The Range header asks for bytes outside the file (console static files).' },
   ERR_RATE_LIMITED: { status: 429, meaning: 'Too many requests for this tenant (or address); retry after Retry-After seconds.' },
   ERR_INTERNAL: { status: 500, meaning: 'An unexpected server error; logged with the request id.' },
   ERR_DATABASE_UNAVAILABLE: { status: 503, meaning: 'The database cannot be reached; retry after Retry-After seconds.' },
   // admin API: the access model
   ERR_READ_ONLY_IDENTITY: { status: 409, meaning: 'The identity is provisioned by SCIM; only product-owned fields may change.' },
+  // admin API: webhooks and other outbound targets
+  ERR_TARGET_NOT_ALLOWED: { status: 400, meaning: 'The URL points to a loopback, private, link-local or metadata address, which outbound requests may not reach unless the operator allows it (IDPBRIDGE_ALLOW_PRIVATE_TARGETS).' },
+  ERR_WEBHOOK_LIMIT: { status: 409, meaning: 'The tenant already has the most webhooks allowed (IDPBRIDGE_WEBHOOKS_PER_TENANT_MAX); delete one first.' },
+  ERR_SECRET_KEY_REQUIRED: { status: 503, meaning: 'The server has no IDPBRIDGE_SECRET_KEY, so it cannot store a secret (webhook or IdP client secret) encrypted; the operator must set it.' },
   // /v1: the bearer token (an IdP JWT or an identity API key)
+  ERR_MISSING_TOKEN: { status: 401, meaning: 'No Authorization: Bearer header (an IdP JWT or an identity API key is required).' },
   ERR_MALFORMED_TOKEN: { status: 401, meaning: 'The bearer token is neither a JWT nor an idpbridge API key.' },
   ERR_ALG_NOT_ALLOWED: { status: 401, meaning: "The JWT's alg is not on the tenant's allow-list." },
   ERR_UNKNOWN_KEY: { status: 401, meaning: "The JWT's kid is not in the IdP's JWKS (after one refresh)." },
@@ -48,6 +56,7 @@ export const API_ERROR_CODES = {
   ERR_INVALID_ID_TOKEN: { status: 401, meaning: "The IdP's ID token did not verify." },
   ERR_LOGIN_METHOD_PASSWORD: { status: 403, meaning: 'This identity signs in with a password, not through the IdP.' },
   ERR_SSO_NOT_CONFIGURED: { status: 409, meaning: 'Sign-in is not configured (or not ready) for this tenant.' },
+  ERR_SSO_UNAVAILABLE: { status: 503, meaning: "Sign-in through the IdP cannot proceed: the tenant's OIDC configuration has no discovery URL, or the IdP's discovery document names no usable (https) authorization and token endpoints." },
   ERR_LOCKED: { status: 429, meaning: 'Too many failed password sign-ins; locked for a while.' },
   ERR_TOKEN_EXCHANGE_FAILED: { status: 502, meaning: "The IdP's token endpoint refused the code exchange." },
   // console

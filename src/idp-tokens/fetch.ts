@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { ApiError } from '../http/errors.js';
 
 /** Why a discovery or JWKS fetch failed, precisely enough to tell an IT admin what to fix. */
 export type FetchFailure =
@@ -11,14 +12,14 @@ export type FetchFailure =
   | 'too_large'
   | 'not_json';
 
-export class FetchJsonError extends Error {
+/** An IdP document could not be fetched (as an HTTP answer: the IdP is unavailable, 503). */
+export class FetchJsonError extends ApiError {
   constructor(
     readonly kind: FetchFailure,
     message: string,
     readonly status?: number,
   ) {
-    super(message);
-    this.name = 'FetchJsonError';
+    super('ERR_IDP_UNAVAILABLE', message, { 'retry-after': '5' });
   }
 }
 

@@ -1,4 +1,5 @@
 import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWSHeaderParameters, type FlattenedJWSInput } from 'jose';
+import { ApiError } from '../http/errors.js';
 import { fetchJson, FetchJsonError, type FetchOptions } from './fetch.js';
 
 export interface DiscoveryDocument {
@@ -20,11 +21,10 @@ export interface KeyCacheOptions {
   onWarn?: (msg: string, detail: Record<string, unknown>) => void;
 }
 
-/** The IdP could not be reached and no usable cached copy exists: a server-side condition (503). */
-export class IdpUnavailableError extends Error {
+/** The IdP could not be reached and no usable cached copy exists: a server-side condition (503, retry after 5 s). */
+export class IdpUnavailableError extends ApiError {
   constructor(message: string, override readonly cause?: unknown) {
-    super(message);
-    this.name = 'IdpUnavailableError';
+    super('ERR_IDP_UNAVAILABLE', message, { 'retry-after': '5' });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/types.js';
+import { ApiError } from '../http/errors.js';
 
 /** Which IdP a tenant uses: picks the defaults for claims and algorithms. */
 export type IdpProvider = 'entra' | 'okta' | 'generic';
@@ -120,10 +121,10 @@ export function entraTenantIdOf(issuer: string): string | null {
   return m?.[1]?.toLowerCase() ?? null;
 }
 
-export class OidcConfigError extends Error {
+/** An admin's OIDC configuration input is not valid (400, the message says which field and why). */
+export class OidcConfigError extends ApiError {
   constructor(message: string) {
-    super(message);
-    this.name = 'OidcConfigError';
+    super('ERR_BAD_REQUEST', message);
   }
 }
 

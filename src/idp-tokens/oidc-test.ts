@@ -106,7 +106,7 @@ export async function testOidcConfig(svc: IdpTokens, cfg: OidcConfig, sampleToke
         ? { name: 'identity', status: 'ok', message: `identity ${p.identityId} matched by ${p.matchedBy?.claim} → ${p.matchedBy?.attribute}` }
         : { name: 'identity', status: 'warn', message: `the token is valid but no provisioned identity matches it (${describeLookups(p.tried ?? [])}); provision the user via SCIM` });
     } catch (err) {
-      const message = err instanceof TokenError ? `${err.code}: ${err.message}` : failure(err).message;
+      const message = err instanceof TokenError ? `${err.reason}: ${err.message}` : failure(err).message;
       checks.push({ name: 'token', status: 'fail', message });
       checks.push({ name: 'identity', status: 'skipped', message: 'the token did not verify' });
     }

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../db/types.js';
-import type { AppDeps } from '../app-deps.js';
+import type { Config } from '../config.js';
+import { TtlCache } from '../lib/ttl-cache.js';
 import { isUuid } from '../lib/ids.js';
-import { effectiveAccess, findIdentity, resolveDataset, verifyApiKey, activateStagedIdentity, type EffectiveAccess, type DatasetRef } from '../access/index.js';
+import {
+  effectiveAccess, findIdentityByLookups, resolveDataset, verifyApiKey, activateStagedIdentity, type EffectiveAccess, type DatasetRef,
+} from '../access/index.js';
 import { getOidcConfig, OIDC_CONFIG_CHANNEL, type OidcConfig } from './oidc-config.js';
 import { KeyCache, type KeyCacheOptions } from './key-cache.js';
 import { looksLikeJwt, TokenError, verifyJwt, type VerifiedJwt } from './verify.js';
@@ -49,46 +52,50 @@ interface TokenEntry {
 
 type Resolution = { identityId: string; matchedBy: ClaimLookup } | undefined;
 
-interface Timed<T> {
-  value: T;
-  at: number;
-}
-
 const MAX_TOKENS = 100_000;
 const MAX_ENTRIES = 50_000;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 const stampOf = (c: OidcConfig) => `${c.version}:${c.updatedAt.getTime()}`;
 
-/** Drops the oldest tenth of a Map (insertion order) when it is full. */
-function bound<K, V>(m: Map<K, V>, max: number): void {
-  if (m.size < max) return;
-  let n = Math.ceil(max / 10);
-  for (const k of m.keys()) {
-    m.delete(k);
-    if (--n <= 0) break;
-  }
-}
-
 /**
  * IdP-token verification and the data an access decision needs, with the caches that keep the
  * /v1 API fast: verified tokens until exp; identity, access, datasets and API keys for a short TTL.
+ * One per app, built in buildApp and carried on AppDeps (admin routes, /v1 and the sign-in broker share it).
  */
 export class IdpTokens {
   readonly keys: KeyCache;
-  private readonly configs = new Map<string, Timed<OidcConfig | undefined>>();
-  private readonly tokens = new Map<string, TokenEntry>();
-  private readonly access = new Map<string, Timed<EffectiveAccess | undefined>>();
-  private readonly identities = new Map<string, Timed<Resolution>>();
-  private readonly datasets = new Map<string, Timed<DatasetRef | undefined>>();
-  private readonly apiKeys = new Map<string, Timed<{ identityId: string; keyId: string } | undefined>>();
+  private readonly configs: TtlCache<string, OidcConfig | undefined>;
+  /** Keyed by SHA-256 of tenant and token; each entry lives until the token's exp. */
+  private readonly tokens = new TtlCache<string, TokenEntry>({ maxEntries: MAX_TOKENS, ttlMs: 0 });
+  private readonly access: TtlCache<string, EffectiveAccess | undefined>;
+  private readonly identities: TtlCache<string, Resolution>;
+  private readonly datasets: TtlCache<string, DatasetRef | undefined>;
+  private readonly apiKeys: TtlCache<string, { identityId: string; keyId: string } | undefined>;
   private unlisten: (() => Promise<void>) | undefined;
   private started: Promise<void> | undefined;
 
   constructor(private readonly db: Database, readonly opts: IdpTokensOptions) {
     this.opts = { ...opts, accessCacheTtlMs: Math.min(Math.max(opts.accessCacheTtlMs, 0), 5_000) };
+    const short = { maxEntries: MAX_ENTRIES, ttlMs: this.opts.accessCacheTtlMs };
+    this.configs = new TtlCache({ maxEntries: MAX_ENTRIES, ttlMs: opts.configTtlMs });
+    this.access = new TtlCache(short);
+    this.identities = new TtlCache(short);
+    this.datasets = new TtlCache(short);
+    this.apiKeys = new TtlCache(short);
     this.keys = new KeyCache({
       ...opts.keyCache,
       onWarn: (msg, detail) => opts.log?.warn(detail, msg),
+    });
+  }
+
+  /** The service as the configuration sets it up. */
+  static fromConfig(db: Database, c: Config, log?: IdpTokensOptions['log']): IdpTokens {
+    return new IdpTokens(db, {
+      tokenCache: c.tokenCache,
+      accessCacheTtlMs: c.accessCacheTtlMs,
+      configTtlMs: 2_000,
+      keyCache: { cooldownMs: c.oidcJwksCooldownMs },
+      ...(log ? { log } : {}),
     });
   }
 
@@ -113,22 +120,18 @@ export class IdpTokens {
   /** Drops everything cached for a tenant (its OIDC configuration changed). */
   invalidateTenant(tenantId: string): void {
     this.configs.delete(tenantId);
-    for (const [k, e] of this.tokens) if (e.tenantId === tenantId) this.tokens.delete(k);
+    this.tokens.deleteWhere((_k, e) => e.tenantId === tenantId);
     const prefix = `${tenantId}:`;
-    for (const m of [this.access, this.datasets, this.apiKeys, this.identities] as Map<string, unknown>[]) {
-      for (const k of m.keys()) if (k.startsWith(prefix)) m.delete(k);
-    }
+    const ofTenant = (k: string) => k.startsWith(prefix);
+    this.access.deleteWhere(ofTenant);
+    this.datasets.deleteWhere(ofTenant);
+    this.apiKeys.deleteWhere(ofTenant);
+    this.identities.deleteWhere(ofTenant);
   }
 
   async config(tenantId: string): Promise<OidcConfig | undefined> {
     if (!isUuid(tenantId)) return undefined;
-    const now = Date.now();
-    const hit = this.configs.get(tenantId);
-    if (hit && now - hit.at < this.opts.configTtlMs) return hit.value;
-    const value = await getOidcConfig(this.db, tenantId);
-    bound(this.configs, MAX_ENTRIES);
-    this.configs.set(tenantId, { value, at: now });
-    return value;
+    return this.configs.getOrLoad(tenantId, () => getOidcConfig(this.db, tenantId));
   }
 
   /** Verifies a bearer credential for a tenant; throws TokenError (401) or IdpUnavailableError (503). */
@@ -139,11 +142,9 @@ export class IdpTokens {
     const cfg = await this.config(tenantId);
     if (!cfg) throw new TokenError('oidc_not_configured', 'no OIDC configuration for this tenant: IdP tokens cannot be verified here');
     const stamp = stampOf(cfg);
-    const now = Date.now();
-    const ttl = this.opts.accessCacheTtlMs;
     const key = this.opts.tokenCache ? sha256(`${tenantId}\u0000${bearer}`) : '';
     let entry = key ? this.tokens.get(key) : undefined;
-    if (entry && (entry.stamp !== stamp || now >= entry.verified.expiresAt)) {
+    if (entry && entry.stamp !== stamp) {
       this.tokens.delete(key);
       entry = undefined;
     }
@@ -155,22 +156,15 @@ export class IdpTokens {
         tokenGroups: tokenGroupsOf(verified.payload, cfg),
         identityKey: `${tenantId}:${lookups.map((l) => `${l.claim}\u0001${l.attribute}\u0001${l.value}`).join('\u0000')}`,
       };
-      if (key) {
-        bound(this.tokens, MAX_TOKENS);
-        this.tokens.set(key, entry);
-      }
+      if (key) this.tokens.set(key, entry, verified.expiresAt - Date.now());
     }
     // Identity resolution is reused for the short TTL only: a user provisioned, renamed or deleted
     // since shows within it.
-    let resolved = ttl > 0 ? this.identities.get(entry.identityKey) : undefined;
-    if (!resolved || now - resolved.at >= ttl) {
-      resolved = { value: await this.resolveIdentity(tenantId, entry.lookups), at: now };
-      if (ttl > 0) {
-        bound(this.identities, MAX_ENTRIES);
-        this.identities.set(entry.identityKey, resolved);
-      }
-    }
-    const found = resolved.value;
+    const lookups = entry.lookups;
+    const found = await this.identities.getOrLoad(entry.identityKey, async () => {
+      const hit = await findIdentityByLookups(this.db, tenantId, lookups);
+      return hit ? { identityId: hit.identity.id, matchedBy: hit.matchedBy } : undefined;
+    });
     const p = entry.verified.payload;
     return {
       tenantId,
@@ -190,62 +184,24 @@ export class IdpTokens {
     };
   }
 
-  private async resolveIdentity(tenantId: string, lookups: ClaimLookup[]): Promise<Resolution> {
-    for (const l of lookups) {
-      const found = await findIdentity(this.db, tenantId, { [l.attribute]: l.value });
-      if (found) return { identityId: found.id, matchedBy: l };
-    }
-    return undefined;
-  }
-
   private async authenticateApiKey(tenantId: string, key: string): Promise<Principal> {
-    const ck = `${tenantId}:${sha256(key)}`;
-    const now = Date.now();
-    const ttl = this.opts.accessCacheTtlMs;
-    let hit = ttl > 0 ? this.apiKeys.get(ck) : undefined;
-    if (!hit || now - hit.at >= ttl) {
-      hit = { value: await verifyApiKey(this.db, tenantId, key), at: now };
-      if (ttl > 0) {
-        bound(this.apiKeys, MAX_ENTRIES);
-        this.apiKeys.set(ck, hit);
-      }
-    }
-    if (!hit.value) throw new TokenError('invalid_api_key', 'API key is unknown, disabled, or belongs to a suspended identity');
-    return { tenantId, kind: 'api_key', identityId: hit.value.identityId, keyId: hit.value.keyId };
+    const found = await this.apiKeys.getOrLoad(`${tenantId}:${sha256(key)}`, () => verifyApiKey(this.db, tenantId, key));
+    if (!found) throw new TokenError('invalid_api_key', 'API key is unknown, disabled, or belongs to a suspended identity');
+    return { tenantId, kind: 'api_key', identityId: found.identityId, keyId: found.keyId };
   }
 
   /** Effective access of an identity (short TTL). */
-  async accessOf(tenantId: string, identityId: string): Promise<EffectiveAccess | undefined> {
-    const k = `${tenantId}:${identityId}`;
-    const now = Date.now();
-    const ttl = this.opts.accessCacheTtlMs;
-    const hit = ttl > 0 ? this.access.get(k) : undefined;
-    if (hit && now - hit.at < ttl) return hit.value;
-    const value = await effectiveAccess(this.db, tenantId, identityId);
-    if (ttl > 0) {
-      bound(this.access, MAX_ENTRIES);
-      this.access.set(k, { value, at: now });
-    }
-    return value;
+  accessOf(tenantId: string, identityId: string): Promise<EffectiveAccess | undefined> {
+    return this.access.getOrLoad(`${tenantId}:${identityId}`, () => effectiveAccess(this.db, tenantId, identityId));
   }
 
   /** A dataset by id, externalId or name (short TTL). */
   async dataset(tenantId: string, ref: string): Promise<DatasetRef | undefined> {
     if (!storableText(ref)) return undefined;
-    const k = `${tenantId}:${ref}`;
-    const now = Date.now();
-    const ttl = this.opts.accessCacheTtlMs;
-    const hit = ttl > 0 ? this.datasets.get(k) : undefined;
-    if (hit && now - hit.at < ttl) return hit.value;
-    const value = await resolveDataset(this.db, tenantId, ref);
-    if (ttl > 0) {
-      bound(this.datasets, MAX_ENTRIES);
-      this.datasets.set(k, { value, at: now });
-    }
-    return value;
+    return this.datasets.getOrLoad(`${tenantId}:${ref}`, () => resolveDataset(this.db, tenantId, ref));
   }
 
-  /** staged → active on first use; the cached access of that identity is dropped. */
+  /** Applies an allowed decision's first-use activation (staged → active); the cached access of that identity is dropped. */
   async activate(tenantId: string, identityId: string): Promise<boolean> {
     const changed = await activateStagedIdentity(this.db, tenantId, identityId);
     this.access.delete(`${tenantId}:${identityId}`);
@@ -262,23 +218,4 @@ export class IdpTokens {
     );
     return rows.map((r) => ({ id: r.id, displayName: r.display_name, externalId: r.external_id }));
   }
-}
-
-// One service per assembled app, shared by the admin routes (configuration, test) and /v1.
-const services = new WeakMap<AppDeps, IdpTokens>();
-
-export function idpTokensFor(deps: AppDeps, log?: IdpTokensOptions['log']): IdpTokens {
-  let s = services.get(deps);
-  if (!s) {
-    const c = deps.config;
-    s = new IdpTokens(deps.db, {
-      tokenCache: c.tokenCache,
-      accessCacheTtlMs: c.accessCacheTtlMs,
-      configTtlMs: 2_000,
-      keyCache: { cooldownMs: c.oidcJwksCooldownMs },
-      ...(log ? { log } : {}),
-    });
-    services.set(deps, s);
-  }
-  return s;
 }

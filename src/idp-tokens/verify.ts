@@ -1,27 +1,39 @@
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { OidcConfig } from './oidc-config.js';
+import { ApiError, type ApiErrorCode } from '../http/errors.js';
 import { IdpUnavailableError, type KeyCache } from './key-cache.js';
 import { FetchJsonError } from './fetch.js';
 
-/** Why a bearer token was refused: a stable code (also in the 401 body) and a message for the developer. */
-export type TokenErrorCode =
-  | 'missing_token'
-  | 'malformed_token'
-  | 'alg_not_allowed'
-  | 'unknown_key'
-  | 'bad_signature'
-  | 'token_expired'
-  | 'token_not_yet_valid'
-  | 'wrong_issuer'
-  | 'wrong_audience'
-  | 'missing_claim'
-  | 'oidc_not_configured'
-  | 'invalid_api_key';
+/**
+ * Why a bearer token was refused: a short reason (logs, the OIDC connection test) and its
+ * catalogued code (the 401 body's `code`, src/http/errors.ts).
+ */
+export const TOKEN_ERROR_CODES = {
+  missing_token: 'ERR_MISSING_TOKEN',
+  malformed_token: 'ERR_MALFORMED_TOKEN',
+  alg_not_allowed: 'ERR_ALG_NOT_ALLOWED',
+  unknown_key: 'ERR_UNKNOWN_KEY',
+  bad_signature: 'ERR_BAD_SIGNATURE',
+  token_expired: 'ERR_TOKEN_EXPIRED',
+  token_not_yet_valid: 'ERR_TOKEN_NOT_YET_VALID',
+  wrong_issuer: 'ERR_WRONG_ISSUER',
+  wrong_audience: 'ERR_WRONG_AUDIENCE',
+  missing_claim: 'ERR_MISSING_CLAIM',
+  oidc_not_configured: 'ERR_OIDC_NOT_CONFIGURED',
+  invalid_api_key: 'ERR_INVALID_API_KEY',
+} as const satisfies Record<string, ApiErrorCode>;
 
-export class TokenError extends Error {
-  constructor(readonly code: TokenErrorCode, message: string) {
-    super(message);
-    this.name = 'TokenError';
+export type TokenErrorReason = keyof typeof TOKEN_ERROR_CODES;
+
+/** RFC 6750 error_description: printable ASCII without quotes or backslashes. */
+const rfc6750 = (s: string) => s.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, "'").slice(0, 300);
+
+/** A refused bearer credential: 401 with the catalogued code and an RFC 6750 WWW-Authenticate challenge. */
+export class TokenError extends ApiError {
+  constructor(readonly reason: TokenErrorReason, message: string) {
+    super(TOKEN_ERROR_CODES[reason], message, {
+      'www-authenticate': `Bearer realm="idpbridge", error="invalid_token", error_description="${rfc6750(message)}"`,
+    });
   }
 }
 
@@ -67,7 +79,7 @@ export async function verifyJwt(token: string, cfg: OidcConfig, keys: KeyCache):
   try {
     jwksUri = await keys.jwksUriFor(cfg);
   } catch (err) {
-    throw err instanceof IdpUnavailableError ? err : new IdpUnavailableError((err as Error).message, err);
+    throw keysUnavailable(err);
   }
   try {
     const { payload, protectedHeader } = await jwtVerify(token, keys.resolver(jwksUri), {
@@ -83,9 +95,15 @@ export async function verifyJwt(token: string, cfg: OidcConfig, keys: KeyCache):
   }
 }
 
+/** 503: the IdP's keys could not be had (the fetch failure stays the cause, for the connection test). */
+function keysUnavailable(err: unknown): IdpUnavailableError {
+  const cause = err instanceof IdpUnavailableError && err.cause ? err.cause : err;
+  return new IdpUnavailableError(`The IdP's signing keys could not be fetched: ${(err as Error).message}`, cause);
+}
+
 function mapJoseError(err: unknown, cfg: OidcConfig): Error {
-  if (err instanceof TokenError || err instanceof IdpUnavailableError) return err;
-  if (err instanceof FetchJsonError) return new IdpUnavailableError(err.message, err);
+  if (err instanceof TokenError) return err;
+  if (err instanceof IdpUnavailableError || err instanceof FetchJsonError) return keysUnavailable(err);
   if (err instanceof joseErrors.JWTExpired) return new TokenError('token_expired', 'token has expired');
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     switch (err.claim) {

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
 import type { AppDeps } from '../app-deps.js';
 import { scimAuth } from '../tenants/scim-auth.js';
 import { InvalidSyntaxError, InvalidValueError, TooManyRequestsError } from './errors.js';
 import { bodyProblem } from '../http/json-body.js';
+import { registerRateLimit } from '../http/rate-limit.js';
 import { SCIM_CONTENT_TYPE } from '../http/error-handler.js';
 import { resourceRoutes } from './resources/routes.js';
 import { discoveryRoutes } from './discovery-routes.js';
@@ -28,19 +28,16 @@ export async function scimApi(app: FastifyInstance, { deps }: { deps: AppDeps })
   app.addContentTypeParser(['application/scim+json', 'application/json'], { parseAs: 'string' }, parser);
   app.decorateRequest('scim', null);
 
-  if (deps.config.rateLimitPerMinute > 0) {
-    await app.register(rateLimit, {
-      max: deps.config.rateLimitPerMinute,
-      timeWindow: 60_000,
-      // Per tenant, not per IP: one IdP's sync must not starve another tenant's.
-      keyGenerator: (req) => `scim:${(req.params as { tenantId?: string }).tenantId ?? req.ip}`,
-      errorResponseBuilder: (_req, ctx) =>
-        new TooManyRequestsError(`Rate limit of ${ctx.max} requests per minute for this tenant exceeded; retry after ${Math.ceil(ctx.ttl / 1000)} s`, Math.ceil(ctx.ttl / 1000)),
-    });
-  }
+  // Per tenant, not per IP: one IdP's sync must not starve another tenant's.
+  await registerRateLimit(app, {
+    max: deps.config.rateLimitPerMinute,
+    scope: 'scim',
+    error: (retryAfter, max) =>
+      new TooManyRequestsError(`Rate limit of ${max} requests per minute for this tenant exceeded; retry after ${retryAfter} s`, retryAfter),
+  });
 
   app.addHook('onRequest', scimAuth(deps.scimVerifier));
-  registerProvisioningLog(app, deps); // one log row per authenticated request, written off the response path
+  registerProvisioningLog(app, deps.provisioningLog); // one log row per authenticated request, written off the response path
   app.addHook('onSend', async (_req, reply, payload) => {
     const ct = reply.getHeader('content-type');
     if (typeof ct === 'string' && ct.startsWith('application/json')) reply.header('content-type', SCIM_CONTENT_TYPE);

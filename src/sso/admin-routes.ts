@@ -2,33 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { publicBaseUrl } from '../http/base-url.js';
 import { badRequest, conflict, notFound } from '../http/errors.js';
-import { params, requireTenant } from '../admin/access-schemas.js';
-import { identityExists } from '../access/identities.js';
 import { getOidcConfig } from '../idp-tokens/oidc-config.js';
-import {
-  addRedirectUri, deleteRedirectUri, listRedirectUris, loginMethodRow, LoginMethodError, redirectUriProblem, setLoginMethod, viewLoginMethod,
-  type LoginMethod,
-} from './store.js';
+import { addRedirectUri, deleteRedirectUri, listRedirectUris, redirectUriProblem } from './store.js';
 import { jwksUrl, ssoCallbackUrl, ssoLoginUrl, ssoPasswordLoginUrl } from './urls.js';
-
-const tags = ['sso'];
-type P = { tenantId: string };
+import { params, requireTenant, tags, type P } from './admin-kit.js';
+import { loginMethodRoutes } from './login-method-routes.js';
 
 const redirectUriSchema = {
   type: 'object',
   properties: { id: { type: 'string', format: 'uuid' }, uri: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } },
-} as const;
-
-const loginMethodSchema = {
-  type: 'object',
-  properties: {
-    identityId: { type: 'string', format: 'uuid' },
-    method: { type: 'string', enum: ['idp', 'password'] },
-    passwordSet: { type: 'boolean' },
-    lockedUntil: { type: ['string', 'null'], format: 'date-time', description: 'Password sign-in locked after repeated failures, until then' },
-    lastLoginAt: { type: ['string', 'null'], format: 'date-time' },
-    updatedAt: { type: ['string', 'null'], format: 'date-time' },
-  },
 } as const;
 
 const ssoSchema = {
@@ -48,7 +30,7 @@ const ssoSchema = {
   },
 } as const;
 
-/** Sign-in broker administration: redirect URIs, the URLs to hand out, per-identity login methods. */
+/** Sign-in broker administration (under /admin/v1): the URLs to hand out, redirect URIs, per-identity login methods. */
 export async function ssoAdminRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   const db = deps.db;
 
@@ -114,46 +96,5 @@ export async function ssoAdminRoutes(app: FastifyInstance, { deps }: { deps: App
     return reply.code(204).send();
   });
 
-  const requireIdentity = async (tenantId: string, userId: string) => {
-    await requireTenant(db, tenantId);
-    if (!(await identityExists(db, tenantId, userId))) throw notFound('identity');
-  };
-
-  app.get<{ Params: P & { userId: string } }>('/tenants/:tenantId/users/:userId/login-method', {
-    schema: { tags, summary: 'How an identity signs in: idp (default) or password', params: params('tenantId', 'userId'), response: { 200: loginMethodSchema } },
-  }, async (req) => {
-    const { tenantId, userId } = req.params;
-    await requireIdentity(tenantId, userId);
-    return viewLoginMethod(userId, await loginMethodRow(db, tenantId, userId));
-  });
-
-  app.put<{ Params: P & { userId: string }; Body: { method: LoginMethod; password?: string } }>('/tenants/:tenantId/users/:userId/login-method', {
-    schema: {
-      tags,
-      summary: 'Switch the login method: idp (through the tenant\'s IdP) or password (built-in, for guests not in the IdP; the password is write-only)',
-      params: params('tenantId', 'userId'),
-      body: {
-        type: 'object',
-        required: ['method'],
-        additionalProperties: false,
-        properties: {
-          method: { type: 'string', enum: ['idp', 'password'] },
-          password: { type: 'string', minLength: 12, maxLength: 1024, writeOnly: true, description: 'Required when no password is set yet; sets a new one (scrypt); idp forgets it' },
-        },
-      },
-      response: { 200: loginMethodSchema },
-    },
-  }, async (req) => {
-    const { tenantId, userId } = req.params;
-    await requireIdentity(tenantId, userId);
-    if (req.body.method === 'idp' && req.body.password !== undefined) throw badRequest('password is only accepted with method "password"');
-    try {
-      await setLoginMethod(db, tenantId, userId, req.body.method, req.body.password);
-    } catch (err) {
-      if (err instanceof LoginMethodError) throw badRequest(err.message);
-      throw err;
-    }
-    req.log.info({ tenantId, identityId: userId, method: req.body.method }, 'login method set');
-    return viewLoginMethod(userId, await loginMethodRow(db, tenantId, userId));
-  });
+  loginMethodRoutes(app, deps);
 }

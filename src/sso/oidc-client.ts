@@ -1,31 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { OidcConfig } from '../idp-tokens/oidc-config.js';
-import type { KeyCache, DiscoveryDocument } from '../idp-tokens/key-cache.js';
+import { IdpUnavailableError, type KeyCache, type DiscoveryDocument } from '../idp-tokens/key-cache.js';
 import { checkIdpUrl, FetchJsonError } from '../idp-tokens/fetch.js';
-
-/** Why a sign-in failed: a stable code (sent back to the host product) and a message. */
-export type SsoErrorCode =
-  | 'invalid_request'
-  | 'unregistered_redirect_uri'
-  | 'sso_not_configured'
-  | 'invalid_state'
-  | 'idp_error'
-  | 'token_exchange_failed'
-  | 'invalid_id_token'
-  | 'idp_unavailable'
-  | 'identity_not_found'
-  | 'identity_suspended'
-  | 'login_method_password'
-  | 'invalid_credentials'
-  | 'locked';
-
-export class SsoError extends Error {
-  constructor(readonly status: number, readonly code: SsoErrorCode, message: string) {
-    super(message);
-    this.name = 'SsoError';
-  }
-}
+import { SsoError } from './errors.js';
 
 export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url');
 /** RFC 7636 S256: BASE64URL(SHA256(ASCII(code_verifier))). */
@@ -40,23 +18,23 @@ export interface IdpEndpoints {
 
 /** The IdP's authorization and token endpoints from its discovery document (cached by KeyCache). */
 export async function idpEndpoints(cfg: OidcConfig, keys: KeyCache): Promise<IdpEndpoints> {
-  if (!cfg.discoveryUrl) throw new SsoError(503, 'sso_not_configured', 'the OIDC configuration has no discovery URL: sign-in needs the IdP\'s authorization and token endpoints');
+  if (!cfg.discoveryUrl) throw new SsoError('ERR_SSO_UNAVAILABLE', 'the OIDC configuration has no discovery URL: sign-in needs the IdP\'s authorization and token endpoints');
   let doc: DiscoveryDocument;
   try {
     doc = await keys.discovery.get(cfg.discoveryUrl);
   } catch (err) {
-    throw new SsoError(503, 'idp_unavailable', `the IdP's discovery document could not be fetched: ${(err as Error).message}`);
+    throw new SsoError('ERR_IDP_UNAVAILABLE', `the IdP's discovery document could not be fetched: ${(err as Error).message}`);
   }
   const auth = doc.authorization_endpoint;
   const token = doc.token_endpoint;
   if (typeof auth !== 'string' || typeof token !== 'string') {
-    throw new SsoError(503, 'sso_not_configured', `the IdP's discovery document (${cfg.discoveryUrl}) names no authorization_endpoint / token_endpoint`);
+    throw new SsoError('ERR_SSO_UNAVAILABLE', `the IdP's discovery document (${cfg.discoveryUrl}) names no authorization_endpoint / token_endpoint`);
   }
   try {
     checkIdpUrl(auth, 'authorization_endpoint');
     checkIdpUrl(token, 'token_endpoint');
   } catch (err) {
-    throw new SsoError(503, 'sso_not_configured', (err as Error).message);
+    throw new SsoError('ERR_SSO_UNAVAILABLE', (err as Error).message);
   }
   const methods = Array.isArray(doc.token_endpoint_auth_methods_supported) ? doc.token_endpoint_auth_methods_supported as string[] : ['client_secret_basic'];
   // OIDC Core: client_secret_basic is the default; post when the IdP offers only that.
@@ -95,7 +73,7 @@ export async function exchangeCode(ep: IdpEndpoints, p: { clientId: string; clie
   try {
     res = await fetch(ep.tokenEndpoint, { method: 'POST', headers, body: form, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
-    throw new SsoError(503, 'idp_unavailable', `the IdP's token endpoint could not be reached: ${(err as Error).message}`);
+    throw new SsoError('ERR_IDP_UNAVAILABLE', `the IdP's token endpoint could not be reached: ${(err as Error).message}`);
   }
   const text = await res.text();
   let body: { id_token?: unknown; error?: unknown; error_description?: unknown } = {};
@@ -106,9 +84,9 @@ export async function exchangeCode(ep: IdpEndpoints, p: { clientId: string; clie
   }
   if (!res.ok) {
     const why = typeof body.error === 'string' ? `${body.error}${typeof body.error_description === 'string' ? `: ${body.error_description}` : ''}` : `HTTP ${res.status}`;
-    throw new SsoError(502, 'token_exchange_failed', `the IdP refused the authorization code (${why})`);
+    throw new SsoError('ERR_TOKEN_EXCHANGE_FAILED', `the IdP refused the authorization code (${why})`);
   }
-  if (typeof body.id_token !== 'string') throw new SsoError(502, 'token_exchange_failed', 'the IdP\'s token response has no id_token (is the "openid" scope allowed for this application?)');
+  if (typeof body.id_token !== 'string') throw new SsoError('ERR_TOKEN_EXCHANGE_FAILED', 'the IdP\'s token response has no id_token (is the "openid" scope allowed for this application?)');
   return body.id_token;
 }
 
@@ -122,7 +100,7 @@ export async function verifyIdToken(idToken: string, cfg: OidcConfig, keys: KeyC
   try {
     jwksUri = await keys.jwksUriFor(cfg);
   } catch (err) {
-    throw new SsoError(503, 'idp_unavailable', `the IdP's signing keys could not be fetched: ${(err as Error).message}`);
+    throw new SsoError('ERR_IDP_UNAVAILABLE', `the IdP's signing keys could not be fetched: ${(err as Error).message}`);
   }
   let payload: JWTPayload;
   try {
@@ -134,17 +112,16 @@ export async function verifyIdToken(idToken: string, cfg: OidcConfig, keys: KeyC
       requiredClaims: ['exp', 'iat', 'sub'],
     }));
   } catch (err) {
-    if (err instanceof FetchJsonError) throw new SsoError(503, 'idp_unavailable', err.message);
-    if ((err as Error).name === 'IdpUnavailableError') throw new SsoError(503, 'idp_unavailable', (err as Error).message);
+    if (err instanceof FetchJsonError || err instanceof IdpUnavailableError) throw new SsoError('ERR_IDP_UNAVAILABLE', err.message);
     const why = err instanceof joseErrors.JWTClaimValidationFailed ? `claim "${err.claim}" ${err.reason === 'missing' ? 'is missing' : 'is not accepted'}`
       : err instanceof joseErrors.JWTExpired ? 'it has expired'
         : err instanceof joseErrors.JWSSignatureVerificationFailed ? 'its signature does not verify with the IdP keys'
           : (err as Error).message;
-    throw new SsoError(401, 'invalid_id_token', `the IdP's ID token was refused: ${why}`);
+    throw new SsoError('ERR_INVALID_ID_TOKEN', `the IdP's ID token was refused: ${why}`);
   }
-  if (typeof payload.nonce !== 'string' || payload.nonce !== nonce) throw new SsoError(401, 'invalid_id_token', 'the ID token\'s nonce does not match this sign-in (replayed or substituted token)');
+  if (typeof payload.nonce !== 'string' || payload.nonce !== nonce) throw new SsoError('ERR_INVALID_ID_TOKEN', 'the ID token\'s nonce does not match this sign-in (replayed or substituted token)');
   if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== cfg.clientId) {
-    throw new SsoError(401, 'invalid_id_token', 'the ID token has several audiences and its azp is not this client');
+    throw new SsoError('ERR_INVALID_ID_TOKEN', 'the ID token has several audiences and its azp is not this client');
   }
   return payload;
 }

@@ -1,26 +1,18 @@
 import type { JWTPayload } from 'jose';
 import { randomUUID } from 'node:crypto';
-import type { AppDeps } from '../app-deps.js';
+import type { SsoConfig } from '../config.js';
+import type { Queryable } from '../db/types.js';
 import type { EffectiveAccess } from '../access/index.js';
 import { SigningKeys } from './keys.js';
-import { ssoOptionsFromEnv, type SsoOptions } from './config.js';
 
+/** The sign-in broker's shared state: its settings and idpbridge's signing keys. One per app (buildApp, on AppDeps). */
 export interface Sso {
-  options: SsoOptions;
+  options: SsoConfig;
   keys: SigningKeys;
 }
 
-const services = new WeakMap<AppDeps, Sso>();
-
-/** One broker per assembled app (plugin and admin routes share its keys). */
-export function ssoFor(deps: AppDeps, overrides: Partial<SsoOptions> = {}): Sso {
-  let s = services.get(deps);
-  if (!s) {
-    const options = { ...ssoOptionsFromEnv(), ...overrides };
-    s = { options, keys: new SigningKeys(deps.db, { alg: options.keyAlg, rotationMs: options.keyRotationMs }) };
-    services.set(deps, s);
-  }
-  return s;
+export function createSso(db: Queryable, options: SsoConfig): Sso {
+  return { options, keys: new SigningKeys(db, { alg: options.keyAlg, rotationMs: options.keyRotationMs }) };
 }
 
 /** What the host product receives: who signed in, to which tenant, and what they may use. */

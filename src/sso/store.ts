@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
 import { isUuid } from '../lib/ids.js';
 import { hashPassword, sha256Hex } from '../lib/secrets.js';
+import { ApiError } from '../http/errors.js';
 
 // ---- registered redirect URIs --------------------------------------------------------------
 
@@ -130,7 +131,12 @@ export function viewLoginMethod(identityId: string, r: MethodRow | undefined): L
   };
 }
 
-export class LoginMethodError extends Error {}
+/** The login method cannot be set as asked (400). */
+export class LoginMethodError extends ApiError {
+  constructor(message: string) {
+    super('ERR_BAD_REQUEST', message);
+  }
+}
 
 /**
  * Sets the login method. 'password' needs a password unless one is stored already; switching to

@@ -83,10 +83,7 @@ eachDatabase((kind) => {
     mkdirSync(join(dir, 'assets'));
     writeFileSync(join(dir, 'index.html'), '<!doctype html><div id="root"></div><script type="module" src="/console/assets/index-abc123.js"></script>');
     writeFileSync(join(dir, 'assets/index-abc123.js'), 'console.log(1)');
-    const prev = process.env.IDPBRIDGE_CONSOLE_DIR;
-    process.env.IDPBRIDGE_CONSOLE_DIR = dir;
-    const built = await buildApp({ config: testConfig(), db: t.db, logger: false, skipMigrations: true });
-    if (prev === undefined) delete process.env.IDPBRIDGE_CONSOLE_DIR; else process.env.IDPBRIDGE_CONSOLE_DIR = prev;
+    const built = await buildApp({ config: testConfig({ consoleDir: dir }), db: t.db, logger: false, skipMigrations: true });
     try {
       for (const url of ['/console/', '/console']) {
         const r = await built.app.inject({ method: 'GET', url });
@@ -113,10 +110,8 @@ eachDatabase((kind) => {
 
   test('without a build, /console answers 503 saying to run npm run build', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'idpb-console-'));
-    const prev = process.env.IDPBRIDGE_CONSOLE_DIR;
-    process.env.IDPBRIDGE_CONSOLE_DIR = empty;
     try {
-      const built = await buildApp({ config: testConfig(), db: t.db, logger: false, skipMigrations: true });
+      const built = await buildApp({ config: testConfig({ consoleDir: empty }), db: t.db, logger: false, skipMigrations: true });
       try {
         for (const url of ['/console', '/console/', '/console/anything']) {
           const r = await built.app.inject({ method: 'GET', url });
@@ -131,7 +126,6 @@ eachDatabase((kind) => {
         await built.app.close();
       }
     } finally {
-      if (prev === undefined) delete process.env.IDPBRIDGE_CONSOLE_DIR; else process.env.IDPBRIDGE_CONSOLE_DIR = prev;
       rmSync(empty, { recursive: true, force: true });
     }
   });

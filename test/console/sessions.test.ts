@@ -157,10 +157,7 @@ eachDatabase((kind) => {
   });
 
   test('over HTTPS (behind a trusted proxy) cookies are Secure with the __Host- prefix', async () => {
-    const prev = process.env.IDPBRIDGE_TRUST_PROXY;
-    process.env.IDPBRIDGE_TRUST_PROXY = 'true';
-    const built = await buildApp({ config: testConfig(), db: t.db, logger: false, skipMigrations: true });
-    if (prev === undefined) delete process.env.IDPBRIDGE_TRUST_PROXY; else process.env.IDPBRIDGE_TRUST_PROXY = prev;
+    const built = await buildApp({ config: testConfig({ trustProxy: true }), db: t.db, logger: false, skipMigrations: true });
     try {
       const headers = { host: 'idp.example.com', 'x-forwarded-proto': 'https' };
       const r = await built.app.inject({ method: 'POST', url: '/console/api/session', headers, payload: { operatorToken: t.adminToken } });

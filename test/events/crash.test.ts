@@ -35,6 +35,8 @@ async function startServer(): Promise<Server> {
       IDPBRIDGE_WORKER_LEASE_MS: '1000',
       IDPBRIDGE_WEBHOOK_BACKOFF_BASE_MS: '20',
       IDPBRIDGE_WEBHOOK_BACKOFF_MAX_MS: '200',
+      IDPBRIDGE_ALLOW_PRIVATE_TARGETS: '127.0.0.0/8',
+      IDPBRIDGE_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,6 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { eachDatabase, startTestApp } from '../helpers/app.js';
 import { admin, scim, userBody } from './helpers.js';
-import { provisioningLogWriterOf } from '../../src/events/provisioning-log.js';
 import { cleanupExpired } from '../../src/events/retention.js';
 
 const ENTRA_UA = 'Azure Active Directory SCIM Client (Microsoft Entra ID)';
@@ -27,7 +26,7 @@ eachDatabase((kind) => {
       await entra('DELETE', `/Users/${id}`);
       // unauthenticated: not attributed to the tenant
       await t.app.inject({ method: 'GET', url: `${t.scimBase}/Users?access_token=leaked-token-value`, headers: { authorization: 'Bearer wrong-token-123456' } });
-      await provisioningLogWriterOf(t.db)!.flush();
+      await t.deps.provisioningLog.flush();
 
       const all = await admin(t.app, 'GET', `/tenants/${t.tenantId}/provisioning-log?limit=100`);
       assert.equal(all.status, 200);

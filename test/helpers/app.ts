@@ -11,6 +11,11 @@ export type TestDatabaseKind = 'pglite' | 'postgres';
 
 export const ADMIN_TOKEN = 'idpb_admin_test-operator-token-0123456789';
 
+/** IDPBRIDGE_ALLOW_PRIVATE_TARGETS of every test server: loopback only. */
+export const LOOPBACK_TARGETS = ['127.0.0.0/8', '::1', 'localhost'];
+/** IDPBRIDGE_SECRET_KEY of every test server (32 bytes, base64). */
+export const TEST_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
+
 /** The databases this run covers: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
 export function testDatabases(): TestDatabaseKind[] {
   const kinds: TestDatabaseKind[] = ['pglite'];
@@ -32,6 +37,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // Event tests opt in; other suites must not run a worker against the shared database.
     worker: false,
     logLevel: 'silent',
+    // Test receivers and IdPs listen on loopback (test/security/ssrf.test.ts covers the refusal).
+    allowPrivateTargets: LOOPBACK_TARGETS,
+    secretKey: TEST_SECRET_KEY,
     ...overrides,
   };
 }

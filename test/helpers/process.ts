@@ -4,6 +4,12 @@ import { dirname, join } from 'node:path';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** Test servers reach loopback receivers and IdPs, and encrypt secrets with a fixed key (overridable per call). */
+export const TEST_SERVER_ENV: Record<string, string> = {
+  IDPBRIDGE_ALLOW_PRIVATE_TARGETS: '127.0.0.0/8,::1,localhost',
+  IDPBRIDGE_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+};
+
 export interface ServerProcess {
   child: ChildProcess;
   url: string;
@@ -15,7 +21,7 @@ export interface ServerProcess {
 export async function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...TEST_SERVER_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -47,7 +53,7 @@ export async function startServerProcess(env: Record<string, string | undefined>
 export function runCli(args: string[], env: Record<string, string | undefined>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli.ts'), ...args], {
-      cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT, env: { ...process.env, ...TEST_SERVER_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';

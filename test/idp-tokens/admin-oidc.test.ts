@@ -193,6 +193,22 @@ eachDatabase((kind) => {
     assert.equal(r.identity.status, 'active');
     assert.equal((await api.ok('GET', `/tenants/${tn.tenantId}/users/${s.users.alice}`)).status, 'active');
   });
+
+  test('first-use activation is the same for every credential: /me with an API key activates; a refusal does not', async () => {
+    const tn = await t.newTenant('staged key');
+    await api.ok('PUT', `/tenants/${tn.tenantId}/settings`, { newUserStatus: 'staged' });
+    const s = await seedTenant(api, tn.tenantId, tn.scimToken, { users: { bob: { userName: 'bob@contoso.example' } }, datasets: { d: null } });
+    const status = async () => (await api.ok('GET', `/tenants/${tn.tenantId}/users/${s.users.bob}`)).status;
+    assert.equal(await status(), 'staged');
+    const { key } = await api.ok('POST', `/tenants/${tn.tenantId}/users/${s.users.bob}/api-keys`, { name: 'ci' });
+    // not granted: a refused decision leaves the identity staged
+    assert.equal((await api.authorize(tn.tenantId, key, 'd')).json().reason, 'not_granted');
+    assert.equal(await status(), 'staged');
+    const me = await api.v1(tn.tenantId, key, 'GET', '/me');
+    assert.equal(me.statusCode, 200, me.body);
+    assert.deepEqual([me.json().credential.type, me.json().identity.status], ['api_key', 'active']);
+    assert.equal(await status(), 'active');
+  });
 });
 
 eachDatabase((kind) => {

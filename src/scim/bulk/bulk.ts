@@ -5,7 +5,6 @@ import { ScimError, InvalidSyntaxError, InvalidValueError, PayloadTooLargeError,
 import { etagOf } from '../resources/etag.js';
 import { toScimError } from '../../http/error-handler.js';
 
-export const BULK_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 export const BULK_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';
 
 interface BulkOp {

@@ -1,4 +1,4 @@
-/** Shared fixtures for the PATCH engine tests. */
+/** Shared fixtures for the PATCH engine tests; test-only, so tsconfig.build.json leaves it out of dist/. */
 import assert from 'node:assert/strict';
 import { ScimError, type ScimType } from '../errors.js';
 import { buildResourceSchemas } from '../schema/registry.js';

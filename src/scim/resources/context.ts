@@ -2,6 +2,7 @@ import type { Database } from '../../db/types.js';
 import type { TenantSettings } from '../../tenants/settings.js';
 import type { ResourceSchemas } from '../schema/types.js';
 import type { ProvisioningObserver } from '../../directory/observer.js';
+import type { GroupNameCache } from '../../directory/group-names.js';
 
 /** Everything a SCIM operation needs about the calling tenant. */
 export interface ScimContext {
@@ -15,5 +16,7 @@ export interface ScimContext {
   observer: ProvisioningObserver;
   /** Max members rendered inline in a Group. */
   membersInlineMax: number;
+  /** The app's group-name cache (users' `groups[].display`). */
+  groupNames: GroupNameCache;
 }
 

@@ -14,7 +14,7 @@ import { renderResource } from './render.js';
 import type { ListQuery } from './list-query.js';
 import { isUuid } from '../../lib/ids.js';
 import { checkIndexedLength } from './limits.js';
-import { groupNamesOf, notifyGroupRenamed } from '../../directory/group-names.js';
+import { notifyGroupRenamed } from '../../directory/group-names.js';
 
 export interface GroupView {
   row: GroupRow;
@@ -152,7 +152,7 @@ export async function patchGroup(ctx: ScimContext, id: string, body: unknown, if
 /** A user's `groups` shows the group's name from a cache: every process must forget the old one. */
 async function renamed(ctx: ScimContext, tx: Queryable, id: string): Promise<void> {
   await notifyGroupRenamed(tx, ctx.tenantId, id);
-  groupNamesOf(ctx.db).forget(ctx.tenantId, id);
+  ctx.groupNames.forget(ctx.tenantId, id);
 }
 
 function sameJson(a: unknown, b: unknown): boolean {

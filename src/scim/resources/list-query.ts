@@ -14,8 +14,6 @@ export interface ListQuery {
   excludedAttributes: string[];
 }
 
-export const SEARCH_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
-
 function toInt(name: string, v: unknown, fallback: number): number {
   if (v === undefined || v === null || v === '') return fallback;
   const n = typeof v === 'number' ? v : Number(String(v).trim());

@@ -14,7 +14,6 @@ import { renderResource } from './render.js';
 import type { ListQuery } from './list-query.js';
 import { isUuid } from '../../lib/ids.js';
 import { checkIndexedLength } from './limits.js';
-import { groupNamesOf } from '../../directory/group-names.js';
 
 export interface UserView {
   row: UserRow;
@@ -154,15 +153,15 @@ export async function listUsers(ctx: ScimContext, q: ListQuery, withGroups: bool
   return { total, views: withGroups ? await withGroupNames(ctx, rows) : rows.map((row) => ({ row })) };
 }
 
-/** Users with their `groups` (ids from the row, names from the cache), ordered by name as before. */
+/** Users with their `groups` (ids from the row, names from the cache), each user's groups sorted by displayName. */
 async function withGroupNames(ctx: ScimContext, rows: UserRowWithGroupIds[]): Promise<UserView[]> {
   const idsOf = rows.map((r) => (r.group_ids ? r.group_ids.split(',') : []));
-  const names = await groupNamesOf(ctx.db).resolve(ctx.tenantId, [...new Set(idsOf.flat())]);
+  const names = await ctx.groupNames.resolve(ctx.tenantId, [...new Set(idsOf.flat())]);
   return rows.map((row, i) => {
     const groups: { id: string; displayName: string }[] = [];
     for (const id of idsOf[i]!) {
       const displayName = names.get(id);
-      // A group deleted between the two reads is left out, as the join left it out.
+      // A group deleted between the two reads has no name in the answer: it is left out.
       if (displayName !== undefined) groups.push({ id, displayName });
     }
     groups.sort((a, b) => (a.displayName < b.displayName ? -1 : a.displayName > b.displayName ? 1 : 0));
