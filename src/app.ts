@@ -8,7 +8,7 @@ import { migrate } from './db/migrate.js';
 import { loadOperatorAuth } from './tenants/operator-auth.js';
 import { ScimCredentialsVerifier } from './tenants/scim-credentials-verifier.js';
 import type { AppDeps } from './app-deps.js';
-import { handleError, installErrorHandling } from './http/error-handler.js';
+import { handleClientError, handleError, installErrorHandling, trackRequestPaths } from './http/error-handler.js';
 import { installInputGuards } from './http/json-body.js';
 import { registerHealth } from './ops/health.js';
 import { registerMetrics } from './ops/metrics.js';
@@ -25,6 +25,7 @@ import { accessObserver } from './access/observer.js';
 import { eventsObserver, registerEvents, reencryptWebhookSecrets } from './events/index.js';
 import { join } from 'node:path';
 import { openSecretBox } from './lib/secret-box.js';
+import { reencryptOidcClientSecrets } from './idp-tokens/oidc-config.js';
 import { TargetPolicy } from './lib/outbound.js';
 import { ProvisioningLogWriter } from './events/provisioning-log.js';
 import { GroupNameCache } from './directory/group-names.js';
@@ -53,7 +54,9 @@ export interface BuiltApp {
 export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
   const { config } = opts;
   const ownsDb = !opts.db;
-  const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.pgPoolMax }));
+  const db = opts.db ?? (await openDatabase({
+    databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.pgPoolMax, statementTimeoutMs: config.statementTimeoutMs,
+  }));
   try {
     if (!opts.skipMigrations) await migrate(db);
   } catch (err) {
@@ -73,6 +76,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
       fallback: db.kind === 'postgres' ? { kind: 'none' } : ownsDb && config.dataDir ? { kind: 'file', path: join(config.dataDir, 'secret.key') } : { kind: 'ephemeral' },
     });
     await reencryptWebhookSecrets(db, secrets.box);
+    await reencryptOidcClientSecrets(db, secrets.box);
   } catch (err) {
     if (ownsDb) await db.close();
     throw err;
@@ -87,12 +91,16 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
     return503OnClosing: true,
     // Malformed URLs and overlong ids answer in the SCIM / admin error formats too.
     frameworkErrors: handleError,
+    // HTTP parser errors before routing (400, 431, 408) too (src/http/error-handler.ts).
+    clientErrorHandler: handleClientError,
     // Unknown body properties are errors, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
     forceCloseConnections: 'idle',
     // caseSensitive false: Microsoft's suite calls /users; path parameters keep their case.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200, caseSensitive: false },
   });
+
+  trackRequestPaths(app.server);
 
   // Services built once per app and handed to the route plugins; closed in onClose below.
   const deps: AppDeps = {

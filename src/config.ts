@@ -12,6 +12,10 @@ export interface Config {
   /** Requests per tenant per minute on /scim and /v1; 0 disables the limit. */
   rateLimitPerMinute: number;
   pgPoolMax: number;
+  /** PostgreSQL: longest any one statement may run (ms) before it is cancelled; 0 = no limit. */
+  statementTimeoutMs: number;
+  /** SCIM requests of one tenant served at once (more wait their turn, briefly); 0 = no limit. */
+  tenantConcurrency: number;
   smtpUrl: string | undefined;
   /** Events (src/events): run the outbox worker here (IDPBRIDGE_WORKER=off disables it), and its tuning. */
   worker: boolean;
@@ -29,6 +33,8 @@ export interface Config {
   filterMaxResults: number;
   /** Members rendered inline in a Group; more are paged with /Users?filter=groups.value eq "<id>". */
   groupMembersInlineMax: number;
+  /** Members rendered inline over all Groups of one list/search page; beyond it, members are omitted. */
+  groupMembersPageMax: number;
   /** /v1: cache verified IdP tokens (keyed by their SHA-256) until exp. */
   tokenCache: boolean;
   /** /v1: reuse identity, access, dataset and API-key lookups this long (ms, at most 5000; 0 = never). */
@@ -70,6 +76,8 @@ export interface SsoConfig {
   keyAlg: 'ES256' | 'RS256';
   /** Scopes requested from the IdP. */
   scope: string;
+  /** DNS servers ("host" or "host:port") that domain verification asks for TXT records; empty: the system's. */
+  dnsResolvers: string[];
 }
 
 function intIn(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
@@ -88,6 +96,7 @@ function ssoConfig(env: NodeJS.ProcessEnv): SsoConfig {
     keyRotationMs: intIn('IDPBRIDGE_SSO_KEY_ROTATION_DAYS', env.IDPBRIDGE_SSO_KEY_ROTATION_DAYS, 30, 1, 365) * 86_400_000,
     keyAlg: alg,
     scope: env.IDPBRIDGE_SSO_SCOPE || 'openid profile email',
+    dnsResolvers: list(env.IDPBRIDGE_SSO_DNS_RESOLVERS),
   };
 }
 
@@ -114,6 +123,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: int('IDPBRIDGE_BODY_LIMIT', env.IDPBRIDGE_BODY_LIMIT, 1_048_576),
     rateLimitPerMinute: int('IDPBRIDGE_RATE_LIMIT_PER_MINUTE', env.IDPBRIDGE_RATE_LIMIT_PER_MINUTE, 60_000),
     pgPoolMax: int('IDPBRIDGE_PG_POOL_MAX', env.IDPBRIDGE_PG_POOL_MAX, 10),
+    statementTimeoutMs: int('IDPBRIDGE_STATEMENT_TIMEOUT_MS', env.IDPBRIDGE_STATEMENT_TIMEOUT_MS, 10_000),
+    tenantConcurrency: int('IDPBRIDGE_TENANT_CONCURRENCY', env.IDPBRIDGE_TENANT_CONCURRENCY, 4),
     smtpUrl: env.SMTP_URL || undefined,
     worker: !['off', 'false', '0'].includes((env.IDPBRIDGE_WORKER ?? '').toLowerCase()),
     workerPollMs: int('IDPBRIDGE_WORKER_POLL_MS', env.IDPBRIDGE_WORKER_POLL_MS, 500),
@@ -127,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bulkMaxOperations: int('IDPBRIDGE_BULK_MAX_OPERATIONS', env.IDPBRIDGE_BULK_MAX_OPERATIONS, 1000),
     filterMaxResults: int('IDPBRIDGE_FILTER_MAX_RESULTS', env.IDPBRIDGE_FILTER_MAX_RESULTS, 1000),
     groupMembersInlineMax: int('IDPBRIDGE_GROUP_MEMBERS_INLINE_MAX', env.IDPBRIDGE_GROUP_MEMBERS_INLINE_MAX, 10_000),
+    groupMembersPageMax: int('IDPBRIDGE_GROUP_MEMBERS_PAGE_MAX', env.IDPBRIDGE_GROUP_MEMBERS_PAGE_MAX, 50_000),
     tokenCache: env.IDPBRIDGE_TOKEN_CACHE !== 'false',
     accessCacheTtlMs: Math.min(int('IDPBRIDGE_ACCESS_CACHE_TTL_MS', env.IDPBRIDGE_ACCESS_CACHE_TTL_MS, 2_000), 5_000),
     oidcJwksCooldownMs: int('IDPBRIDGE_OIDC_JWKS_COOLDOWN_MS', env.IDPBRIDGE_OIDC_JWKS_COOLDOWN_MS, 30_000),

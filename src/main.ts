@@ -1,5 +1,6 @@
 import { loadConfig } from './config.js';
 import { buildApp } from './app.js';
+import { startShutdownWatchdog } from './lib/shutdown-watchdog.js';
 
 /** `npm start` / `idpbridge serve`: serve until SIGTERM/SIGINT, then drain and close. */
 export async function serve(): Promise<void> {
@@ -16,8 +17,11 @@ export async function serve(): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    // Two deadlines: after 10 s the main thread exits with 1; if it is stuck and cannot run that
+    // timer, a watchdog thread kills the process at 13 s. Either way it is gone within 15 s.
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    startShutdownWatchdog(13_000);
     app.close().then(
       () => process.exit(0),
       (err) => {

@@ -1,4 +1,9 @@
-/** Access groups, their datasets and their members (linked IdP group members ∪ manual members). */
+/**
+ * Access groups, their datasets and their members (linked IdP group members ∪ manual members).
+ * Each write that changes who has which dataset records its access change (access-changes.ts) in
+ * the same statement (a data-modifying CTE), so it is atomic without an explicit transaction.
+ * Creating an access group records none: a new access group has no datasets.
+ */
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
 import { isUuid } from '../lib/ids.js';
@@ -80,20 +85,44 @@ export async function updateAccessGroup(
   patch: { name?: string; description?: string | null },
 ): Promise<AccessGroupView | undefined> {
   if (!isUuid(id)) return undefined;
-  const res = await db.query(
-    `UPDATE access_groups SET name = COALESCE($3, name),
-            description = CASE WHEN $4::boolean THEN $5 ELSE description END, updated_at = now()
-      WHERE tenant_id = $1 AND id = $2`,
+  // A rename moves the link: whoever holds one of its datasets now, or was told so, is looked at again.
+  const { rows } = await db.query<{ n: number }>(
+    `WITH old AS (SELECT name FROM access_groups WHERE tenant_id = $1 AND id = $2),
+          ds AS (SELECT jsonb_agg(dataset_id) AS ids FROM access_group_datasets WHERE tenant_id = $1 AND access_group_id = $2),
+          upd AS (
+            UPDATE access_groups SET name = COALESCE($3, name),
+                   description = CASE WHEN $4::boolean THEN $5 ELSE description END, updated_at = now()
+             WHERE tenant_id = $1 AND id = $2 RETURNING name
+          ),
+          ch AS (
+            INSERT INTO access_changes (tenant_id, cause, scope)
+            SELECT $1, jsonb_build_object('type', 'accessGroup.renamed', 'accessGroup', jsonb_build_object('id', $2::uuid, 'name', upd.name),
+                                          'previousName', old.name),
+                   jsonb_build_object('datasets', ds.ids)
+              FROM old, upd, ds WHERE old.name <> upd.name AND ds.ids IS NOT NULL
+          )
+     SELECT count(*)::int AS n FROM upd`,
     [tenantId, id, patch.name ?? null, patch.description !== undefined, patch.description ?? null],
   );
-  if (res.rowCount === 0) return undefined;
+  if (rows[0]!.n === 0) return undefined;
   return getAccessGroup(db, tenantId, id);
 }
 
 export async function deleteAccessGroup(db: Queryable, tenantId: string, id: string): Promise<boolean> {
   if (!isUuid(id)) return false;
-  const res = await db.query('DELETE FROM access_groups WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
-  return res.rowCount > 0;
+  const { rows } = await db.query<{ n: number }>(
+    `WITH ds AS (SELECT jsonb_agg(dataset_id) AS ids FROM access_group_datasets WHERE tenant_id = $1 AND access_group_id = $2),
+          del AS (DELETE FROM access_groups WHERE tenant_id = $1 AND id = $2 RETURNING id, name),
+          ch AS (
+            INSERT INTO access_changes (tenant_id, cause, scope)
+            SELECT $1, jsonb_build_object('type', 'accessGroup.deleted', 'accessGroup', jsonb_build_object('id', del.id, 'name', del.name)),
+                   jsonb_build_object('datasets', ds.ids)
+              FROM del, ds WHERE ds.ids IS NOT NULL
+          )
+     SELECT count(*)::int AS n FROM del`,
+    [tenantId, id],
+  );
+  return rows[0]!.n > 0;
 }
 
 // ---- datasets of an access group ----
@@ -120,21 +149,43 @@ export async function datasetsOfAccessGroup(db: Queryable, tenantId: string, agI
 
 /** True when newly assigned, false when it already was. */
 export async function assignDataset(db: Queryable, tenantId: string, agId: string, datasetId: string): Promise<boolean> {
-  const res = await db.query(
-    `INSERT INTO access_group_datasets (tenant_id, access_group_id, dataset_id) VALUES ($1, $2, $3)
-     ON CONFLICT DO NOTHING`,
+  // The access change names only the access group: its members are expanded by the worker.
+  const { rows } = await db.query<{ n: number }>(
+    `WITH ins AS (
+       INSERT INTO access_group_datasets (tenant_id, access_group_id, dataset_id) VALUES ($1, $2, $3)
+       ON CONFLICT DO NOTHING RETURNING 1
+     ), ch AS (
+       INSERT INTO access_changes (tenant_id, cause, scope)
+       SELECT $1, jsonb_build_object('type', 'dataset.assigned',
+                    'accessGroup', (SELECT jsonb_build_object('id', id, 'name', name) FROM access_groups WHERE tenant_id = $1 AND id = $2),
+                    'dataset', (SELECT jsonb_build_object('id', id, 'externalId', external_id, 'name', name) FROM datasets WHERE tenant_id = $1 AND id = $3)),
+              jsonb_build_object('accessGroups', jsonb_build_array($2::uuid))
+        WHERE EXISTS (SELECT 1 FROM ins)
+     )
+     SELECT count(*)::int AS n FROM ins`,
     [tenantId, agId, datasetId],
   );
-  return res.rowCount > 0;
+  return rows[0]!.n > 0;
 }
 
 export async function unassignDataset(db: Queryable, tenantId: string, agId: string, datasetId: string): Promise<boolean> {
   if (!isUuid(datasetId)) return false;
-  const res = await db.query(
-    'DELETE FROM access_group_datasets WHERE tenant_id = $1 AND access_group_id = $2 AND dataset_id = $3',
+  // Who was told they have the dataset is looked at again (some keep it through another route).
+  const { rows } = await db.query<{ n: number }>(
+    `WITH del AS (
+       DELETE FROM access_group_datasets WHERE tenant_id = $1 AND access_group_id = $2 AND dataset_id = $3 RETURNING 1
+     ), ch AS (
+       INSERT INTO access_changes (tenant_id, cause, scope)
+       SELECT $1, jsonb_build_object('type', 'dataset.unassigned',
+                    'accessGroup', (SELECT jsonb_build_object('id', id, 'name', name) FROM access_groups WHERE tenant_id = $1 AND id = $2),
+                    'dataset', (SELECT jsonb_build_object('id', id, 'externalId', external_id, 'name', name) FROM datasets WHERE tenant_id = $1 AND id = $3)),
+              jsonb_build_object('datasets', jsonb_build_array($3::uuid))
+        WHERE EXISTS (SELECT 1 FROM del)
+     )
+     SELECT count(*)::int AS n FROM del`,
     [tenantId, agId, datasetId],
   );
-  return res.rowCount > 0;
+  return rows[0]!.n > 0;
 }
 
 // ---- members ----
@@ -189,20 +240,40 @@ export async function membersOfAccessGroup(
 }
 
 export async function addManualMember(db: Queryable, tenantId: string, agId: string, identityId: string): Promise<boolean> {
-  const res = await db.query(
-    `INSERT INTO access_group_members (tenant_id, access_group_id, identity_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+  const { rows } = await db.query<{ n: number }>(
+    `WITH w AS (
+       INSERT INTO access_group_members (tenant_id, access_group_id, identity_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1
+     ), ch AS (
+       INSERT INTO access_changes (tenant_id, cause, scope)
+       SELECT $1, jsonb_build_object('type', 'accessGroup.member_added',
+                    'accessGroup', (SELECT jsonb_build_object('id', id, 'name', name) FROM access_groups WHERE tenant_id = $1 AND id = $2),
+                    'identity', jsonb_build_object('id', $3::uuid)),
+              jsonb_build_object('identities', jsonb_build_array($3::uuid))
+        WHERE EXISTS (SELECT 1 FROM w)
+     )
+     SELECT count(*)::int AS n FROM w`,
     [tenantId, agId, identityId],
   );
-  return res.rowCount > 0;
+  return rows[0]!.n > 0;
 }
 
 export async function removeManualMember(db: Queryable, tenantId: string, agId: string, identityId: string): Promise<boolean> {
   if (!isUuid(identityId)) return false;
-  const res = await db.query(
-    'DELETE FROM access_group_members WHERE tenant_id = $1 AND access_group_id = $2 AND identity_id = $3',
+  const { rows } = await db.query<{ n: number }>(
+    `WITH w AS (
+       DELETE FROM access_group_members WHERE tenant_id = $1 AND access_group_id = $2 AND identity_id = $3 RETURNING 1
+     ), ch AS (
+       INSERT INTO access_changes (tenant_id, cause, scope)
+       SELECT $1, jsonb_build_object('type', 'accessGroup.member_removed',
+                    'accessGroup', (SELECT jsonb_build_object('id', id, 'name', name) FROM access_groups WHERE tenant_id = $1 AND id = $2),
+                    'identity', jsonb_build_object('id', $3::uuid)),
+              jsonb_build_object('identities', jsonb_build_array($3::uuid))
+        WHERE EXISTS (SELECT 1 FROM w)
+     )
+     SELECT count(*)::int AS n FROM w`,
     [tenantId, agId, identityId],
   );
-  return res.rowCount > 0;
+  return rows[0]!.n > 0;
 }
 
 /** The linked IdP group, if the identity is a (direct) member of it. */

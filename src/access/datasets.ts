@@ -1,4 +1,8 @@
-/** Datasets: the host product's protected resources (id, name, optional externalId). */
+/**
+ * Datasets: the host product's protected resources (id, name, optional externalId). A create that
+ * resolves pending direct grants, a change of externalId and a delete record their access change
+ * (access-changes.ts) in the same statement.
+ */
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
 import { isUuid } from '../lib/ids.js';
@@ -15,8 +19,18 @@ export async function createDataset(
   tenantId: string,
   input: { name: string; externalId?: string | null; description?: string | null },
 ): Promise<DatasetView> {
+  // Pending direct grants (by this id — only possible for a value that was a uuid — or by externalId) resolve now.
   const { rows } = await db.query<DsRow>(
-    `INSERT INTO datasets (tenant_id, id, name, external_id, description) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLS}`,
+    `WITH r AS (
+       INSERT INTO datasets (tenant_id, id, name, external_id, description) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLS}
+     ), ch AS (
+       INSERT INTO access_changes (tenant_id, cause, scope)
+       SELECT $1, jsonb_build_object('type', 'dataset.created', 'dataset', jsonb_build_object('id', r.id, 'externalId', r.external_id, 'name', r.name)),
+              jsonb_build_object('datasets', jsonb_build_array(r.id))
+         FROM r WHERE EXISTS (SELECT 1 FROM identity_grants g WHERE g.tenant_id = $1 AND g.value_id = r.id)
+            OR EXISTS (SELECT 1 FROM identity_grants g WHERE g.tenant_id = $1 AND g.value = r.external_id)
+     )
+     SELECT ${COLS} FROM r`,
     [tenantId, randomUUID(), input.name, input.externalId ?? null, input.description ?? null],
   );
   return toView(rows[0]!);
@@ -52,12 +66,22 @@ export async function updateDataset(
   patch: { name?: string; externalId?: string | null; description?: string | null },
 ): Promise<DatasetView | undefined> {
   if (!isUuid(id)) return undefined;
+  // A new externalId may resolve other identities' direct grants, and unresolve the old one's.
   const { rows } = await db.query<DsRow>(
-    `UPDATE datasets SET name = COALESCE($3, name),
-            external_id = CASE WHEN $4::boolean THEN $5 ELSE external_id END,
-            description = CASE WHEN $6::boolean THEN $7 ELSE description END,
-            updated_at = now()
-      WHERE tenant_id = $1 AND id = $2 RETURNING ${COLS}`,
+    `WITH old AS (SELECT external_id FROM datasets WHERE tenant_id = $1 AND id = $2),
+     r AS (
+       UPDATE datasets SET name = COALESCE($3, name),
+              external_id = CASE WHEN $4::boolean THEN $5 ELSE external_id END,
+              description = CASE WHEN $6::boolean THEN $7 ELSE description END,
+              updated_at = now()
+        WHERE tenant_id = $1 AND id = $2 RETURNING ${COLS}
+     ), ch AS (
+       INSERT INTO access_changes (tenant_id, cause, scope)
+       SELECT $1, jsonb_build_object('type', 'dataset.updated', 'dataset', jsonb_build_object('id', r.id, 'externalId', r.external_id, 'name', r.name)),
+              jsonb_build_object('datasets', jsonb_build_array(r.id))
+         FROM r WHERE r.external_id IS DISTINCT FROM (SELECT external_id FROM old)
+     )
+     SELECT ${COLS} FROM r`,
     [tenantId, id, patch.name ?? null, patch.externalId !== undefined, patch.externalId ?? null,
       patch.description !== undefined, patch.description ?? null],
   );
@@ -66,8 +90,17 @@ export async function updateDataset(
 
 export async function deleteDataset(db: Queryable, tenantId: string, id: string): Promise<boolean> {
   if (!isUuid(id)) return false;
-  const res = await db.query('DELETE FROM datasets WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
-  return res.rowCount > 0;
+  const { rows } = await db.query<{ n: number }>(
+    `WITH r AS (DELETE FROM datasets WHERE tenant_id = $1 AND id = $2 RETURNING id, external_id, name), ch AS (
+       INSERT INTO access_changes (tenant_id, cause, scope)
+       SELECT $1, jsonb_build_object('type', 'dataset.deleted', 'dataset', jsonb_build_object('id', r.id, 'externalId', r.external_id, 'name', r.name)),
+              jsonb_build_object('datasets', jsonb_build_array(r.id))
+         FROM r WHERE EXISTS (SELECT 1 FROM access_announced a WHERE a.tenant_id = $1 AND a.dataset_id = r.id)
+     )
+     SELECT count(*)::int AS n FROM r`,
+    [tenantId, id],
+  );
+  return rows[0]!.n > 0;
 }
 
 /** Access groups a dataset is assigned to. */

@@ -11,10 +11,12 @@ import { normalizeResource, METADATA_SCHEMA, USER_SCHEMA } from '../scim/schema/
 import { insertUser, selectUser, updateUser, deleteUser as deleteUserRows, type UserRow, type UserWrite } from '../directory/users-store.js';
 import { isUuid } from '../lib/ids.js';
 import type { TenantSettings } from '../tenants/settings.js';
-import { checkUserType, grantValuesOf, metadataOf, rolesOf, userTypeOf } from './identity-data.js';
+import { checkRoles, checkUserType, grantValuesOf, metadataOf, primaryEmailOf, rolesOf, userTypeOf } from './identity-data.js';
+import { checkUniquePrimaryEmail } from './unique-email.js';
 import { grantsOf, syncGrants, type GrantView } from './grants.js';
 import { effectiveAccess, toIdentitySummary, type EffectiveAccess, type IdentitySource, type IdentityStatus } from './effective.js';
 import { loadSettings } from './observer.js';
+import { recordAccessChange } from './access-changes.js';
 import { renameAutoKeys } from './api-keys.js';
 
 /** The codes of the non-SCIM error family (src/http/errors.ts) an identity refusal carries, with their statuses. */
@@ -159,11 +161,16 @@ export async function createManualIdentity(db: Database, tenantId: string, input
     const body = applyInput({ active: true }, input, settings);
     const data = normalizeResource(tenantSchemas(settings).users, body, 'create');
     checkUserType(settings, data);
+    checkRoles(settings, data);
     const grants = grantValuesOf(data, settings.grantsAttribute);
     const status = input.status ?? 'active';
     const row = await insertUser(tx, tenantId, randomUUID(), writeOf(data, status), 'manual');
     if (!row) throw userNameTaken(input.userName);
+    await checkUniquePrimaryEmail(tx, tenantId, settings, row.id, data);
     await syncGrants(tx, tenantId, row.id, grants);
+    if (grants.length > 0) {
+      await recordAccessChange(tx, tenantId, { type: 'identity.created', identity: { id: row.id, userName: row.user_name, externalId: row.external_id } }, { identities: [row.id] });
+    }
     return row.id;
   });
   return (await getIdentityDetail(db, tenantId, id))!;
@@ -235,14 +242,18 @@ export async function updateIdentity(db: Database, tenantId: string, id: string,
     const body = applyInput(before.data, input, settings);
     const data = normalizeResource(tenantSchemas(settings).users, body, 'replace');
     if (userTypeOf(data) !== userTypeOf(before.data)) checkUserType(settings, data);
+    if (rolesOf(data).join('\n') !== rolesOf(before.data).join('\n')) checkRoles(settings, data);
     const status = input.status ?? before.status;
     if (data.userName !== before.user_name) {
       const { rows } = await tx.query('SELECT 1 FROM scim_users WHERE tenant_id = $1 AND lower(user_name) = lower($2) AND id <> $3', [tenantId, data.userName, id]);
       if (rows.length) throw userNameTaken(String(data.userName));
     }
     const after = await updateUser(tx, tenantId, id, writeOf(data, status));
+    if (primaryEmailOf(data) !== primaryEmailOf(before.data)) await checkUniquePrimaryEmail(tx, tenantId, settings, id, data);
     await syncGrants(tx, tenantId, id, grantValuesOf(data, settings.grantsAttribute));
     if (after.user_name !== before.user_name) await renameAutoKeys(tx, tenantId, id, after.user_name);
+    // Grants or suspension may have changed: the worker compares and announces only real changes.
+    await recordAccessChange(tx, tenantId, { type: 'identity.updated', identity: { id, userName: after.user_name, externalId: after.external_id } }, { identities: [id] });
   });
   return (await getIdentityDetail(db, tenantId, id))!;
 }
@@ -257,6 +268,7 @@ export async function deleteManualIdentity(db: Database, tenantId: string, id: s
       throw new IdentityError('ERR_READ_ONLY_IDENTITY', `Identity ${id} is provisioned by the identity provider (SCIM): delete or unassign the user in the IdP.`);
     }
     await deleteUserRows(tx, tenantId, id);
+    await recordAccessChange(tx, tenantId, { type: 'identity.deleted', identity: { id, userName: before.user_name, externalId: before.external_id } }, { identities: [id] });
   });
 }
 

@@ -37,6 +37,16 @@ export function rolesOf(data: Data): string[] {
   return out;
 }
 
+/** The primary e-mail address (the entry marked primary, else the first), lower-cased; undefined when none. */
+export function primaryEmailOf(data: Data): string | undefined {
+  const emails = getCi(data, 'emails');
+  if (!Array.isArray(emails)) return undefined;
+  const entries = emails.filter(isObject);
+  const e = entries.find((x) => x.primary === true) ?? entries[0];
+  const v = e?.value;
+  return typeof v === 'string' && v.trim() !== '' ? v.trim().toLowerCase() : undefined;
+}
+
 export function userTypeOf(data: Data): string | undefined {
   const v = getCi(data, 'userType');
   return typeof v === 'string' && v !== '' ? v : undefined;
@@ -95,6 +105,21 @@ export function grantValuesOf(data: Data, grantsAttribute: string): string[] {
 }
 
 /** Refuses a userType outside the tenant's allow-list (empty list = any value). */
+/**
+ * Refuses `roles[].value` outside the tenant's allow-list (exact, case-sensitive) with
+ * InvalidValueError naming the allowed values. An empty list allows any role.
+ */
+export function checkRoles(settings: Pick<TenantSettings, 'roleAllowList'>, data: Data): void {
+  const allowed = settings.roleAllowList;
+  if (!allowed || allowed.length === 0) return;
+  const bad = rolesOf(data).filter((r) => !allowed.includes(r));
+  if (bad.length > 0) {
+    throw new InvalidValueError(
+      `role ${bad.map((b) => JSON.stringify(b)).join(', ')} is not allowed in this tenant; allowed values (exact, case-sensitive): ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+    );
+  }
+}
+
 export function checkUserType(settings: Pick<TenantSettings, 'userTypeAllowList'>, data: Data): void {
   const allowed = settings.userTypeAllowList;
   if (!allowed || allowed.length === 0) return;

@@ -6,7 +6,7 @@ import {
   viewOidcConfig, type OidcConfig, type OidcConfigInput,
 } from '../idp-tokens/oidc-config.js';
 import { testOidcConfig } from '../idp-tokens/oidc-test.js';
-import { badRequest, notFound } from '../http/errors.js';
+import { ApiError, badRequest, notFound } from '../http/errors.js';
 import { publicBaseUrl } from '../http/base-url.js';
 import { ssoCallbackUrl } from '../sso/urls.js';
 import { tenantIdParams } from './tenants-routes.js';
@@ -35,15 +35,28 @@ export async function oidcRoutes(app: FastifyInstance, { deps }: { deps: AppDeps
   app.put<{ Params: { tenantId: string }; Body: OidcConfigInput }>('/tenants/:tenantId/oidc', {
     schema: {
       tags: ['oidc'],
-      summary: 'Set the OIDC configuration (discovery URL, issuer, audience, claims); replaces the previous one',
+      summary: 'Set the OIDC configuration (discovery URL, issuer, audience, claims); replaces the previous one but keeps the sign-in client when clientId/clientSecret are left out',
       params: tenantIdParams,
       body: oidcConfigBodySchema,
       response: { 200: oidcConfigViewSchema },
     },
   }, async (req) => {
     await requireTenant(req.params.tenantId);
-    const normalized = normalizeOidcConfig(req.body);
-    const saved = await putOidcConfig(deps.db, req.params.tenantId, normalized, req.body.clientSecret);
+    if (typeof req.body.clientSecret === 'string' && !deps.secrets.enabled) {
+      throw new ApiError('ERR_SECRET_KEY_REQUIRED', 'IDPBRIDGE_SECRET_KEY is not set on this server, so a client secret cannot be stored; the operator must set it (docs/operator.md)');
+    }
+    // PUT replaces the token-verification fields (left out: defaults again), but the sign-in client is
+    // kept when left out: clientSecret is write-only (no client can resend it) and clientId belongs
+    // with it, so a form that does not show them (a token-verification form) never breaks sign-in.
+    // null removes them. Read and write in one transaction.
+    const saved = await deps.db.transaction(async (tx) => {
+      let input = req.body;
+      if (input.clientId === undefined) {
+        const current = await getOidcConfig(tx, req.params.tenantId);
+        if (current?.clientId) input = { ...input, clientId: current.clientId };
+      }
+      return putOidcConfig(tx, req.params.tenantId, normalizeOidcConfig(input), req.body.clientSecret, deps.secrets);
+    });
     svc.invalidateTenant(req.params.tenantId);
     req.log.info({ tenantId: req.params.tenantId, issuer: saved.issuer, version: saved.version }, 'oidc configuration saved');
     return view(req, saved);

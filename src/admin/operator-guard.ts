@@ -21,8 +21,9 @@ const forbidden = (message: string) => new ApiError('ERR_FORBIDDEN', message);
 const TENANT_ROUTE = '/admin/v1/tenants/:tenantId';
 
 /**
- * Where a tenant administrator may go: only routes of their own tenant, and there neither deleting
- * the tenant nor managing console accounts (operator only). Decided on the matched route pattern
+ * Where a tenant administrator (password account or set-up link session) may go: only routes of their
+ * own tenant, and there neither deleting the tenant nor managing console accounts or set-up links
+ * (operator only). Decided on the matched route pattern
  * and the router's own tenantId parameter, never on the raw URL text.
  */
 export function tenantAdminMayUse(req: FastifyRequest, p: Extract<ConsolePrincipal, { kind: 'tenant_admin' }>): string | undefined {
@@ -35,6 +36,7 @@ export function tenantAdminMayUse(req: FastifyRequest, p: Extract<ConsolePrincip
   const rest = route.slice(TENANT_ROUTE.length).toLowerCase();
   if ((rest === '' || rest === '/') && req.method === 'DELETE') return 'Only the operator can delete a tenant';
   if (rest.startsWith('/console-accounts')) return 'Only the operator can manage console accounts';
+  if (rest.startsWith('/setup-links')) return 'Only the operator can manage set-up links';
   return undefined;
 }
 

@@ -19,6 +19,8 @@ import { consoleAccountsRoutes } from './console-accounts-routes.js';
 import { directoryUsersRoutes } from './directory-users-routes.js';
 import { directoryGroupsRoutes } from './directory-groups-routes.js';
 import { ssoAdminRoutes } from '../sso/admin-routes.js';
+import { setupLinksRoutes } from './setup-links-routes.js';
+import { connectionsRoutes } from './connections-routes.js';
 
 /** The operator admin API under /admin/v1. */
 export async function adminApi(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
@@ -46,5 +48,7 @@ export async function adminApi(app: FastifyInstance, { deps }: { deps: AppDeps }
     await guarded.register(directoryUsersRoutes, { deps });
     await guarded.register(directoryGroupsRoutes, { deps });
     await guarded.register(ssoAdminRoutes, { deps });
+    await guarded.register(setupLinksRoutes, { deps });
+    await guarded.register(connectionsRoutes, { deps });
   });
 }

@@ -1,3 +1,4 @@
+import { recordAccessChange } from '../access/access-changes.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { getTenant, updateTenantSettings } from '../tenants/tenants.js';
@@ -16,9 +17,9 @@ export async function settingsRoutes(app: FastifyInstance, { deps }: { deps: App
     return t.settings;
   });
 
-  // PUT merges: fields not given keep their value.
+  // PUT merges: fields not given keep their value (docs/idp-tokens.md, "PUT semantics").
   app.put<{ Params: { tenantId: string }; Body: Partial<TenantSettings> }>('/tenants/:tenantId/settings', {
-    schema: { tags: ['settings'], summary: 'Change provisioning settings', params: tenantIdParams, body: settingsJsonSchema },
+    schema: { tags: ['settings'], summary: 'Change provisioning settings: the fields given change, every field left out keeps its value', params: tenantIdParams, body: settingsJsonSchema },
   }, async (req) => {
     const current = await getTenant(deps.db, req.params.tenantId);
     if (!current) throw notFound('tenant');
@@ -32,7 +33,15 @@ export async function settingsRoutes(app: FastifyInstance, { deps }: { deps: App
       if (err instanceof ScimError) throw badRequest(err.message);
       throw err;
     }
-    const s = await updateTenantSettings(deps.db, req.params.tenantId, req.body);
+    // One transaction: a change of nestedGroupsGrant changes who reaches which dataset through
+    // nested groups, so every identity of the tenant is looked at again (access.granted/revoked).
+    const s = await deps.db.transaction(async (tx) => {
+      const saved = await updateTenantSettings(tx, req.params.tenantId, req.body);
+      if (saved && saved.nestedGroupsGrant !== current.settings.nestedGroupsGrant) {
+        await recordAccessChange(tx, req.params.tenantId, { type: 'settings.nestedGroupsGrant', nestedGroupsGrant: saved.nestedGroupsGrant }, { all: true });
+      }
+      return saved;
+    });
     if (!s) throw notFound('tenant');
     deps.scimVerifier.invalidateTenant(req.params.tenantId);
     return s;

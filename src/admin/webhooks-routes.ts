@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
-import { badRequest, notFound } from '../http/errors.js';
+import { ApiError, badRequest, notFound } from '../http/errors.js';
 import { tenantIdParams } from './tenants-routes.js';
 import { EVENT_TYPES, isValidEventFilter } from '../events/types.js';
-import { createWebhook, deleteWebhook, listWebhooks, updateWebhook } from '../events/webhooks.js';
+import { checkWebhookTarget, createWebhook, deleteWebhook, listWebhooks, updateWebhook } from '../events/webhooks.js';
 import { requireTenant, requireWebhook, webhookParams } from './webhooks-shared.js';
 
 const webhookSchema = {
@@ -36,6 +36,11 @@ function checkUrl(url: string): void {
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw badRequest('url must be http(s)');
   if (u.username || u.password) throw badRequest('url must not embed credentials; the signature authenticates deliveries');
+}
+
+/** A secret can be stored only encrypted: without IDPBRIDGE_SECRET_KEY (PostgreSQL) the operator must set it first. */
+function requireSecretKey(deps: AppDeps): void {
+  if (!deps.secrets.enabled) throw new ApiError('ERR_SECRET_KEY_REQUIRED', 'IDPBRIDGE_SECRET_KEY is not set on this server, so a webhook secret cannot be stored; the operator must set it (docs/operator.md)');
 }
 
 function checkEvents(events: string[] | undefined): void {
@@ -71,8 +76,10 @@ export async function webhooksRoutes(app: FastifyInstance, { deps }: { deps: App
     async (req, reply) => {
       await requireTenant(deps, req.params.tenantId);
       checkUrl(req.body.url);
+      checkWebhookTarget(req.body.url, deps.targets);
       checkEvents(req.body.events);
-      const w = await createWebhook(deps.db, req.params.tenantId, req.body);
+      requireSecretKey(deps);
+      const w = await createWebhook(deps.db, req.params.tenantId, req.body, { secrets: deps.secrets, maxPerTenant: deps.config.webhooksPerTenantMax });
       req.log.info({ tenantId: req.params.tenantId, webhookId: w.id }, 'webhook created');
       reply.header('cache-control', 'no-store');
       return reply.code(201).send(w);
@@ -97,7 +104,7 @@ export async function webhooksRoutes(app: FastifyInstance, { deps }: { deps: App
 
   app.patch<{
     Params: { tenantId: string; webhookId: string };
-    Body: { url?: string; secret?: string; events?: string[]; description?: string | null; enabled?: boolean };
+    Body: { url?: string; secret?: string; secretOverlapSeconds?: number; events?: string[]; description?: string | null; enabled?: boolean };
   }>('/tenants/:tenantId/webhooks/:webhookId', {
     schema: {
       tags: ['webhooks'],
@@ -109,6 +116,10 @@ export async function webhooksRoutes(app: FastifyInstance, { deps }: { deps: App
         properties: {
           url: urlField,
           secret: secretField,
+          secretOverlapSeconds: {
+            type: 'integer', minimum: 0, maximum: 604800,
+            description: 'with `secret`: how long deliveries stay signed with the previous secret too (two v1 values); default 86400, 0 = switch at once',
+          },
           events: eventsFilter,
           description: { type: ['string', 'null'], maxLength: 500 },
           enabled: { type: 'boolean' },
@@ -117,9 +128,13 @@ export async function webhooksRoutes(app: FastifyInstance, { deps }: { deps: App
       response: { 200: webhookSchema },
     },
   }, async (req) => {
-    if (req.body.url !== undefined) checkUrl(req.body.url);
+    if (req.body.url !== undefined) {
+      checkUrl(req.body.url);
+      checkWebhookTarget(req.body.url, deps.targets);
+    }
     checkEvents(req.body.events);
-    const w = await updateWebhook(deps.db, req.params.tenantId, req.params.webhookId, req.body);
+    if (req.body.secret !== undefined) requireSecretKey(deps);
+    const w = await updateWebhook(deps.db, req.params.tenantId, req.params.webhookId, req.body, { secrets: deps.secrets });
     if (!w) throw notFound('webhook');
     return w;
   });

@@ -130,6 +130,29 @@ export type SignInResult =
   | { ok: true; account: ConsoleAccount }
   | { ok: false; reason: 'invalid' | 'locked' | 'disabled'; retryAfterSeconds?: number };
 
+/**
+ * Failed sign-ins of logins that do not exist, counted as an account's would be (MAX_FAILED_ATTEMPTS,
+ * then "locked" for LOCK_MS), so the lockout answer does not tell which logins exist. Per process
+ * and bounded (the oldest entries go first); real accounts count in the database.
+ */
+const unknownLogins = new Map<string, { failed: number; lockedUntil: number }>();
+const UNKNOWN_LOGINS_MAX = 10_000;
+
+function unknownLoginFailed(login: string): SignInResult {
+  const now = Date.now();
+  const e = unknownLogins.get(login) ?? { failed: 0, lockedUntil: 0 };
+  unknownLogins.delete(login);
+  unknownLogins.set(login, e);
+  if (unknownLogins.size > UNKNOWN_LOGINS_MAX) unknownLogins.delete(unknownLogins.keys().next().value!);
+  if (e.lockedUntil > now) return { ok: false, reason: 'locked', retryAfterSeconds: Math.ceil((e.lockedUntil - now) / 1000) };
+  e.failed += 1;
+  if (e.failed >= MAX_FAILED_ATTEMPTS) {
+    e.failed = 0;
+    e.lockedUntil = now + LOCK_MS;
+  }
+  return { ok: false, reason: 'invalid' };
+}
+
 /** Checks a login and password; counts failures and locks the account after MAX_FAILED_ATTEMPTS. */
 export async function signIn(db: Queryable, loginName: string, password: string): Promise<SignInResult> {
   const login = loginName.trim().toLowerCase();
@@ -140,12 +163,14 @@ export async function signIn(db: Queryable, loginName: string, password: string)
     [login],
   );
   const r = rows[0];
+  dummyHash ??= hashPassword(randomUUID());
   if (!r) {
-    dummyHash ??= hashPassword(randomUUID());
     await verifyPassword(password, await dummyHash);
-    return { ok: false, reason: 'invalid' };
+    return unknownLoginFailed(login);
   }
   if (r.locked_until && r.locked_until.getTime() > Date.now()) {
+    // Same cost as a password check, as for an unknown login.
+    await verifyPassword(password, await dummyHash);
     return { ok: false, reason: 'locked', retryAfterSeconds: Math.ceil((r.locked_until.getTime() - Date.now()) / 1000) };
   }
   const good = await verifyPassword(password, r.password_hash);

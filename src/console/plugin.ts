@@ -10,7 +10,8 @@ import { registerRateLimit } from '../http/rate-limit.js';
 import { getTenant } from '../tenants/tenants.js';
 import { signIn } from './accounts.js';
 import { clearSessionCookies, isLocalPlainHttp, setSessionCookies } from './cookies.js';
-import { createSession, csrfValid, deleteSession, lookupSession, sessionCookie, type ConsolePrincipal } from './sessions.js';
+import { createSession, csrfValid, deleteSession, lookupSession, sessionCookie, SETUP_LINK_LOGIN, type ConsolePrincipal } from './sessions.js';
+import { redeemSetupLink } from './setup-links.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -53,7 +54,10 @@ interface SignInBody {
 async function principalView(deps: AppDeps, p: ConsolePrincipal) {
   if (p.kind === 'operator') return { kind: 'operator' as const };
   const t = await getTenant(deps.db, p.tenantId);
-  return { kind: 'tenant_admin' as const, tenantId: p.tenantId, tenantName: t?.name ?? null, login: p.login, accountId: p.accountId };
+  return {
+    kind: 'tenant_admin' as const, tenantId: p.tenantId, tenantName: t?.name ?? null, login: p.login, accountId: p.accountId,
+    setupLink: p.setupLinkId !== undefined,
+  };
 }
 
 const principalSchema = {
@@ -63,7 +67,8 @@ const principalSchema = {
     tenantId: { type: 'string' },
     tenantName: { type: ['string', 'null'] },
     login: { type: 'string' },
-    accountId: { type: 'string' },
+    accountId: { type: ['string', 'null'] },
+    setupLink: { type: 'boolean', description: 'The session was opened through a set-up link (no password account)' },
   },
 } as const;
 
@@ -125,6 +130,39 @@ async function sessionRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }):
     reply.header('cache-control', 'no-store');
     req.log.info({ kind: principal.kind, tenantId: principal.kind === 'tenant_admin' ? principal.tenantId : undefined }, 'console sign-in');
     return { principal: await principalView(deps, principal), csrfToken: s.csrfToken };
+  });
+
+  // A set-up link (POST …/setup-links) opens here: the console page reads tenant and secret from the
+  // URL fragment (never sent to servers or in Referer) and exchanges them for a session of that tenant.
+  app.post<{ Body: { tenantId: string; secret: string } }>('/setup-session', {
+    config: { rateLimit: {} },
+    schema: {
+      body: {
+        type: 'object', additionalProperties: false, required: ['tenantId', 'secret'],
+        properties: {
+          tenantId: { type: 'string', format: 'uuid' },
+          secret: { type: 'string', minLength: 1, maxLength: 200 },
+        },
+      },
+      response: { 200: { type: 'object', properties: { principal: principalSchema, csrfToken: { type: 'string' } } } },
+    },
+  }, async (req, reply) => {
+    if (req.protocol !== 'https' && !isLocalPlainHttp(req)) {
+      throw new ApiError('ERR_HTTPS_REQUIRED',
+        'The console signs in over HTTPS only (session cookies are Secure). Open it with https://, or set IDPBRIDGE_TRUST_PROXY=true behind a TLS-terminating proxy.');
+    }
+    const { tenantId, secret } = req.body;
+    const s = await deps.db.transaction(async (tx) => {
+      const link = await redeemSetupLink(tx, tenantId, secret);
+      if (!link) return undefined;
+      const principal: ConsolePrincipal = { kind: 'tenant_admin', tenantId: link.tenantId, accountId: null, login: SETUP_LINK_LOGIN, setupLinkId: link.id };
+      return { principal, ...(await createSession(tx, principal, link.expiresAt)) };
+    });
+    if (!s) throw new ApiError('ERR_SETUP_LINK_INVALID', 'This set-up link is unknown, has expired or was revoked; ask for a new one');
+    setSessionCookies(req, reply, s.token, s.csrfToken, s.maxAgeSeconds);
+    reply.header('cache-control', 'no-store');
+    req.log.info({ kind: 'setup_link', tenantId }, 'console sign-in');
+    return { principal: await principalView(deps, s.principal), csrfToken: s.csrfToken };
   });
 
   app.get('/session', {

@@ -7,7 +7,9 @@ import { cookieNames, readCookie } from './cookies.js';
 /** Who a console session belongs to. */
 export type ConsolePrincipal =
   | { kind: 'operator' }
-  | { kind: 'tenant_admin'; tenantId: string; accountId: string; login: string };
+  | { kind: 'tenant_admin'; tenantId: string; accountId: string; login: string; setupLinkId?: undefined }
+  /** Opened through a set-up link (no password account): the same tenant scope, ends with the link. */
+  | { kind: 'tenant_admin'; tenantId: string; accountId: null; login: string; setupLinkId: string };
 
 /** A session ends after this long without a request… */
 export const SESSION_IDLE_MS = 2 * 60 * 60 * 1000;
@@ -17,12 +19,15 @@ export const SESSION_MAX_MS = 12 * 60 * 60 * 1000;
 const TOUCH_EVERY_MS = 60 * 1000;
 
 export const CSRF_HEADER = 'x-csrf-token';
+/** What the console shows as the signed-in login of a set-up link session. */
+export const SETUP_LINK_LOGIN = 'Set-up link';
 
 interface SessionRow {
   kind: 'operator' | 'tenant_admin';
   tenant_id: string | null;
   account_id: string | null;
   login: string | null;
+  setup_link_id: string | null;
   csrf_hash: string;
   last_seen_at: Date;
   expires_at: Date;
@@ -36,34 +41,38 @@ export interface ConsoleSession {
 
 const newSecret = () => randomBytes(32).toString('base64url');
 
-export async function createSession(db: Queryable, principal: ConsolePrincipal): Promise<{ token: string; csrfToken: string; maxAgeSeconds: number }> {
+/** `endsBy`: the session ends then at the latest (a set-up link's expiry). */
+export async function createSession(db: Queryable, principal: ConsolePrincipal, endsBy?: Date): Promise<{ token: string; csrfToken: string; maxAgeSeconds: number }> {
   const token = newSecret();
   const csrfToken = newSecret();
-  const expiresAt = new Date(Date.now() + SESSION_MAX_MS);
+  const expiresAt = new Date(Math.min(Date.now() + SESSION_MAX_MS, endsBy?.getTime() ?? Infinity));
   await db.query(
-    `INSERT INTO console_sessions (token_hash, kind, tenant_id, account_id, csrf_hash, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+    `INSERT INTO console_sessions (token_hash, kind, tenant_id, account_id, setup_link_id, csrf_hash, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
     [
       sha256Hex(token), principal.kind,
       principal.kind === 'tenant_admin' ? principal.tenantId : null,
       principal.kind === 'tenant_admin' ? principal.accountId : null,
+      principal.kind === 'tenant_admin' ? principal.setupLinkId ?? null : null,
       sha256Hex(csrfToken), expiresAt,
     ],
   );
   // Housekeeping: expired sessions are removed by whichever process signs someone in next.
   await db.query(`DELETE FROM console_sessions WHERE expires_at < now() OR last_seen_at < $1`, [new Date(Date.now() - SESSION_IDLE_MS)]);
-  return { token, csrfToken, maxAgeSeconds: Math.floor(SESSION_MAX_MS / 1000) };
+  return { token, csrfToken, maxAgeSeconds: Math.max(1, Math.floor((expiresAt.getTime() - Date.now()) / 1000)) };
 }
 
-/** The session a cookie value names, if it is live (not expired, not idle, account enabled). */
+/** The session a cookie value names, if it is live (not expired, not idle, account enabled or set-up link live). */
 export async function lookupSession(db: Queryable, token: string): Promise<ConsoleSession | undefined> {
   if (!token || token.length > 200) return undefined;
   const tokenHash = sha256Hex(token);
   const { rows } = await db.query<SessionRow>(
-    `SELECT s.kind, s.tenant_id, s.account_id, a.login, s.csrf_hash, s.last_seen_at, s.expires_at
+    `SELECT s.kind, s.tenant_id, s.account_id, a.login, s.setup_link_id, s.csrf_hash, s.last_seen_at, s.expires_at
        FROM console_sessions s
        LEFT JOIN console_accounts a ON a.tenant_id = s.tenant_id AND a.id = s.account_id
+       LEFT JOIN setup_links l ON l.tenant_id = s.tenant_id AND l.id = s.setup_link_id
       WHERE s.token_hash = $1 AND s.expires_at > now()
-        AND (s.kind = 'operator' OR (a.id IS NOT NULL AND a.disabled_at IS NULL))`,
+        AND (s.kind = 'operator' OR (a.id IS NOT NULL AND a.disabled_at IS NULL)
+          OR (l.id IS NOT NULL AND l.revoked_at IS NULL AND l.expires_at > now()))`,
     [tokenHash],
   );
   const r = rows[0];
@@ -78,7 +87,9 @@ export async function lookupSession(db: Queryable, token: string): Promise<Conso
   }
   const principal: ConsolePrincipal = r.kind === 'operator'
     ? { kind: 'operator' }
-    : { kind: 'tenant_admin', tenantId: r.tenant_id!, accountId: r.account_id!, login: r.login! };
+    : r.setup_link_id
+      ? { kind: 'tenant_admin', tenantId: r.tenant_id!, accountId: null, login: SETUP_LINK_LOGIN, setupLinkId: r.setup_link_id }
+      : { kind: 'tenant_admin', tenantId: r.tenant_id!, accountId: r.account_id!, login: r.login! };
   return { principal, tokenHash, csrfHash: r.csrf_hash };
 }
 

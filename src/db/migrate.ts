@@ -51,7 +51,11 @@ export async function migrate(db: Database, opts: { upTo?: number } = {}): Promi
   for (const m of loadMigrations()) {
     if (opts.upTo !== undefined && m.version > opts.upTo) break;
     await db.transaction(async (tx) => {
-      if (db.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      if (db.kind === 'postgres') {
+        // A migration (or waiting for another process's) may outlast the pool's statement_timeout.
+        await tx.exec('SET LOCAL statement_timeout = 0');
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      }
       const done = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
       if (done.rowCount > 0) return;
       await tx.exec(m.sql);

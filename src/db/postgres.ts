@@ -10,6 +10,12 @@ export interface PostgresOptions {
   max?: number;
   /** Application name shown in pg_stat_activity. */
   applicationName?: string;
+  /**
+   * statement_timeout of every connection (ms; 0 or undefined = none): no request, however costly,
+   * holds a connection longer. Work that may legitimately run longer (migrations) lifts it with
+   * SET LOCAL statement_timeout = 0 in its transaction.
+   */
+  statementTimeoutMs?: number | undefined;
 }
 
 export function openPostgres(opts: PostgresOptions): Database {
@@ -23,7 +29,7 @@ export function openPostgres(opts: PostgresOptions): Database {
     // tenant's `created` index filtering on userName (an Entra probe read 1,300 buffers, 0.65 ms,
     // in a 3k-user tenant) or hash-joins all its users for a member PATCH. Every statement is
     // keyed by tenant_id, so the generic plan (average tenant) picks the selective index.
-    options: '-c jit=off -c plan_cache_mode=force_generic_plan',
+    options: `-c jit=off -c plan_cache_mode=force_generic_plan${opts.statementTimeoutMs ? ` -c statement_timeout=${Math.floor(opts.statementTimeoutMs)}` : ''}`,
   });
   // An idle client losing its connection (PostgreSQL restart) must not crash the process.
   pool.on('error', () => {});
@@ -51,6 +57,8 @@ export function openPostgres(opts: PostgresOptions): Database {
   const gapListeners = new Set<() => void>();
   const gap = () => { for (const fn of gapListeners) fn(); };
   let listenClient: pg.PoolClient | undefined;
+  /** Releases the LISTEN client once (close() and a later connection error must not both release it). */
+  let releaseListenClient: ((err?: Error) => void) | undefined;
   let listenConnecting: Promise<pg.PoolClient> | undefined;
 
   let closed = false;
@@ -75,18 +83,30 @@ export function openPostgres(opts: PostgresOptions): Database {
     if (listenClient) return listenClient;
     listenConnecting ??= (async () => {
       const client = await pool.connect();
+      let released = false;
+      const release = (err?: Error) => {
+        if (released) return;
+        released = true;
+        client.release(err);
+      };
       client.on('notification', (msg) => {
         for (const fn of listeners.get(msg.channel) ?? []) fn(msg.payload ?? '');
       });
       client.on('error', (err) => {
         // Connection lost: drop it (destroyed, not returned to the pool) and re-subscribe every channel.
-        if (listenClient === client) listenClient = undefined;
+        if (listenClient === client) {
+          listenClient = undefined;
+          releaseListenClient = undefined;
+        }
         listenConnecting = undefined;
-        client.release(err);
+        // Killed after close(): it was released then (release() is once only); nothing to re-subscribe.
+        release(err);
+        if (closed) return;
         gap();
         relisten(500);
       });
       listenClient = client;
+      releaseListenClient = release;
       return client;
     })().catch((err) => {
       listenConnecting = undefined;
@@ -139,7 +159,8 @@ export function openPostgres(opts: PostgresOptions): Database {
     async close() {
       closed = true;
       if (relistenTimer) clearTimeout(relistenTimer);
-      listenClient?.release();
+      releaseListenClient?.();
+      releaseListenClient = undefined;
       listenClient = undefined;
       await pool.end();
     },

@@ -171,20 +171,41 @@ export interface MemberView {
 }
 
 /** Inline members of several groups, at most `cap` each, by the primary key. */
-export async function membersOfGroups(tx: Queryable, tenantId: string, groupIds: string[], cap: number): Promise<Map<string, MemberView[]>> {
+export async function membersOfGroups(
+  tx: Queryable, tenantId: string, groupIds: string[], cap: number,
+  /** Most members over all the groups, given in `groupIds` order (earlier groups first); undefined: no total. */
+  totalCap?: number,
+): Promise<Map<string, MemberView[]>> {
   const out = new Map<string, MemberView[]>();
   if (groupIds.length === 0) return out;
-  const { rows } = await tx.query<{ group_id: string; member_id: string; member_type: string; display: string | null }>(
-    `SELECT m.group_id, m.member_id, m.member_type, COALESCE(m.display, u.display_name, u.user_name, g.display_name) AS display
-       FROM (SELECT gm.group_id, gm.member_id, gm.member_type, gm.display,
-                    row_number() OVER (PARTITION BY gm.group_id ORDER BY gm.member_id) AS n
-               FROM scim_group_members gm WHERE gm.tenant_id = $1 AND gm.group_id = ANY($2::uuid[])) m
-       LEFT JOIN scim_users u ON u.tenant_id = $1 AND u.id = m.member_id
-       LEFT JOIN scim_groups g ON g.tenant_id = $1 AND g.id = m.member_id
-      WHERE m.n <= $3
-      ORDER BY m.group_id, m.member_id`,
-    [tenantId, groupIds, cap],
-  );
+  type Row = { group_id: string; member_id: string; member_type: string; display: string | null };
+  const { rows } = totalCap === undefined
+    ? await tx.query<Row>(
+      `SELECT m.group_id, m.member_id, m.member_type, COALESCE(m.display, u.display_name, u.user_name, g.display_name) AS display
+         FROM (SELECT gm.group_id, gm.member_id, gm.member_type, gm.display,
+                      row_number() OVER (PARTITION BY gm.group_id ORDER BY gm.member_id) AS n
+                 FROM scim_group_members gm WHERE gm.tenant_id = $1 AND gm.group_id = ANY($2::uuid[])) m
+         LEFT JOIN scim_users u ON u.tenant_id = $1 AND u.id = m.member_id
+         LEFT JOIN scim_groups g ON g.tenant_id = $1 AND g.id = m.member_id
+        WHERE m.n <= $3
+        ORDER BY m.group_id, m.member_id`,
+      [tenantId, groupIds, cap],
+    )
+    : await tx.query<Row>(
+      `SELECT m.group_id, m.member_id, m.member_type, COALESCE(m.display, u.display_name, u.user_name, g.display_name) AS display
+         FROM (SELECT c.*, row_number() OVER (ORDER BY c.ord, c.member_id) AS total_n
+                 FROM (SELECT gm.group_id, gm.member_id, gm.member_type, gm.display, p.ord,
+                              row_number() OVER (PARTITION BY gm.group_id ORDER BY gm.member_id) AS n
+                         FROM scim_group_members gm
+                         JOIN unnest($2::uuid[]) WITH ORDINALITY AS p(id, ord) ON p.id = gm.group_id
+                        WHERE gm.tenant_id = $1) c
+                WHERE c.n <= $3) m
+         LEFT JOIN scim_users u ON u.tenant_id = $1 AND u.id = m.member_id
+         LEFT JOIN scim_groups g ON g.tenant_id = $1 AND g.id = m.member_id
+        WHERE m.total_n <= $4
+        ORDER BY m.group_id, m.member_id`,
+      [tenantId, groupIds, cap, totalCap],
+    );
   for (const r of rows) {
     let list = out.get(r.group_id);
     if (!list) out.set(r.group_id, (list = []));

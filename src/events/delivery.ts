@@ -106,9 +106,11 @@ export async function serveQueue(db: Database, agent: Dispatcher, w: Claimed, op
     // Bounded by count and time, so one slow receiver never holds up dispatch and the others.
     while (done < opts.batch && Date.now() - started < ROUND_BUDGET_MS && !opts.isStopping()) {
       // Renew the lease (and re-read url/secret: they may have been changed meanwhile).
-      const lease = await db.query<{ url: string; secret: string; enabled: boolean }>(
+      // previous_secret: still signed with during a rotation's overlap window (webhooks.ts#updateWebhook).
+      const lease = await db.query<{ url: string; secret: string; enabled: boolean; previous_secret: string | null }>(
         `UPDATE webhooks SET lease_until = now() + $4 * interval '1 millisecond'
-          WHERE tenant_id = $1 AND id = $2 AND lease_owner = $3 RETURNING url, secret, enabled`,
+          WHERE tenant_id = $1 AND id = $2 AND lease_owner = $3
+          RETURNING url, secret, enabled, CASE WHEN previous_secret_until > now() THEN previous_secret END AS previous_secret`,
         [w.tenant_id, w.id, opts.owner, opts.leaseMs],
       );
       const hook = lease.rows[0];
@@ -124,7 +126,12 @@ export async function serveQueue(db: Database, agent: Dispatcher, w: Claimed, op
       if (!head) break;
       const attempt = head.attempts + 1;
       const secret = opts.secrets.decrypt(hook.secret, WEBHOOK_SECRET_PURPOSE);
-      const result = await post(agent, hook.url, secret, JSON.stringify(toEnvelope(head)), head, attempt, opts.timeoutMs);
+      const secrets = [secret];
+      if (hook.previous_secret) {
+        // A previous secret encrypted under a key that is no longer configured just stops signing.
+        try { secrets.push(opts.secrets.decrypt(hook.previous_secret, WEBHOOK_SECRET_PURPOSE)); } catch { /* current secret only */ }
+      }
+      const result = await post(agent, hook.url, secrets, JSON.stringify(toEnvelope(head)), head, attempt, opts.timeoutMs);
       if (result.ok) {
         await db.query(
           `UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, last_attempt_at = now(), last_status = $4,
@@ -179,7 +186,7 @@ export function failureReason(err: unknown): string {
   return /^E[A-Z_]+$/.test(code) ? `connection failed (${code})` : 'connection failed';
 }
 
-async function post(agent: Dispatcher, url: string, secret: string, body: string, ev: EventRow, attempt: number, timeoutMs: number): Promise<PostResult> {
+async function post(agent: Dispatcher, url: string, secret: readonly string[], body: string, ev: EventRow, attempt: number, timeoutMs: number): Promise<PostResult> {
   try {
     const res = await request(url, {
       method: 'POST',

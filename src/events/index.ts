@@ -9,6 +9,7 @@ export { emitEvent, emitEvents } from './outbox.js';
 export { eventsObserver } from './observer.js';
 export { EVENT_TYPES, type EventType } from './types.js';
 export { EventsWorker } from './worker.js';
+export { expandAccessChanges } from './access-events.js';
 
 export { reencryptWebhookSecrets } from './webhooks.js';
 

@@ -2,10 +2,14 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'idpbridge-signature';
 
-/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with the webhook secret>` */
-export function signPayload(secret: string, body: string, timestamp = Math.floor(Date.now() / 1000)): string {
-  const mac = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
-  return `t=${timestamp},v1=${mac}`;
+/**
+ * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with the webhook secret>`; one v1
+ * per secret given (the current one first; the previous one too during a rotation's overlap).
+ */
+export function signPayload(secret: string | readonly string[], body: string, timestamp = Math.floor(Date.now() / 1000)): string {
+  const secrets = typeof secret === 'string' ? [secret] : secret;
+  const macs = secrets.map((s) => `v1=${createHmac('sha256', s).update(`${timestamp}.${body}`).digest('hex')}`);
+  return `t=${timestamp},${macs.join(',')}`;
 }
 
 /**

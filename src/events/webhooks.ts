@@ -104,11 +104,11 @@ export async function createWebhook(
   db: Database,
   tenantId: string,
   input: { url: string; secret?: string; events?: string[]; description?: string; enabled?: boolean },
-  opts?: WebhookStoreOptions, // TRANSITIONAL(h5): required once src/admin passes it (after wave-1)
+  opts: WebhookStoreOptions,
 ): Promise<Webhook & { secret: string }> {
   const secret = input.secret ?? generateWebhookSecret();
-  const stored = opts ? opts.secrets.encrypt(secret, WEBHOOK_SECRET_PURPOSE) : secret;
-  const max = opts?.maxPerTenant ?? 1_000_000;
+  const stored = opts.secrets.encrypt(secret, WEBHOOK_SECRET_PURPOSE);
+  const max = opts.maxPerTenant;
   const rows = await db.transaction(async (tx) => {
     await tx.query('SELECT 1 FROM tenants WHERE tenant_id = $1 FOR NO KEY UPDATE', [tenantId]);
     const res = await tx.query<WebhookRow>(
@@ -142,7 +142,7 @@ export async function reencryptWebhookSecrets(db: Queryable, secrets: SecretBox)
         ORDER BY tenant_id, id LIMIT 500`,
       [after[0], after[1], `enc:v1:${secrets.currentKid ?? ''}:`],
     );
-    if (rows.length === 0) return n;
+    if (rows.length === 0) return n + (await reencryptPreviousWebhookSecrets(db, secrets));
     if (!secrets.enabled) throw new Error('IDPBRIDGE_SECRET_KEY is not set, but the database holds webhook secrets (see docs/operator.md)');
     for (const r of rows) {
       after = [r.tenant_id, r.id];
@@ -152,6 +152,23 @@ export async function reencryptWebhookSecrets(db: Queryable, secrets: SecretBox)
       n += res.rowCount;
     }
   }
+}
+
+/** The same pass over the previous secret kept during a rotation's overlap window (few rows). */
+async function reencryptPreviousWebhookSecrets(db: Queryable, secrets: SecretBox): Promise<number> {
+  const { rows } = await db.query<{ tenant_id: string; id: string; previous_secret: string }>(
+    `SELECT tenant_id, id, previous_secret FROM webhooks WHERE previous_secret IS NOT NULL AND NOT starts_with(previous_secret, $1)`,
+    [`enc:v1:${secrets.currentKid ?? ''}:`],
+  );
+  if (rows.length > 0 && !secrets.enabled) throw new Error('IDPBRIDGE_SECRET_KEY is not set, but the database holds webhook secrets (see docs/operator.md)');
+  let n = 0;
+  for (const r of rows) {
+    const res = await db.query('UPDATE webhooks SET previous_secret = $4 WHERE tenant_id = $1 AND id = $2 AND previous_secret = $3', [
+      r.tenant_id, r.id, r.previous_secret, secrets.reencrypt(r.previous_secret, WEBHOOK_SECRET_PURPOSE),
+    ]);
+    n += res.rowCount;
+  }
+  return n;
 }
 
 export async function listWebhooks(db: Queryable, tenantId: string): Promise<Webhook[]> {
@@ -164,12 +181,15 @@ export async function getWebhook(db: Queryable, tenantId: string, id: string): P
   return rows[0] ? toWebhook(rows[0]) : undefined;
 }
 
+/** How long the previous secret keeps signing after PATCH {secret}, unless the request says otherwise. */
+export const DEFAULT_SECRET_OVERLAP_SECONDS = 24 * 3600;
+
 export async function updateWebhook(
   db: Queryable,
   tenantId: string,
   id: string,
-  patch: { url?: string; secret?: string; events?: string[]; description?: string | null; enabled?: boolean },
-  opts?: Pick<WebhookStoreOptions, 'secrets'>, // TRANSITIONAL(h5): required after wave-1
+  patch: { url?: string; secret?: string; secretOverlapSeconds?: number; events?: string[]; description?: string | null; enabled?: boolean },
+  opts: Pick<WebhookStoreOptions, 'secrets'>,
 ): Promise<Webhook | undefined> {
   const sets: string[] = [];
   const params: unknown[] = [tenantId, id];
@@ -179,8 +199,14 @@ export async function updateWebhook(
   };
   if (patch.url !== undefined) set('url', patch.url);
   if (patch.secret !== undefined) {
-    set('secret', opts ? opts.secrets.encrypt(patch.secret, WEBHOOK_SECRET_PURPOSE) : patch.secret);
+    set('secret', opts.secrets.encrypt(patch.secret, WEBHOOK_SECRET_PURPOSE));
     set('secret_hint', hintOf(patch.secret));
+    // Rotation with overlap: the secret being replaced (the old value: SET reads the row as it
+    // was) keeps signing deliveries, next to the new one, for secretOverlapSeconds (default 24 h; 0 = none).
+    const overlap = patch.secretOverlapSeconds ?? DEFAULT_SECRET_OVERLAP_SECONDS;
+    params.push(overlap);
+    sets.push(`previous_secret = CASE WHEN $${params.length}::int > 0 THEN secret END`);
+    sets.push(`previous_secret_until = CASE WHEN $${params.length}::int > 0 THEN now() + $${params.length}::int * interval '1 second' END`);
   }
   if (patch.events !== undefined) set('event_types', patch.events);
   if (patch.description !== undefined) set('description', patch.description);

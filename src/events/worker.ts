@@ -4,6 +4,7 @@ import type { Database } from '../db/types.js';
 import { createOutboundAgent, TargetPolicy } from '../lib/outbound.js';
 import type { SecretBox } from '../lib/secret-box.js';
 import { dispatchPending } from './dispatch.js';
+import { expandAccessChanges } from './access-events.js';
 import { claimWebhooks, serveQueue, type DeliverOptions, type RetryPolicy } from './delivery.js';
 import { createMailer, sendInvitationsRound, type Mailer } from './invitations.js';
 import { cleanupExpired } from './retention.js';
@@ -30,6 +31,9 @@ export interface EventsWorkerOptions {
   secrets: SecretBox;
 }
 
+/** With no access change pending, the next look for one waits this long. */
+const ACCESS_IDLE_MS = 250;
+
 /** Below this many items moved in a pass, the next pass waits COALESCE_MS. */
 const COALESCE_BELOW = 100;
 const COALESCE_MS = 50;
@@ -42,7 +46,7 @@ type Log = {
 };
 
 /**
- * The outbox worker: dispatch (fan-out), webhook deliveries, invitations, retention. All its
+ * The outbox worker: access-change expansion (access-events.ts), dispatch (fan-out), webhook deliveries, invitations, retention. All its
  * state is in the database (claims, leases, backoff), so any number of processes may run one.
  */
 export class EventsWorker {
@@ -51,6 +55,7 @@ export class EventsWorker {
   private running: Promise<void> | undefined;
   private stopping = false;
   private lastCleanup = 0;
+  private nextAccessAt = 0;
   private readonly agent: Agent;
   private readonly mailer: Mailer;
   /** Webhook queues being served now; a pass never waits for them. */
@@ -108,6 +113,15 @@ export class EventsWorker {
         this.log.error({ err, step: name }, 'events worker step failed');
       }
     };
+    // Access changes first: the events they expand into are fanned out in the same pass. When the
+    // last look found none, the next is at most ACCESS_IDLE_MS later (one query fewer per pass).
+    if (Date.now() >= this.nextAccessAt) {
+      await step('access', async () => {
+        const n = await expandAccessChanges(this.db);
+        this.nextAccessAt = n > 0 ? 0 : Date.now() + ACCESS_IDLE_MS;
+        return n;
+      });
+    }
     await step('dispatch', () => dispatchPending(this.db));
     await step('webhooks', () => this.startQueues());
     await step('invitations', () =>

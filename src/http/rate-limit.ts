@@ -20,12 +20,48 @@ export interface RateLimitOptions {
   error: (retryAfterSeconds: number, max: number) => Error;
   /** `false`: only routes that opt in with `config.rateLimit` are limited. */
   global?: boolean;
+  /** When the request is counted (default onRequest); e.g. preParsing to count only requests that authenticated in onRequest. */
+  hook?: 'onRequest' | 'preParsing' | 'preValidation' | 'preHandler';
 }
 
 export const tenantKeyOf = (req: FastifyRequest): string | undefined => {
   const t = (req.params as { tenantId?: unknown } | undefined)?.tenantId;
   return typeof t === 'string' && t.length > 0 ? t.toLowerCase() : undefined;
 };
+
+/** A tenant id as every lookup, cache and bucket uses it: lower case (UUIDs are matched case-insensitively). */
+export function canonicalTenantId(req: FastifyRequest): void {
+  const params = req.params as { tenantId?: unknown } | undefined;
+  if (params && typeof params.tenantId === 'string') params.tenantId = params.tenantId.toLowerCase();
+}
+
+/**
+ * Failed authentications per client address in a fixed window (per process): an anonymous caller
+ * sending bad credentials spends its own address's budget, not the tenant's (the tenant bucket
+ * counts authenticated requests only), so it cannot make a tenant's valid key get 429.
+ */
+export class FailureLimiter {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+
+  constructor(private readonly max: number, private readonly windowMs = 60_000) {}
+
+  /** Seconds until the address may try again, or undefined when it may try now. */
+  blocked(key: string, now = Date.now()): number | undefined {
+    if (this.max <= 0) return undefined;
+    const w = this.windows.get(key);
+    if (!w || w.resetAt <= now || w.count < this.max) return undefined;
+    return Math.max(1, Math.ceil((w.resetAt - now) / 1000));
+  }
+
+  /** Counts one failure of the address. */
+  fail(key: string, now = Date.now()): void {
+    if (this.max <= 0) return;
+    if (this.windows.size > 100_000) for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k);
+    const w = this.windows.get(key);
+    if (!w || w.resetAt <= now) this.windows.set(key, { count: 1, resetAt: now + this.windowMs });
+    else w.count++;
+  }
+}
 
 export function rateLimitKey(scope: string, keyBy: NonNullable<RateLimitOptions['keyBy']>, req: FastifyRequest): string {
   const tenant = tenantKeyOf(req);
@@ -41,6 +77,7 @@ export async function registerRateLimit(app: FastifyInstance, opts: RateLimitOpt
     max: opts.max,
     timeWindow: opts.windowMs ?? 60_000,
     keyGenerator: (req) => rateLimitKey(opts.scope, keyBy, req),
+    ...(opts.hook ? { hook: opts.hook } : {}),
     errorResponseBuilder: (_req, ctx) => opts.error(Math.max(1, Math.ceil(ctx.ttl / 1000)), ctx.max),
   });
 }

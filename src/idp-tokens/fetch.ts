@@ -1,4 +1,5 @@
-import { Agent, request } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { createOutboundAgent, TargetPolicy } from '../lib/outbound.js';
 import { ApiError } from '../http/errors.js';
 
 /** Why a discovery or JWKS fetch failed, precisely enough to tell an IT admin what to fix. */
@@ -6,7 +7,6 @@ export type FetchFailure =
   | 'invalid_url'
   | 'insecure_url'
   | 'network'
-  | 'timeout'
   | 'http_status'
   | 'redirect'
   | 'too_large'
@@ -26,19 +26,29 @@ export class FetchJsonError extends ApiError {
 export interface FetchOptions {
   timeoutMs?: number;
   maxBytes?: number;
+  /**
+   * The outbound agent (src/lib/outbound.ts) with the operator's allow list; IdpTokens.fromConfig
+   * passes it. Default: the same guard with no exception (no loopback, private or metadata address).
+   */
+  dispatcher?: Dispatcher;
 }
 
 export const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
 export const DEFAULT_FETCH_MAX_BYTES = 512 * 1024;
 
-// One agent for every IdP fetch: bounded connect/header/body time, few sockets per origin.
-const agent = new Agent({
-  connect: { timeout: DEFAULT_FETCH_TIMEOUT_MS },
-  headersTimeout: DEFAULT_FETCH_TIMEOUT_MS,
-  bodyTimeout: DEFAULT_FETCH_TIMEOUT_MS,
-  connections: 8,
-  keepAliveTimeout: 30_000,
-});
+/** An agent for IdP fetches: the SSRF guard, bounded connect/header/body time, few sockets per origin. */
+export function idpAgent(targets: TargetPolicy): Dispatcher {
+  return createOutboundAgent(targets, {
+    connectTimeoutMs: DEFAULT_FETCH_TIMEOUT_MS,
+    headersTimeout: DEFAULT_FETCH_TIMEOUT_MS,
+    bodyTimeout: DEFAULT_FETCH_TIMEOUT_MS,
+    connections: 8,
+    keepAliveTimeout: 30_000,
+  });
+}
+
+let defaultAgent: Dispatcher | undefined;
+const guardedDefault = () => (defaultAgent ??= idpAgent(new TargetPolicy()));
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
@@ -69,14 +79,14 @@ export async function fetchJson(rawUrl: string, what: string, opts: FetchOptions
   try {
     res = await request(url, {
       method: 'GET',
-      dispatcher: agent,
+      dispatcher: opts.dispatcher ?? guardedDefault(),
       signal,
       headers: { accept: 'application/json, application/jwk-set+json', 'user-agent': 'idpbridge' },
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
-  } catch (err) {
-    throw networkError(err, what, url, timeoutMs);
+  } catch {
+    throw networkError(what, url, timeoutMs);
   }
   const { statusCode, headers, body } = res;
   if (statusCode >= 300 && statusCode < 400) {
@@ -105,7 +115,7 @@ export async function fetchJson(rawUrl: string, what: string, opts: FetchOptions
     }
   } catch (err) {
     if (err instanceof FetchJsonError) throw err;
-    throw networkError(err, what, url, timeoutMs);
+    throw networkError(what, url, timeoutMs);
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
@@ -114,12 +124,11 @@ export async function fetchJson(rawUrl: string, what: string, opts: FetchOptions
   }
 }
 
-function networkError(err: unknown, what: string, url: URL, timeoutMs: number): FetchJsonError {
-  const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = e.code ?? e.cause?.code ?? '';
-  if (e.name === 'TimeoutError' || e.name === 'AbortError' || /TIMEOUT/.test(code)) {
-    return new FetchJsonError('timeout', `${what} ${url.href} did not answer within ${timeoutMs} ms`);
-  }
-  const detail = code || e.cause?.message || e.message || 'connection failed';
-  return new FetchJsonError('network', `${what} ${url.href} could not be reached (${detail})`);
+/**
+ * One answer for every way of not getting a response — refused, reset, no such host, timed out,
+ * or an address the outbound guard refuses — so the OIDC test cannot be used as a port scanner
+ * (an open port that does not speak HTTP and a closed one look the same).
+ */
+function networkError(what: string, url: URL, timeoutMs: number): FetchJsonError {
+  return new FetchJsonError('network', `${what} ${url.href} could not be reached: no HTTP answer within ${timeoutMs} ms (the host is unknown, refuses, does not answer, or is an address outbound requests may not reach)`);
 }

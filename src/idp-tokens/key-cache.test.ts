@@ -4,7 +4,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { KeyCache, IdpUnavailableError } from './key-cache.js';
-import { fetchJson, FetchJsonError, checkIdpUrl } from './fetch.js';
+import { fetchJson, FetchJsonError, checkIdpUrl, idpAgent } from './fetch.js';
+import { TargetPolicy } from '../lib/outbound.js';
+
+// The test IdP listens on loopback: allowed explicitly, as an operator would (IDPBRIDGE_ALLOW_PRIVATE_TARGETS).
+const loopback = { dispatcher: idpAgent(new TargetPolicy(['127.0.0.0/8'])) };
 
 let server: http.Server;
 let base: string;
@@ -26,6 +30,7 @@ before(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 after(async () => {
+  await loopback.dispatcher.close();
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
 });
@@ -40,7 +45,7 @@ test('unknown kid refetches once per cooldown; concurrent misses share one fetch
   const k2 = await key('k2');
   jwks = { keys: [k1.jwk] };
   status = 200;
-  const cache = new KeyCache({ cooldownMs: 60_000 });
+  const cache = new KeyCache({ cooldownMs: 60_000, fetch: loopback });
   const url = `${base}/jwks-a`;
   const resolve = cache.resolver(url);
   await resolve({ alg: 'RS256', kid: 'k1' }, { payload: '', signature: '' } as never);
@@ -50,7 +55,7 @@ test('unknown kid refetches once per cooldown; concurrent misses share one fetch
   await assert.rejects(resolve({ alg: 'RS256', kid: 'k2' }, {} as never), /no applicable key|matching/i);
   assert.equal(cache.jwks.fetches, 1);
 
-  const cool = new KeyCache({ cooldownMs: 0 });
+  const cool = new KeyCache({ cooldownMs: 0, fetch: loopback });
   const r2 = cool.resolver(`${base}/jwks-b`);
   jwks = { keys: [k1.jwk] };
   await r2({ alg: 'RS256', kid: 'k1' }, {} as never);
@@ -67,7 +72,7 @@ test('stale-while-error: an old copy keeps serving when the refresh fails; none 
   const k1 = await key('k1');
   jwks = { keys: [k1.jwk] };
   status = 200;
-  const cache = new KeyCache({ maxAgeMs: 1, cooldownMs: 0 });
+  const cache = new KeyCache({ maxAgeMs: 1, cooldownMs: 0, fetch: loopback });
   const url = `${base}/jwks-c`;
   await cache.jwks.get(url);
   status = 500;
@@ -82,17 +87,21 @@ test('stale-while-error: an old copy keeps serving when the refresh fails; none 
 test('symmetric keys in a JWKS are ignored', async () => {
   const k1 = await key('k1');
   jwks = { keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'k1' }, k1.jwk] };
-  const cache = new KeyCache({});
+  const cache = new KeyCache({ fetch: loopback });
   const set = await cache.jwks.get(`${base}/jwks-d`);
   assert.deepEqual(set.jwks.keys.map((k) => k.kty), ['RSA']);
 });
 
 test('fetchJson: timeout, size limit, https-only except loopback', async () => {
-  await assert.rejects(fetchJson(`${base}/slow`, 'JWKS', { timeoutMs: 200 }), (e: FetchJsonError) => e.kind === 'timeout');
+  await assert.rejects(fetchJson(`${base}/slow`, 'JWKS', { timeoutMs: 200, ...loopback }), (e: FetchJsonError) => e.kind === 'network');
   jwks = { keys: [{ pad: 'x'.repeat(5000) }] };
-  await assert.rejects(fetchJson(`${base}/big`, 'JWKS', { maxBytes: 1000 }), (e: FetchJsonError) => e.kind === 'too_large');
+  await assert.rejects(fetchJson(`${base}/big`, 'JWKS', { maxBytes: 1000, ...loopback }), (e: FetchJsonError) => e.kind === 'too_large');
   assert.throws(() => checkIdpUrl('http://login.example.com/x', 'discovery'), (e: FetchJsonError) => e.kind === 'insecure_url');
   assert.throws(() => checkIdpUrl('file:///etc/passwd', 'discovery'), (e: FetchJsonError) => e.kind === 'invalid_url');
   assert.equal(checkIdpUrl('http://localhost:1/x', 'd').hostname, 'localhost');
   assert.equal(checkIdpUrl('https://login.microsoftonline.com/x', 'd').protocol, 'https:');
+});
+
+test('fetchJson: a loopback IdP without an allow-list entry is refused like an unreachable one', async () => {
+  await assert.rejects(fetchJson(`${base}/jwks`, 'JWKS'), (e: FetchJsonError) => e.kind === 'network' && /could not be reached/.test(e.message));
 });

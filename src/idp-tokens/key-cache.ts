@@ -142,8 +142,11 @@ export function parseJwks(doc: unknown, url: string): ParsedJwks {
 export class KeyCache {
   readonly discovery: UrlCache<DiscoveryDocument>;
   readonly jwks: UrlCache<ParsedJwks>;
+  /** The options of every fetch (the outbound agent); the sign-in broker's token call uses them too. */
+  readonly fetchOptions: FetchOptions;
 
   constructor(opts: KeyCacheOptions = {}) {
+    this.fetchOptions = opts.fetch ?? {};
     const o = {
       maxAgeMs: opts.maxAgeMs ?? 10 * 60_000,
       maxStaleMs: opts.maxStaleMs ?? 24 * 3_600_000,

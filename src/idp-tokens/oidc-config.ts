@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/types.js';
+import type { SecretBox } from '../lib/secret-box.js';
 import { ApiError } from '../http/errors.js';
 
 /** Which IdP a tenant uses: picks the defaults for claims and algorithms. */
@@ -333,12 +334,24 @@ export async function getOidcConfig(db: Queryable, tenantId: string): Promise<Oi
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
 
+/** Purpose (authenticated data) of an encrypted OIDC client secret (src/lib/secret-box.ts). */
+export const OIDC_CLIENT_SECRET_PURPOSE = 'oidc.client_secret';
+
 /**
  * Full replace (PUT). The caller checked that the tenant exists. clientSecret: undefined keeps the
- * stored secret (it is write-only, so a client cannot resend it), null removes it; a config
- * without a client id keeps no secret.
+ * stored secret (it is write-only, so a client cannot resend it) — unless the issuer or the
+ * discovery URL changes: they decide which token endpoint the secret is sent to, so a change
+ * forgets it and the admin enters it again (issue 17 item 7); null removes it; a config without a
+ * client id keeps no secret. The secret is stored encrypted.
  */
-export async function putOidcConfig(db: Queryable, tenantId: string, c: NormalizedOidcConfig, clientSecret?: string | null): Promise<OidcConfig> {
+export async function putOidcConfig(
+  db: Queryable,
+  tenantId: string,
+  c: NormalizedOidcConfig,
+  clientSecret: string | null | undefined,
+  secrets: SecretBox,
+): Promise<OidcConfig> {
+  const stored = typeof clientSecret === 'string' ? secrets.encrypt(clientSecret, OIDC_CLIENT_SECRET_PURPOSE) : null;
   const { rows } = await db.query<Row>(
     `INSERT INTO idp_oidc_configs (tenant_id, provider, issuer, additional_issuers, discovery_url, jwks_uri, audiences,
         algorithms, identity_claims, groups_claim, groups_match, clock_tolerance_seconds, client_id, client_secret)
@@ -350,13 +363,17 @@ export async function putOidcConfig(db: Queryable, tenantId: string, c: Normaliz
         identity_claims = EXCLUDED.identity_claims, groups_claim = EXCLUDED.groups_claim,
         groups_match = EXCLUDED.groups_match, clock_tolerance_seconds = EXCLUDED.clock_tolerance_seconds,
         client_id = EXCLUDED.client_id,
-        client_secret = CASE WHEN EXCLUDED.client_id IS NULL THEN NULL WHEN $15::boolean THEN idp_oidc_configs.client_secret ELSE EXCLUDED.client_secret END,
+        client_secret = CASE WHEN EXCLUDED.client_id IS NULL THEN NULL
+          WHEN $15::boolean THEN CASE WHEN idp_oidc_configs.issuer = EXCLUDED.issuer
+                                       AND idp_oidc_configs.discovery_url IS NOT DISTINCT FROM EXCLUDED.discovery_url
+                                      THEN idp_oidc_configs.client_secret END
+          ELSE EXCLUDED.client_secret END,
         version = idp_oidc_configs.version + 1, updated_at = now()
      RETURNING ${COLUMNS}`,
     [
       tenantId, c.provider, c.issuer, JSON.stringify(c.additionalIssuers), c.discoveryUrl, c.jwksUri,
       JSON.stringify(c.audiences), JSON.stringify(c.algorithms), JSON.stringify(c.identityClaims),
-      c.groupsClaim, c.groupsMatch, c.clockToleranceSeconds, c.clientId, clientSecret ?? null, clientSecret === undefined,
+      c.groupsClaim, c.groupsMatch, c.clockToleranceSeconds, c.clientId, stored, clientSecret === undefined,
     ],
   );
   await notifyOidcChange(db, tenantId);
@@ -364,9 +381,30 @@ export async function putOidcConfig(db: Queryable, tenantId: string, c: Normaliz
 }
 
 /** The stored client secret (sign-in broker only; never sent through the admin API). */
-export async function getOidcClientSecret(db: Queryable, tenantId: string): Promise<string | null> {
+export async function getOidcClientSecret(db: Queryable, tenantId: string, secrets: SecretBox): Promise<string | null> {
   const { rows } = await db.query<{ client_secret: string | null }>('SELECT client_secret FROM idp_oidc_configs WHERE tenant_id = $1', [tenantId]);
-  return rows[0]?.client_secret ?? null;
+  const stored = rows[0]?.client_secret;
+  return stored ? secrets.decrypt(stored, OIDC_CLIENT_SECRET_PURPOSE) : null;
+}
+
+/**
+ * The start-up pass over OIDC client secrets (like reencryptWebhookSecrets): plaintext rows and
+ * rows under a previous key are re-encrypted under the current key; idempotent, compare-and-set.
+ */
+export async function reencryptOidcClientSecrets(db: Queryable, secrets: SecretBox): Promise<number> {
+  const { rows } = await db.query<{ tenant_id: string; client_secret: string }>(
+    'SELECT tenant_id, client_secret FROM idp_oidc_configs WHERE client_secret IS NOT NULL AND NOT starts_with(client_secret, $1)',
+    [`enc:v1:${secrets.currentKid ?? ''}:`],
+  );
+  if (rows.length > 0 && !secrets.enabled) throw new Error('IDPBRIDGE_SECRET_KEY is not set, but the database holds OIDC client secrets (see docs/operator.md)');
+  let n = 0;
+  for (const r of rows) {
+    const res = await db.query('UPDATE idp_oidc_configs SET client_secret = $3 WHERE tenant_id = $1 AND client_secret = $2', [
+      r.tenant_id, r.client_secret, secrets.reencrypt(r.client_secret, OIDC_CLIENT_SECRET_PURPOSE),
+    ]);
+    n += res.rowCount;
+  }
+  return n;
 }
 
 export async function deleteOidcConfig(db: Queryable, tenantId: string): Promise<boolean> {

@@ -8,6 +8,8 @@ import {
 } from '../access/index.js';
 import { getOidcConfig, OIDC_CONFIG_CHANNEL, type OidcConfig } from './oidc-config.js';
 import { KeyCache, type KeyCacheOptions } from './key-cache.js';
+import { idpAgent } from './fetch.js';
+import { TargetPolicy } from '../lib/outbound.js';
 import { looksLikeJwt, TokenError, verifyJwt, type VerifiedJwt } from './verify.js';
 import { identityLookups, storableText, tokenGroupsOf, type ClaimLookup, type TokenGroups } from './claims.js';
 
@@ -94,7 +96,8 @@ export class IdpTokens {
       tokenCache: c.tokenCache,
       accessCacheTtlMs: c.accessCacheTtlMs,
       configTtlMs: 2_000,
-      keyCache: { cooldownMs: c.oidcJwksCooldownMs },
+      // Discovery, JWKS (and the sign-in broker's token call) go through the outbound guard.
+      keyCache: { cooldownMs: c.oidcJwksCooldownMs, fetch: { dispatcher: idpAgent(new TargetPolicy(c.allowPrivateTargets)) } },
       ...(log ? { log } : {}),
     });
   }

@@ -37,6 +37,6 @@ export function authorizeRoute(app: FastifyInstance, svc: IdpTokens): void {
     const message = messageOf(d, ref, notProvisionedMessage(p), access?.accessGroups ?? []);
     const identity = d.reason === 'identity_not_found' ? undefined : { id: d.identity.id, userName: d.identity.userName, status: d.identity.status };
     const ds = d.reason === 'granted' || d.reason === 'not_granted' ? d.dataset : undefined;
-    return { allowed: d.allowed, reason: d.reason, message, ...(identity ? { identity } : {}), ...(ds ? { dataset: ds } : {}) };
+    return { allowed: d.allowed, reason: d.reason, message, ...(identity ? { identity, roles: access?.roles ?? [] } : {}), ...(ds ? { dataset: ds } : {}) };
   });
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { ApiError } from '../http/errors.js';
-import { registerRateLimit } from '../http/rate-limit.js';
+import { canonicalTenantId, FailureLimiter, registerRateLimit } from '../http/rate-limit.js';
 import { TokenError } from './verify.js';
 import { IdpUnavailableError } from './key-cache.js';
 import './v1-principal.js';
@@ -15,32 +15,54 @@ import { meRoute } from './v1-me.js';
  * answer (authorize: allowed false with a reason; me: 403), never a 500. Both routes decide with
  * the access model's one decision (src/access/decision.ts).
  */
+/** Largest /v1 request body (bytes). */
+export const V1_BODY_LIMIT = 16_384;
+
 export async function v1Api(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   const svc = deps.idpTokens;
   app.decorateRequest('idpPrincipal', null);
 
-  // Per tenant: one customer's traffic must not starve another's.
-  await registerRateLimit(app, {
-    max: deps.config.rateLimitPerMinute,
-    scope: 'v1',
-    error: (retryAfter, max) => new ApiError('ERR_RATE_LIMITED', `Rate limit of ${max} requests per minute for this tenant exceeded; retry after ${retryAfter} s`),
+  // The tenant id of the URL in its canonical form (lower case) before anything uses it.
+  app.addHook('onRequest', async (req) => canonicalTenantId(req));
+
+  // Small bodies only (an authorize request is a few hundred bytes); set before the routes are added.
+  app.addHook('onRoute', (route) => {
+    route.bodyLimit ??= V1_BODY_LIMIT;
   });
 
-  // preValidation, not onRequest: the per-tenant rate limit (an onRequest hook) must count refused
-  // requests too; authentication still comes before body validation.
-  app.addHook('preValidation', async (req: FastifyRequest, reply: FastifyReply) => {
+  // Failed authentications count against the caller's address, not the tenant.
+  const failures = new FailureLimiter(deps.config.rateLimitPerMinute);
+
+  // onRequest: the credential is checked before the body is read or parsed (an anonymous caller costs
+  // no body work) and before the tenant's bucket counts the request.
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     reply.header('cache-control', 'no-store');
     const tenantId = (req.params as { tenantId?: string }).tenantId ?? '';
+    const retryAfter = failures.blocked(req.ip);
+    if (retryAfter !== undefined) {
+      throw new ApiError('ERR_RATE_LIMITED', `Too many failed authentications from this address; retry after ${retryAfter} s`, { 'retry-after': String(retryAfter) });
+    }
     try {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
       if (!m?.[1]) throw new TokenError('missing_token', 'Authorization: Bearer <IdP access token or idpbridge API key> is required');
       req.idpPrincipal = await svc.authenticate(tenantId, m[1]);
     } catch (err) {
-      if (err instanceof TokenError) req.log.info({ tenantId, reason: err.reason }, 'v1 token refused');
-      else if (err instanceof IdpUnavailableError) req.log.warn({ tenantId, err: err.message }, 'IdP keys unavailable');
+      if (err instanceof TokenError) {
+        failures.fail(req.ip);
+        req.log.info({ tenantId, reason: err.reason }, 'v1 token refused');
+      } else if (err instanceof IdpUnavailableError) req.log.warn({ tenantId, err: err.message }, 'IdP keys unavailable');
       // WWW-Authenticate (401) and Retry-After (503) travel on the error to the central handler.
       throw err;
     }
+  });
+
+  // Per tenant: one customer's traffic must not starve another's. Counted after authentication
+  // (preParsing), so only the tenant's own credentials spend its budget.
+  await registerRateLimit(app, {
+    max: deps.config.rateLimitPerMinute,
+    scope: 'v1',
+    hook: 'preParsing',
+    error: (retryAfter, max) => new ApiError('ERR_RATE_LIMITED', `Rate limit of ${max} requests per minute for this tenant exceeded; retry after ${retryAfter} s`),
   });
 
   authorizeRoute(app, svc);

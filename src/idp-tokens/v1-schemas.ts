@@ -29,6 +29,8 @@ export const authorizeResponse = {
     message: { type: 'string' },
     dataset: datasetSchema,
     identity: { type: 'object', properties: { id: { type: 'string' }, userName: { type: 'string' }, status: { type: 'string' } } },
+    /** The identity's roles (roles[].value), whenever the identity was found. */
+    roles: { type: 'array', items: { type: 'string' } },
   },
 } as const;
 

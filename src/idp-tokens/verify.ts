@@ -55,6 +55,9 @@ export const looksLikeJwt = (token: string) => /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\
  * published keys (algorithm allow-list; never `none`, never HMAC), issuer and audience exact,
  * exp required, exp/nbf with the configured clock tolerance.
  */
+/** 9999-12-31T23:59:59Z: the last `exp` (seconds) that is still a date. */
+const MAX_EXP_SECONDS = 253_402_300_799;
+
 export async function verifyJwt(token: string, cfg: OidcConfig, keys: KeyCache): Promise<VerifiedJwt> {
   if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('malformed_token', `token is longer than ${MAX_TOKEN_LENGTH} characters`);
   if (!looksLikeJwt(token)) throw new TokenError('malformed_token', 'token is not a JWT (three base64url segments)');
@@ -69,10 +72,12 @@ export async function verifyJwt(token: string, cfg: OidcConfig, keys: KeyCache):
   const alg = typeof header.alg === 'string' ? header.alg : '';
   if (!alg || alg.toLowerCase() === 'none') throw new TokenError('alg_not_allowed', 'unsigned tokens (alg "none") are never accepted');
   if (/^HS/i.test(alg)) throw new TokenError('alg_not_allowed', `HMAC algorithm ${alg} is never accepted: IdP tokens must be signed with the IdP's private key`);
-  if (!cfg.algorithms.includes(alg)) throw new TokenError('alg_not_allowed', `algorithm ${alg} is not allowed for this tenant (allowed: ${cfg.algorithms.join(', ')})`);
-  // Checked before any key fetch, so a token from another tenant's IdP costs nothing and says why.
+  if (!cfg.algorithms.includes(alg)) throw new TokenError('alg_not_allowed', `algorithm ${alg} is not allowed for this tenant`);
+  // Checked before any key fetch, so a token from another tenant's IdP costs nothing. The answer
+  // never names the tenant's configured issuers or audiences (a caller could learn which IdP a
+  // tenant uses); the admin API's connection test shows them to the tenant's admin.
   if (typeof claims.iss !== 'string' || !cfg.acceptedIssuers.includes(claims.iss)) {
-    throw new TokenError('wrong_issuer', `token issuer ${JSON.stringify(claims.iss ?? null)} is not this tenant's issuer (${cfg.acceptedIssuers.join(' or ')})`);
+    throw new TokenError('wrong_issuer', `token issuer ${JSON.stringify(claims.iss ?? null)} is not accepted by this tenant`);
   }
 
   let jwksUri: string;
@@ -89,9 +94,13 @@ export async function verifyJwt(token: string, cfg: OidcConfig, keys: KeyCache):
       clockTolerance: cfg.clockToleranceSeconds,
       requiredClaims: ['exp'],
     });
-    return { payload, expiresAt: (payload.exp as number) * 1000, alg: protectedHeader.alg, kid: protectedHeader.kid };
+    // A correctly signed exp beyond year 9999 (9007199254740993, 1e20) is no date: refused, not a 500.
+    if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp) || payload.exp > MAX_EXP_SECONDS) {
+      throw new TokenError('malformed_token', 'token "exp" claim is invalid');
+    }
+    return { payload, expiresAt: payload.exp * 1000, alg: protectedHeader.alg, kid: protectedHeader.kid };
   } catch (err) {
-    throw mapJoseError(err, cfg);
+    throw mapJoseError(err);
   }
 }
 
@@ -101,14 +110,14 @@ function keysUnavailable(err: unknown): IdpUnavailableError {
   return new IdpUnavailableError(`The IdP's signing keys could not be fetched: ${(err as Error).message}`, cause);
 }
 
-function mapJoseError(err: unknown, cfg: OidcConfig): Error {
+function mapJoseError(err: unknown): Error {
   if (err instanceof TokenError) return err;
   if (err instanceof IdpUnavailableError || err instanceof FetchJsonError) return keysUnavailable(err);
   if (err instanceof joseErrors.JWTExpired) return new TokenError('token_expired', 'token has expired');
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     switch (err.claim) {
-      case 'aud': return new TokenError('wrong_audience', `token audience is not accepted by this tenant (expected ${cfg.audiences.join(' or ')})`);
-      case 'iss': return new TokenError('wrong_issuer', `token issuer is not this tenant's issuer (${cfg.acceptedIssuers.join(' or ')})`);
+      case 'aud': return new TokenError('wrong_audience', 'token audience is not accepted by this tenant');
+      case 'iss': return new TokenError('wrong_issuer', 'token issuer is not accepted by this tenant');
       case 'nbf': return new TokenError('token_not_yet_valid', 'token is not valid yet (nbf in the future)');
       case 'iat': return new TokenError('token_not_yet_valid', 'token was issued in the future (iat)');
       case 'exp': return new TokenError(err.reason === 'missing' ? 'missing_claim' : 'malformed_token', `token "exp" claim is ${err.reason === 'missing' ? 'missing' : 'invalid'}`);

@@ -3,6 +3,7 @@ import type { AppDeps } from '../app-deps.js';
 import { scimContext } from './resources/routes.js';
 import { serviceProviderConfig, resourceTypes, resourceType, schemaResources, findSchemaResource } from './discovery/index.js';
 import { NotFoundError } from './errors.js';
+import { MAX_FILTER_COMPARISONS, MAX_FILTER_EXISTS, MAX_FILTER_SUBSTRING_TERMS } from './filter/cost.js';
 
 /** RFC 7644 §4 discovery endpoints, truthful to this tenant's schemas and the server's limits. */
 export async function discoveryRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
@@ -13,6 +14,16 @@ export async function discoveryRoutes(app: FastifyInstance, { deps }: { deps: Ap
       baseUrl: ctx.baseUrl,
       bulk: { maxOperations: deps.config.bulkMaxOperations, maxPayloadSize: deps.config.bodyLimit },
       filterMaxResults: deps.config.filterMaxResults,
+      limits: {
+        // Members rendered inline per Group, and over all Groups of one list or search page; past either,
+        // members are left out: page them with /Users?filter=groups.value eq "<groupId>".
+        groupMembersInlineMax: deps.config.groupMembersInlineMax,
+        groupMembersPageMax: deps.config.groupMembersPageMax,
+        // Filter cost (400 invalidFilter past any of them).
+        filterMaxComparisons: MAX_FILTER_COMPARISONS,
+        filterMaxSubstringComparisons: MAX_FILTER_SUBSTRING_TERMS,
+        filterMaxSubqueries: MAX_FILTER_EXISTS,
+      },
     });
   });
   app.get('/ResourceTypes', async (req: Req) => {

@@ -39,8 +39,10 @@ export const SCIM_ERROR_CODES = {
   ERR_SCIM_PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The body exceeds maxPayloadSize, or a Bulk request exceeds maxOperations.' },
   ERR_SCIM_UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The Content-Type is neither application/scim+json nor application/json.' },
   ERR_SCIM_RATE_LIMITED: { status: 429, meaning: "Too many requests for this tenant; retry after Retry-After seconds." },
-  ERR_SCIM_REJECTED: { status: '4xx', meaning: 'Another refusal by the HTTP layer (a malformed URL: 400; an overlong id: 414); the status is that refusal\'s.' },
+  ERR_SCIM_REJECTED: { status: '4xx', meaning: 'Another refusal by the HTTP layer (a malformed URL or HTTP message: 400; an overlong id: 414; headers over 16 KB: 431; too slow: 408); the status is that refusal\'s.' },
+  ERR_SCIM_TOO_MANY: { status: 400, scimType: 'tooMany', meaning: 'A read (a list, search or GET) ran longer than the database statement limit (IDPBRIDGE_STATEMENT_TIMEOUT_MS) and was cancelled; narrow the filter or ask for fewer results.' },
   ERR_DATABASE_UNAVAILABLE: { status: 503, meaning: 'The database cannot be reached; retry after Retry-After seconds (same code as the non-SCIM family).' },
+  ERR_DATABASE_TIMEOUT: { status: 503, meaning: 'A write ran longer than the database statement limit (IDPBRIDGE_STATEMENT_TIMEOUT_MS) and was rolled back; retry after Retry-After seconds (same code as the non-SCIM family).' },
   ERR_INTERNAL: { status: 500, meaning: 'An unexpected server error; logged with the request id (same code as the non-SCIM family).' },
 } as const satisfies Record<string, { status: number | '4xx'; scimType?: ScimType; meaning: string }>;
 

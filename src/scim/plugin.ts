@@ -3,7 +3,8 @@ import type { AppDeps } from '../app-deps.js';
 import { scimAuth } from '../tenants/scim-auth.js';
 import { InvalidSyntaxError, InvalidValueError, TooManyRequestsError } from './errors.js';
 import { bodyProblem } from '../http/json-body.js';
-import { registerRateLimit } from '../http/rate-limit.js';
+import { canonicalTenantId, registerRateLimit } from '../http/rate-limit.js';
+import { registerTenantConcurrency } from '../http/tenant-concurrency.js';
 import { SCIM_CONTENT_TYPE } from '../http/error-handler.js';
 import { resourceRoutes } from './resources/routes.js';
 import { discoveryRoutes } from './discovery-routes.js';
@@ -28,6 +29,10 @@ export async function scimApi(app: FastifyInstance, { deps }: { deps: AppDeps })
   app.addContentTypeParser(['application/scim+json', 'application/json'], { parseAs: 'string' }, parser);
   app.decorateRequest('scim', null);
 
+  // The tenant id of the URL in its canonical form (lower case) before anything uses it: the
+  // router matches /scim/v2/ABC… too, and caches and buckets are keyed by the id.
+  app.addHook('onRequest', async (req) => canonicalTenantId(req));
+
   // Per tenant, not per IP: one IdP's sync must not starve another tenant's.
   await registerRateLimit(app, {
     max: deps.config.rateLimitPerMinute,
@@ -37,6 +42,12 @@ export async function scimApi(app: FastifyInstance, { deps }: { deps: AppDeps })
   });
 
   app.addHook('onRequest', scimAuth(deps.scimVerifier));
+  // One tenant's requests may hold only part of the database at once (IDPBRIDGE_TENANT_CONCURRENCY); the rest wait briefly.
+  registerTenantConcurrency(app, {
+    limit: deps.config.tenantConcurrency,
+    error: (retryAfter, limit) =>
+      new TooManyRequestsError(`This tenant already has ${limit} SCIM requests in progress and too many waiting; retry after ${retryAfter} s`, retryAfter),
+  });
   registerProvisioningLog(app, deps.provisioningLog); // one log row per authenticated request, written off the response path
   app.addHook('onSend', async (_req, reply, payload) => {
     const ct = reply.getHeader('content-type');

@@ -4,7 +4,7 @@ import { publicBaseUrl } from '../http/base-url.js';
 import { badRequest, conflict, notFound } from '../http/errors.js';
 import { getOidcConfig } from '../idp-tokens/oidc-config.js';
 import { addRedirectUri, deleteRedirectUri, listRedirectUris, redirectUriProblem } from './store.js';
-import { jwksUrl, ssoCallbackUrl, ssoLoginUrl, ssoPasswordLoginUrl } from './urls.js';
+import { jwksUrl, ssoCallbackUrl, ssoIssuer, ssoLoginUrl, ssoPasswordLoginUrl } from './urls.js';
 import { params, requireTenant, tags, type P } from './admin-kit.js';
 import { loginMethodRoutes } from './login-method-routes.js';
 
@@ -21,7 +21,7 @@ const ssoSchema = {
     loginUrl: { type: 'string', description: 'Send users here: …/login?redirect_uri=<registered URI>&state=<yours>' },
     passwordLoginUrl: { type: 'string', description: 'Guests with a built-in password: GET shows a form, POST signs in' },
     jwksUrl: { type: 'string', description: 'Keys verifying the idpbridge token the host product receives' },
-    issuer: { type: 'string', description: '`iss` of the idpbridge token' },
+    issuer: { type: 'string', description: '`iss` of this tenant\'s idpbridge tokens (`{public URL}/sso/{tenantId}`): check it, it binds the token to the tenant' },
     oidcConfigured: { type: 'boolean' },
     clientId: { type: ['string', 'null'] },
     clientSecretSet: { type: 'boolean' },
@@ -52,7 +52,7 @@ export async function ssoAdminRoutes(app: FastifyInstance, { deps }: { deps: App
       loginUrl: ssoLoginUrl(base, tenantId),
       passwordLoginUrl: ssoPasswordLoginUrl(base, tenantId),
       jwksUrl: jwksUrl(base),
-      issuer: base,
+      issuer: ssoIssuer(base, tenantId),
       oidcConfigured: !!cfg,
       clientId: cfg?.clientId ?? null,
       clientSecretSet: cfg?.clientSecretSet ?? false,

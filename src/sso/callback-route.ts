@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
-import { publicBaseUrl } from '../http/base-url.js';
 import { sha256Hex } from '../lib/secrets.js';
 import { decideAccess, effectiveAccess, findIdentityByLookups } from '../access/index.js';
 import { getOidcClientSecret } from '../idp-tokens/oidc-config.js';
@@ -9,8 +8,8 @@ import { SsoError } from './errors.js';
 import { exchangeCode, idpEndpoints, verifyIdToken } from './oidc-client.js';
 import { loginMethodRow, takeState } from './store.js';
 import { issueIdpbridgeToken } from './service.js';
-import { ssoCallbackUrl } from './urls.js';
-import { failPage, readCookie, refusal, signInCookieName, tenantParams, withParams, type TenantParams } from './route-kit.js';
+import { ssoCallbackUrl, ssoIssuer } from './urls.js';
+import { brokerBaseUrl, failPage, readCookie, refusal, signInCookieName, tenantParams, withParams, type TenantParams } from './route-kit.js';
 
 type CallbackQuery = { state?: string; code?: string; error?: string; error_description?: string; iss?: string };
 
@@ -53,13 +52,13 @@ export function callbackRoute(app: FastifyInstance, deps: AppDeps): void {
       if (q.error) throw new SsoError('ERR_IDP_ERROR', `the IdP refused the sign-in: ${q.error}${q.error_description ? ` (${q.error_description})` : ''}`);
       if (!q.code) throw new SsoError('ERR_INVALID_REQUEST', 'the IdP sent no authorization code');
       const cfg = await idp.config(tenantId);
-      const secret = cfg?.clientId ? await getOidcClientSecret(db, tenantId) : null;
+      const secret = cfg?.clientId ? await getOidcClientSecret(db, tenantId, deps.secrets) : null;
       if (!cfg?.clientId || !secret) throw new SsoError('ERR_SSO_NOT_CONFIGURED', 'sign-in through the IdP is no longer set up for this tenant');
       const ep = await idpEndpoints(cfg, idp.keys);
       // RFC 9207: an IdP that names itself must be this tenant's (mix-up defence).
       if (q.iss !== undefined && q.iss !== ep.issuer) throw new SsoError('ERR_IDP_ERROR', `the authorization response comes from ${q.iss}, not this tenant's IdP (${ep.issuer})`);
-      const base = publicBaseUrl(req, deps.config.publicUrl);
-      const idToken = await exchangeCode(ep, { clientId: cfg.clientId, clientSecret: secret, code: q.code, redirectUri: ssoCallbackUrl(base, tenantId), codeVerifier: pending.codeVerifier });
+      const base = brokerBaseUrl(req, deps.config.publicUrl);
+      const idToken = await exchangeCode(ep, { clientId: cfg.clientId, clientSecret: secret, code: q.code, redirectUri: ssoCallbackUrl(base, tenantId), codeVerifier: pending.codeVerifier }, idp.keys.fetchOptions.dispatcher);
       const claims = await verifyIdToken(idToken, cfg, idp.keys, pending.nonce);
       const lookups = identityLookups(claims, cfg);
       const found = await findIdentityByLookups(db, tenantId, lookups);
@@ -72,7 +71,7 @@ export function callbackRoute(app: FastifyInstance, deps: AppDeps): void {
       if (method?.method === 'password') throw new SsoError('ERR_LOGIN_METHOD_PASSWORD', `${d.identity.userName} signs in with a password, not through the IdP`);
       if (d.activate) await idp.activate(tenantId, d.identity.id);
       const { token } = await issueIdpbridgeToken(sso, {
-        issuer: base, audience: pending.redirectUri, tenantId, access: d.access, amr: 'idp', idp: { iss: claims.iss!, sub: claims.sub! },
+        issuer: ssoIssuer(base, tenantId), audience: pending.redirectUri, tenantId, access: d.access, amr: 'idp', idp: { iss: claims.iss!, sub: claims.sub! },
       });
       req.log.info({ tenantId, identityId: d.identity.id }, 'sso sign-in through the IdP');
       return reply.redirect(withParams(pending.redirectUri, { token, state: pending.clientState }), 303);

@@ -20,6 +20,14 @@ export const SSO_ERROR_REASONS = {
   ERR_LOGIN_METHOD_PASSWORD: 'login_method_password',
   ERR_INVALID_CREDENTIALS: 'invalid_credentials',
   ERR_LOCKED: 'locked',
+  ERR_SAML_INVALID_RESPONSE: 'saml_invalid_response',
+  ERR_SAML_INVALID_SIGNATURE: 'saml_invalid_signature',
+  ERR_SAML_WRONG_ISSUER: 'saml_wrong_issuer',
+  ERR_SAML_WRONG_AUDIENCE: 'saml_wrong_audience',
+  ERR_SAML_WRONG_DESTINATION: 'saml_wrong_destination',
+  ERR_SAML_EXPIRED: 'saml_expired',
+  ERR_SAML_UNSOLICITED: 'saml_unsolicited',
+  ERR_SAML_REPLAYED: 'saml_replayed',
 } as const satisfies Partial<Record<ApiErrorCode, string>>;
 
 export type SsoErrorCode = keyof typeof SSO_ERROR_REASONS;

@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
-import { publicBaseUrl } from '../http/base-url.js';
 import { sha256Hex } from '../lib/secrets.js';
 import { getOidcClientSecret } from '../idp-tokens/oidc-config.js';
 import { SsoError } from './errors.js';
 import { authorizationUrl, idpEndpoints, randomToken } from './oidc-client.js';
 import { saveState } from './store.js';
 import { ssoCallbackUrl } from './urls.js';
-import { failPage, requireRedirect, signInCookieName, tenantParams, type TenantParams } from './route-kit.js';
+import { brokerBaseUrl, failPage, requireRedirect, signInCookieName, tenantParams, type TenantParams } from './route-kit.js';
 
 type LoginQuery = { redirect_uri: string; state?: string; login_hint?: string };
 
@@ -32,9 +31,10 @@ export function loginRoute(app: FastifyInstance, deps: AppDeps): void {
     const { tenantId } = req.params;
     try {
       await requireRedirect(db, tenantId, req.query.redirect_uri);
+      const base = brokerBaseUrl(req, deps.config.publicUrl);
       const cfg = await idp.config(tenantId);
       if (!cfg?.clientId) throw new SsoError('ERR_SSO_NOT_CONFIGURED', 'sign-in through the IdP is not set up for this tenant: enter the client id and secret in its OIDC configuration');
-      const secret = await getOidcClientSecret(db, tenantId);
+      const secret = await getOidcClientSecret(db, tenantId, deps.secrets);
       if (!secret) throw new SsoError('ERR_SSO_NOT_CONFIGURED', 'the OIDC configuration has a client id but no client secret');
       const ep = await idpEndpoints(cfg, idp.keys);
       const state = randomToken(32);
@@ -45,7 +45,6 @@ export function loginRoute(app: FastifyInstance, deps: AppDeps): void {
       await saveState(db, tenantId, state, {
         nonce, codeVerifier, browserHash: sha256Hex(browser), redirectUri: req.query.redirect_uri, clientState: req.query.state ?? null,
       }, ttl);
-      const base = publicBaseUrl(req, deps.config.publicUrl);
       // Binds the sign-in to this browser (login CSRF): the callback needs the cookie back.
       const secure = base.startsWith('https:') ? '; Secure' : '';
       reply.header('set-cookie', `${signInCookieName(state)}=${browser}; Path=/sso/${tenantId}/callback; Max-Age=${ttl}; HttpOnly; SameSite=Lax${secure}`);

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { OidcConfig } from '../idp-tokens/oidc-config.js';
 import { IdpUnavailableError, type KeyCache, type DiscoveryDocument } from '../idp-tokens/key-cache.js';
+import { request, type Dispatcher } from 'undici';
 import { checkIdpUrl, FetchJsonError } from '../idp-tokens/fetch.js';
 import { SsoError } from './errors.js';
 
@@ -60,7 +61,13 @@ export function authorizationUrl(ep: IdpEndpoints, p: { clientId: string; redire
 const formEncode = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
 
 /** Redeems the authorization code (with the PKCE verifier) at the IdP's token endpoint; returns the ID token. */
-export async function exchangeCode(ep: IdpEndpoints, p: { clientId: string; clientSecret: string; code: string; redirectUri: string; codeVerifier: string }, timeoutMs = 10_000): Promise<string> {
+export async function exchangeCode(
+  ep: IdpEndpoints,
+  p: { clientId: string; clientSecret: string; code: string; redirectUri: string; codeVerifier: string },
+  /** The outbound agent (SSRF guard, src/lib/outbound.ts): KeyCache.fetchOptions.dispatcher. */
+  dispatcher: Dispatcher | undefined,
+  timeoutMs = 10_000,
+): Promise<string> {
   const form = new URLSearchParams({ grant_type: 'authorization_code', code: p.code, redirect_uri: p.redirectUri, code_verifier: p.codeVerifier });
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', 'user-agent': 'idpbridge' };
   if (ep.authMethod === 'client_secret_basic') {
@@ -69,13 +76,20 @@ export async function exchangeCode(ep: IdpEndpoints, p: { clientId: string; clie
     form.set('client_id', p.clientId);
     form.set('client_secret', p.clientSecret);
   }
-  let res: Response;
+  let res: { status: number; ok: boolean; text: string };
   try {
-    res = await fetch(ep.tokenEndpoint, { method: 'POST', headers, body: form, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    throw new SsoError('ERR_IDP_UNAVAILABLE', `the IdP's token endpoint could not be reached: ${(err as Error).message}`);
+    // undici's request never follows redirects; the guard refuses internal addresses at connect time.
+    const r = await request(ep.tokenEndpoint, {
+      method: 'POST', headers, body: form.toString(), signal: AbortSignal.timeout(timeoutMs),
+      headersTimeout: timeoutMs, bodyTimeout: timeoutMs, ...(dispatcher ? { dispatcher } : {}),
+    });
+    const text = (await r.body.text()).slice(0, 64 * 1024);
+    res = { status: r.statusCode, ok: r.statusCode >= 200 && r.statusCode < 300, text };
+  } catch {
+    // One answer for refused, unreachable, timed out and not allowed (no port scanning through sign-in).
+    throw new SsoError('ERR_IDP_UNAVAILABLE', "the IdP's token endpoint could not be reached");
   }
-  const text = await res.text();
+  const text = res.text;
   let body: { id_token?: unknown; error?: unknown; error_description?: unknown } = {};
   try {
     body = JSON.parse(text) as typeof body;

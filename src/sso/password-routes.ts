@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
-import { publicBaseUrl } from '../http/base-url.js';
 import { hashPassword, verifyPassword } from '../lib/secrets.js';
 import { decideAccess, effectiveAccess, findIdentity } from '../access/index.js';
 import { SsoError } from './errors.js';
@@ -8,8 +7,8 @@ import { randomToken } from './oidc-client.js';
 import { loginMethodRow, recordPasswordResult } from './store.js';
 import { issueIdpbridgeToken } from './service.js';
 import { passwordPage } from './pages.js';
-import { ssoPasswordLoginUrl } from './urls.js';
-import { failPage, page, refusal, requireRedirect, tenantParams, withParams, type TenantParams } from './route-kit.js';
+import { ssoIssuer, ssoPasswordLoginUrl } from './urls.js';
+import { brokerBaseUrl, failPage, page, refusal, requireRedirect, tenantParams, withParams, type TenantParams } from './route-kit.js';
 
 type PasswordBody = { userName: string; password: string; redirect_uri: string; state?: string };
 
@@ -64,6 +63,7 @@ export function passwordRoutes(app: FastifyInstance, deps: AppDeps): void {
     reply.header('cache-control', 'no-store');
     try {
       await requireRedirect(db, tenantId, b.redirect_uri);
+      const base = brokerBaseUrl(req, deps.config.publicUrl);
       const found = await findIdentity(db, tenantId, { userName: b.userName });
       const row = found ? await loginMethodRow(db, tenantId, found.id) : undefined;
       const wrong = new SsoError('ERR_INVALID_CREDENTIALS', 'User name or password is wrong, or this identity signs in through the organisation\'s IdP.');
@@ -78,8 +78,7 @@ export function passwordRoutes(app: FastifyInstance, deps: AppDeps): void {
       const d = decideAccess(await effectiveAccess(db, tenantId, found.id), { kind: 'identity' });
       if (!d.allowed) throw refusal(d, b.userName);
       if (d.activate) await idp.activate(tenantId, d.identity.id);
-      const base = publicBaseUrl(req, deps.config.publicUrl);
-      const issued = await issueIdpbridgeToken(sso, { issuer: base, audience: b.redirect_uri, tenantId, access: d.access, amr: 'pwd' });
+      const issued = await issueIdpbridgeToken(sso, { issuer: ssoIssuer(base, tenantId), audience: b.redirect_uri, tenantId, access: d.access, amr: 'pwd' });
       req.log.info({ tenantId, identityId: found.id }, 'sso password sign-in');
       const redirectUri = withParams(b.redirect_uri, { token: issued.token, state: b.state });
       if (isForm) return reply.redirect(redirectUri, 303);

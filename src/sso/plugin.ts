@@ -5,6 +5,8 @@ import { registerRateLimit } from '../http/rate-limit.js';
 import { loginRoute } from './login-route.js';
 import { callbackRoute } from './callback-route.js';
 import { passwordRoutes } from './password-routes.js';
+import { samlRoutes } from './saml/routes.js';
+import { domainRoutingRoute } from './domain-routing.js';
 
 /**
  * The sign-in broker: `/sso/{tenantId}/login` → the tenant's IdP (authorization code + PKCE S256)
@@ -13,10 +15,18 @@ import { passwordRoutes } from './password-routes.js';
  * idpbridge's public keys at `/.well-known/jwks.json`. Whether the identity may sign in is the
  * access model's one decision (src/access/decision.ts).
  */
+/** Largest sign-in broker request body (bytes), unless a route sets its own. */
+export const SSO_BODY_LIMIT = 16_384;
+
 export async function ssoPlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   // HTML forms post urlencoded bodies (this plugin only).
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16_384 }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  // Small bodies only (a password sign-in is a few hundred bytes); a route may set its own (SAML's ACS).
+  app.addHook('onRoute', (route) => {
+    route.bodyLimit ??= SSO_BODY_LIMIT;
   });
 
   // Password guessing: 20 attempts a minute per tenant and address, on the routes that opt in.
@@ -36,4 +46,6 @@ export async function ssoPlugin(app: FastifyInstance, { deps }: { deps: AppDeps 
   loginRoute(app, deps);
   callbackRoute(app, deps);
   passwordRoutes(app, deps);
+  samlRoutes(app, deps);
+  domainRoutingRoute(app, deps);
 }

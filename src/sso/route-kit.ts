@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/types.js';
 import type { AccessDecision } from '../access/index.js';
+import { publicBaseUrl } from '../http/base-url.js';
 import { isUuid } from '../lib/ids.js';
 import { sha256Hex } from '../lib/secrets.js';
 import { SsoError } from './errors.js';
@@ -21,6 +22,20 @@ export const page = (reply: FastifyReply, status: number, html: string) =>
 
 /** The broker's own error page (the browser is not sent back to the host product). */
 export const failPage = (reply: FastifyReply, err: SsoError) => page(reply, err.statusCode, errorPage(err.reason, err.message));
+
+const LOOPBACK_HOST_RE = /^(localhost|127(\.\d{1,3}){3}|\[?::1\]?)$/i;
+
+/**
+ * idpbridge's base URL for a sign-in: IDPBRIDGE_PUBLIC_URL, or, when it is not set, the request's
+ * own origin only if its Host is a loopback name (development). Elsewhere the token `iss` and the
+ * callback URL would follow whatever Host header a caller sends, so the sign-in is refused.
+ */
+export function brokerBaseUrl(req: FastifyRequest, configured: string | undefined): string {
+  if (configured) return configured;
+  if (LOOPBACK_HOST_RE.test(req.hostname)) return publicBaseUrl(req, undefined);
+  throw new SsoError('ERR_SSO_NOT_CONFIGURED',
+    'IDPBRIDGE_PUBLIC_URL is not set: sign-in is served on a loopback address only until the operator sets idpbridge\'s public URL (the token issuer and callback URL must not follow the request\'s Host header)');
+}
 
 /** The redirect URI must be given and registered for the tenant (exact match). */
 export async function requireRedirect(db: Queryable, tenantId: string, uri: string | undefined): Promise<void> {

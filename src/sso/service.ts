@@ -36,7 +36,7 @@ export async function issueIdpbridgeToken(
   const a = p.access;
   const i = a.identity;
   const claims: IdpbridgeTokenClaims = {
-    tenant: p.tenantId,
+    tenant: p.tenantId.toLowerCase(),
     identity: { id: i.id, userName: i.userName, externalId: i.externalId, displayName: i.displayName, status: i.status, source: i.source },
     groups: a.groups,
     accessGroups: a.accessGroups,

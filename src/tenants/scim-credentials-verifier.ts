@@ -1,5 +1,6 @@
 import type { Database } from '../db/types.js';
-import { digestsEqual, sha256Hex, verifyPassword } from '../lib/secrets.js';
+import { randomUUID } from 'node:crypto';
+import { digestsEqual, hashPassword, sha256Hex, verifyPassword } from '../lib/secrets.js';
 import { isUuid } from '../lib/ids.js';
 import { withDefaults, type TenantSettings } from './settings.js';
 
@@ -10,6 +11,9 @@ export interface ScimPrincipal {
   /** Token id, or 'basic' for the HTTP Basic credential. */
   credentialId: string;
 }
+
+/** A valid hash of a random password, for tenants without a Basic credential. */
+let dummyHash: Promise<string> | undefined;
 
 interface CacheEntry {
   principal: ScimPrincipal;
@@ -87,7 +91,12 @@ export class ScimCredentialsVerifier {
       [tenantId],
     );
     const row = rows[0];
-    if (!row) return undefined;
+    if (!row) {
+      // The same scrypt cost as a wrong password: timing does not tell whether Basic is configured.
+      dummyHash ??= hashPassword(randomUUID());
+      await verifyPassword(password, await dummyHash);
+      return undefined;
+    }
     const userOk = digestsEqual(sha256Hex(row.username), sha256Hex(username));
     const passOk = await verifyPassword(password, row.password_hash);
     if (!userOk || !passOk) return undefined;

@@ -11,6 +11,10 @@ export interface TenantSettings {
   apiKeysForProvisionedUsers: boolean;
   /** Allowed `userType` values; empty = any. */
   userTypeAllowList: string[];
+  /** Allowed `roles[].value` values; empty = any. */
+  roleAllowList: string[];
+  /** The primary e-mail address is unique per tenant (case-insensitive); off: any number share one. */
+  uniquePrimaryEmail: boolean;
   /** Multi-valued extension attribute whose values grant datasets directly. */
   grantsAttribute: string;
   /** Nested groups grant transitively. */
@@ -28,6 +32,8 @@ export const DEFAULT_SETTINGS: TenantSettings = {
   automaticInvitation: false,
   apiKeysForProvisionedUsers: false,
   userTypeAllowList: [],
+  roleAllowList: [],
+  uniquePrimaryEmail: false,
   grantsAttribute: DEFAULT_GRANTS_ATTRIBUTE,
   nestedGroupsGrant: false,
   extensionAttributes: [],
@@ -47,6 +53,8 @@ export const settingsJsonSchema = {
     automaticInvitation: { type: 'boolean' },
     apiKeysForProvisionedUsers: { type: 'boolean' },
     userTypeAllowList: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 200 } },
+    roleAllowList: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 200 } },
+    uniquePrimaryEmail: { type: 'boolean' },
     grantsAttribute: {
       type: 'string',
       pattern: '^urn:ietf:params:scim:schemas:extension:2\\.0:[A-Za-z0-9_.-]+:[A-Za-z_][A-Za-z0-9_-]*$',
@@ -63,8 +71,10 @@ export const settingsJsonSchema = {
           schema: { type: 'string', pattern: '^urn:ietf:params:scim:schemas:extension:2\\.0:[A-Za-z0-9_.-]+$' },
           name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_-]{0,127}$' },
           type: { type: 'string', enum: ['string', 'boolean', 'decimal', 'integer', 'dateTime', 'reference'] },
-          multiValued: { type: 'boolean' },
-          canonicalValues: { type: 'array', maxItems: 500, items: { type: 'string', maxLength: 500 } },
+          // Absent = single-valued: the default is filled in by the same schema that validates and documents it.
+          multiValued: { type: 'boolean', default: false },
+          // Only for type string (checked by validateExtensionAttributes, 400 otherwise).
+          canonicalValues: { type: 'array', minItems: 1, maxItems: 500, items: { type: 'string', minLength: 1, maxLength: 500 } },
           caseExact: { type: 'boolean' },
           required: { type: 'boolean' },
           description: { type: 'string', maxLength: 1000 },

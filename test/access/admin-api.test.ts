@@ -85,6 +85,7 @@ eachDatabase((kind) => {
       const a = await access(tn, id);
       assert.equal(a?.identity.source, 'scim');
       assert.equal(a?.identity.externalId, 'oid-pat');
+      assert.equal(a?.identity.userName, 'pat@corp.com', 'adopted across case; the IdP spelling is kept (docs/access-model.md)');
       assert.deepEqual(await datasetNames(tn, id), ['Adopted data']);
       assert.ok(await verifyApiKey(t.db, tn.tenantId, key));
       const users = await admin(tn, 'GET', '/users', undefined, 200);
@@ -93,6 +94,17 @@ eachDatabase((kind) => {
       assert.deepEqual(keys.body.apiKeys.map((k: { auto: boolean; name: string }) => [k.auto, k.name]).sort(), [[false, 'own'], [true, 'pat@corp.com']]);
       // now read-only in the admin API
       await admin(tn, 'PATCH', `/users/${id}`, { displayName: 'x' }, 409);
+    });
+
+    it('a SCIM create whose userName differs only in case from a provisioned identity is 409 uniqueness, nothing written', async () => {
+      const tn = await freshTenant(t);
+      const first = await scim(tn, 'POST', '/Users', { schemas: [CORE], userName: 'Adele.Vance@contoso.com', externalId: 'a1', active: true }, 201);
+      const dup = await scim(tn, 'POST', '/Users', { schemas: [CORE], userName: 'adele.vance@CONTOSO.com', externalId: 'a2', active: true }, 409);
+      assert.equal(dup.body.scimType, 'uniqueness');
+      const users = await admin(tn, 'GET', '/users', undefined, 200);
+      assert.equal(users.body.total, 1);
+      assert.equal(users.body.users[0].id, first.body.id);
+      assert.equal((await access(tn, first.body.id))?.identity.externalId, 'a1');
     });
 
     it('an IdP that matches a manual identity by userName and PATCHes it (Entra probe-then-update) makes it SCIM-managed', async () => {

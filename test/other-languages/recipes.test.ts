@@ -35,23 +35,23 @@ const works = (cmd: string, args: string[]) => {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 20_000 });
   return r.status === 0 ? r.stdout : undefined;
 };
-const pythons = [...new Set([process.env.IDPBRIDGE_TEST_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p))];
+const pythons = [...new Set([process.env.IDPBRIDGE_TEST_PYTHON, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p))];
 /** Any python3 (standard library recipes). */
 const python = pythons.find((p) => works(p, ['-c', 'import hmac, hashlib, json']) !== undefined);
 /** A python3 with PyJWT and cryptography (Debian's python3-jwt / python3-cryptography live in /usr/bin/python3). */
 const pythonJwt = pythons.find((p) => works(p, ['-c', 'import jwt, cryptography']) !== undefined);
 /** `java File.java` needs a JDK (the jdk.compiler module), not only a JRE. */
-const javaJdk = /\bjdk\.compiler\b/.test(works('java', ['--list-modules']) ?? '');
+const javaJdk = /\bjdk\.compiler\b/.test(works('java', ['--list-modules']) ?? '') && works('javac', ['-version']) !== undefined;
 const skipPython = python ? false : 'python3 not found';
 const skipPythonJwt = !python ? 'python3 not found'
   : pythonJwt ? false : `PyJWT/cryptography not importable by ${pythons.join(' or ')} (apt-get install python3-jwt python3-cryptography)`;
-const skipJava = javaJdk ? false : 'java with a JDK (jdk.compiler) not found (apt-get install default-jdk-headless)';
+const skipJava = javaJdk ? false : 'java and javac of a JDK not found (apt-get install default-jdk-headless)';
 
 interface Run { code: number; stdout: string; stderr: string }
 /** Asynchronous: the child calls the in-process server, so the event loop must keep running. */
 function run(cmd: string, args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
   return new Promise((done) => {
-    execFile(cmd, args, { env: { ...process.env, ...env }, cwd, timeout: 30_000, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', ...env }, cwd, timeout: 90_000, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
       done({ code, stdout: String(stdout), stderr: String(stderr) });
     });
@@ -136,7 +136,10 @@ eachDatabase((kind) => {
       await ok('POST', `${T}/access-groups/${ag.id}/datasets`, { datasetId: ledger.id });
       await ok('POST', `${T}/access-groups/${ag.id}/members`, { identityId: guestId });
       apiKey = (await ok('POST', `${T}/users/${guestId}/api-keys`, { name: 'python client' })).key;
-      jwksUrl = (await ok('GET', `${T}/sso`)).jwksUrl;
+      // Over HTTP (not inject): the URLs are built from the request's host, as a host product sees them.
+      const sso = await fetch(`${base}/admin/v1${T}/sso`, { headers: { authorization: `Bearer ${t.adminToken}` } });
+      assert.equal(sso.status, 200);
+      jwksUrl = (await sso.json() as { jwksUrl: string }).jwksUrl;
       const signIn = await fetch(`${base}/sso/${t.tenantId}/password-login`, {
         method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ userName: GUEST, password: 'correct horse battery staple', redirect_uri: REDIRECT }),
@@ -198,38 +201,67 @@ eachDatabase((kind) => {
     };
 
     test('Python recipe: webhook signatures with hmac', { skip: skipPython }, async () => {
-      for (const c of webhookCases()) {
-        const bodyFile = join(dir, 'py-body.json');
+      const cases = webhookCases();
+      const results = await Promise.all(cases.map((c, i) => {
+        const bodyFile = join(dir, `py-body-${i}.json`);
         writeFileSync(bodyFile, c.body);
-        const r = await run(python!, [files['python-webhook'], bodyFile, c.header], { IDPBRIDGE_WEBHOOK_SECRET: secret });
+        return run(python!, [files['python-webhook'], bodyFile, c.header], { IDPBRIDGE_WEBHOOK_SECRET: secret });
+      }));
+      for (const [i, c] of cases.entries()) {
+        const r = results[i]!;
         assert.equal(r.code, c.accept ? 0 : 1, `${c.name}: ${show(r)}`);
         if (c.accept) assert.match(r.stdout, /user\.created/, c.name);
+        else assert.equal(r.stderr.trim(), 'invalid signature', `${c.name}: refused, not crashed: ${show(r)}`);
       }
     });
 
     test('Java recipe: webhook signatures with javax.crypto.Mac', { skip: skipJava }, async () => {
-      // `java File.java` compiles in memory on each run: run a few cases side by side.
-      const cases = webhookCases().filter((c) => ['the genuine delivery', 'a rotation header (another v1 first)', 'a tampered body', 'a stale timestamp'].includes(c.name));
-      const results = await Promise.all(cases.map(async (c, i) => {
+      // The documented command (`java VerifyWebhook.java …`, compiled in memory) for the genuine
+      // delivery; the forgeries run the same source compiled once with javac (a JVM compile per case
+      // would take seconds each).
+      const cases = webhookCases().filter((c) => ['the genuine delivery', 'a rotation header (another v1 first)', 'a tampered body', 'a stale timestamp', 'a signature with another secret'].includes(c.name));
+      const classes = join(dir, 'classes');
+      const [compiled, ...results] = await Promise.all([
+        run('javac', ['-d', classes, files['java-webhook']]),
+        ...cases.slice(0, 1).map((c) => {
+          const bodyFile = join(dir, 'java-body-0.json');
+          writeFileSync(bodyFile, c.body);
+          return run('java', [files['java-webhook'], bodyFile, c.header], { IDPBRIDGE_WEBHOOK_SECRET: secret }, dir);
+        }),
+      ]);
+      assert.equal(compiled!.code, 0, `javac: ${show(compiled!)}`);
+      for (const [i, c] of cases.entries()) {
+        if (i === 0) continue;
         const bodyFile = join(dir, `java-body-${i}.json`);
         writeFileSync(bodyFile, c.body);
-        return run('java', [files['java-webhook'], bodyFile, c.header], { IDPBRIDGE_WEBHOOK_SECRET: secret }, dir);
-      }));
-      cases.forEach((c, i) => assert.equal(results[i]!.code, c.accept ? 0 : 1, `${c.name}: ${show(results[i]!)}`));
+        results.push(await run('java', ['-cp', classes, 'VerifyWebhook', bodyFile, c.header], { IDPBRIDGE_WEBHOOK_SECRET: secret }, dir));
+      }
+      cases.forEach((c, i) => {
+        const r = results[i]!;
+        assert.equal(r.code, c.accept ? 0 : 1, `${c.name}: ${show(r)}`);
+        if (c.accept) assert.match(r.stdout, /genuine delivery/, c.name);
+        else assert.equal(r.stderr.trim(), 'invalid signature', `${c.name}: refused, not crashed: ${show(r)}`);
+      });
     });
 
     test('Python recipe: idpbridge sign-in tokens with PyJWT', { skip: skipPythonJwt }, async () => {
-      const tokenFile = join(dir, 'token.txt');
       const env = { IDPBRIDGE_JWKS_URL: jwksUrl, IDPBRIDGE_ISSUER: claims.iss as string, IDPBRIDGE_AUDIENCE: audience(), IDPBRIDGE_TENANT_ID: t.tenantId };
-      for (const c of await tokenCases()) {
+      const cases = await tokenCases();
+      const results = await Promise.all(cases.map((c, i) => {
+        const tokenFile = join(dir, `token-${i}.txt`);
         writeFileSync(tokenFile, c.token);
-        const r = await run(pythonJwt!, [files['python-token'], tokenFile], { ...env, ...c.env });
+        return run(pythonJwt!, [files['python-token'], tokenFile], { ...env, ...c.env });
+      }));
+      for (const [i, c] of cases.entries()) {
+        const r = results[i]!;
         assert.equal(r.code, c.accept ? 0 : 1, `${c.name}: ${show(r)}`);
         if (c.accept) assert.equal(r.stdout.trim(), `${guestId} ${GUEST}`);
+        else assert.match(r.stderr, /^token refused: /, `${c.name}: refused, not crashed: ${show(r)}`);
       }
-      writeFileSync(tokenFile, token);
+      const tokenFile = join(dir, 'token-0.txt');
       const otherTenant = await run(pythonJwt!, [files['python-token'], tokenFile], { ...env, IDPBRIDGE_TENANT_ID: '00000000-0000-4000-8000-000000000000' });
       assert.equal(otherTenant.code, 1, `expected tenant differs: ${show(otherTenant)}`);
+      assert.match(otherTenant.stderr, /^token refused: token of another tenant/, show(otherTenant));
     });
 
     test('clients/python: authorize and me against /v1, webhook verification', { skip: skipPython }, async () => {

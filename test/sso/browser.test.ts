@@ -101,7 +101,7 @@ eachDatabase((kind) => {
 
       const u = landed.at(-1)!;
       assert.equal(u.searchParams.get('state'), 'from-host-42');
-      const { payload } = await jwtVerify(u.searchParams.get('token')!, createRemoteJWKSet(new URL(`${base}/.well-known/jwks.json`)), { issuer: base, audience: hostCb });
+      const { payload } = await jwtVerify(u.searchParams.get('token')!, createRemoteJWKSet(new URL(`${base}/.well-known/jwks.json`)), { issuer: `${base}/sso/${t.tenantId}`, audience: hostCb });
       const p = payload as Record<string, any>;
       assert.equal(p.tenant, t.tenantId);
       assert.deepEqual(p.datasets.map((d: { name: string }) => d.name), ['repo']);

@@ -13,12 +13,15 @@ import { DatasetsPage } from './pages/Datasets';
 import { WebhookPage, WebhooksPage } from './pages/Webhooks';
 import { LogPage } from './pages/Log';
 import { AdminsPage } from './pages/Admins';
+import { SetupLinkOpen, SetupLinksPage } from './pages/SetupLinks';
+import { WizardPage } from './pages/Wizard';
 
 /** Which admin routes this server has (from its OpenAPI document): pages for missing ones are hidden. */
 export type Features = Set<string>;
 const has = (f: Features, p: string) => f.has(`/admin/v1/tenants/{tenantId}${p}`);
 
 const TENANT_PAGES: { key: string; label: string; need?: string; operatorOnly?: boolean }[] = [
+  { key: 'setup', label: 'Guided set-up', need: '/provisioning-log' },
   { key: 'integration', label: 'IdP integration', need: '/scim-tokens' },
   { key: 'settings', label: 'Provisioning settings', need: '/settings' },
   { key: 'users', label: 'Users', need: '/scim-users' },
@@ -28,6 +31,7 @@ const TENANT_PAGES: { key: string; label: string; need?: string; operatorOnly?: 
   { key: 'webhooks', label: 'Webhooks', need: '/webhooks' },
   { key: 'log', label: 'Provisioning log', need: '/provisioning-log' },
   { key: 'admins', label: 'Console accounts', need: '/console-accounts', operatorOnly: true },
+  { key: 'setup-links', label: 'Set-up links', need: '/setup-links', operatorOnly: true },
 ];
 
 export function App() {
@@ -46,13 +50,17 @@ export function App() {
     );
   }, []);
 
+  // A set-up link brings its own session (SetupLinkOpen): asking for the old one could race it.
+  // Decided at the first render (SetupLinkOpen's effect, a child's, runs first and rewrites the URL).
+  const [openingSetupLink] = useState(() => /^#\/?setup\/[^/]+\/[^/]+/.test(window.location.hash));
+
   useEffect(() => {
-    loadSession();
+    if (!openingSetupLink) loadSession();
     setUnauthorizedHandler(() => {
       setNotice('Your session has ended; sign in again.');
       setPrincipal(null);
     });
-  }, [loadSession]);
+  }, [loadSession, openingSetupLink]);
 
   // Move focus to the page title on navigation so keyboard and screen-reader users land on the new page.
   useEffect(() => {
@@ -65,6 +73,10 @@ export function App() {
     return () => clearInterval(t);
   }, [route.parts.join('/')]);
 
+  // A set-up link (#/setup/<tenantId>/<secret>) opens a session of its own, whoever was signed in.
+  if (route.parts[0] === 'setup' && route.parts[1] && route.parts[2]) {
+    return <SetupLinkOpen tenantId={route.parts[1]} secret={route.parts[2]} onOpened={setPrincipal} />;
+  }
   if (sessionError) return <main className="center"><ErrorBox onRetry={loadSession}>{sessionError}</ErrorBox></main>;
   if (principal === undefined) return <main className="center"><Loading what="the console" /></main>;
   if (principal === null) {
@@ -82,7 +94,7 @@ function Shell({ principal, onSignOut }: { principal: Principal; onSignOut: () =
 
   // Tenant admins live in their tenant; the tenant list is the operator's.
   useEffect(() => {
-    if (!operator && (p0 !== 't' || tenantId !== principal.tenantId)) navigate(tpath(principal.tenantId!, '/integration'));
+    if (!operator && (p0 !== 't' || tenantId !== principal.tenantId)) navigate(tpath(principal.tenantId!, principal.setupLink ? '/setup' : '/integration'));
     else if (operator && !p0) navigate('/tenants');
   }, [operator, p0, tenantId, principal.tenantId]);
 
@@ -112,6 +124,8 @@ function Shell({ principal, onSignOut }: { principal: Principal; onSignOut: () =
       case 'webhooks': content = sub ? <WebhookPage tenantId={t} webhookId={sub} /> : <WebhooksPage tenantId={t} />; break;
       case 'log': content = <LogPage tenantId={t} />; break;
       case 'admins': content = operator ? <AdminsPage tenantId={t} /> : null; break;
+      case 'setup-links': content = operator ? <SetupLinksPage tenantId={t} /> : null; break;
+      case 'setup': content = <WizardPage tenantId={t} features={features} />; break;
       default: content = <ErrorBox>There is no page called “{page}”.</ErrorBox>;
     }
   }

@@ -97,6 +97,8 @@ export interface Principal {
   tenantId?: string;
   tenantName?: string | null;
   login?: string;
+  /** Opened through a set-up link (no password account). */
+  setupLink?: boolean;
 }
 
 export interface Tenant { id: string; name: string; scimBaseUrl: string; createdAt: string }

@@ -168,7 +168,7 @@ export interface AdminPaths {
       status: 200;
       response: void;
     };
-    /** Change provisioning settings */
+    /** Change provisioning settings: the fields given change, every field left out keeps its value */
     put: {
       path: {
         tenantId: string;
@@ -254,39 +254,6 @@ export interface AdminPaths {
       };
     };
   };
-  "/tenants/{tenantId}/webhooks/dead-letters": {
-    /** Dead-lettered deliveries of every webhook of the tenant, most recent first */
-    get: {
-      path: {
-        tenantId: string;
-      };
-      query: {
-        limit?: number;
-        /** nextCursor of the previous page */
-        cursor?: string;
-      };
-      body: never;
-      status: 200;
-      response: {
-        deliveries?: Array<{
-          webhookId?: string;
-          eventId?: string;
-          eventType?: string;
-          sequence?: number;
-          state?: "pending" | "delivered" | "dead";
-          attempts?: number;
-          nextAttemptAt?: string | null;
-          lastAttemptAt?: string | null;
-          lastStatus?: number | null;
-          lastError?: string | null;
-          deliveredAt?: string | null;
-          deadAt?: string | null;
-          createdAt?: string;
-        }>;
-        nextCursor?: string | null;
-      };
-    };
-  };
   "/tenants/{tenantId}/webhooks/{webhookId}": {
     /** Get a webhook */
     get: {
@@ -350,6 +317,39 @@ export interface AdminPaths {
       body: never;
       status: 200;
       response: void;
+    };
+  };
+  "/tenants/{tenantId}/webhooks/dead-letters": {
+    /** Dead-lettered deliveries of every webhook of the tenant, most recent first */
+    get: {
+      path: {
+        tenantId: string;
+      };
+      query: {
+        limit?: number;
+        /** nextCursor of the previous page */
+        cursor?: string;
+      };
+      body: never;
+      status: 200;
+      response: {
+        deliveries?: Array<{
+          webhookId?: string;
+          eventId?: string;
+          eventType?: string;
+          sequence?: number;
+          state?: "pending" | "delivered" | "dead";
+          attempts?: number;
+          nextAttemptAt?: string | null;
+          lastAttemptAt?: string | null;
+          lastStatus?: number | null;
+          lastError?: string | null;
+          deliveredAt?: string | null;
+          deadAt?: string | null;
+          createdAt?: string;
+        }>;
+        nextCursor?: string | null;
+      };
     };
   };
   "/tenants/{tenantId}/webhooks/{webhookId}/deliveries": {
@@ -1239,7 +1239,7 @@ export interface AdminPaths {
         updatedAt?: string;
       };
     };
-    /** Set the OIDC configuration (discovery URL, issuer, audience, claims); replaces the previous one */
+    /** Set the OIDC configuration (discovery URL, issuer, audience, claims); replaces the previous one but keeps the sign-in client when clientId/clientSecret are left out */
     put: {
       path: {
         tenantId: string;
@@ -1533,7 +1533,7 @@ export interface AdminPaths {
         passwordLoginUrl?: string;
         /** Keys verifying the idpbridge token the host product receives */
         jwksUrl?: string;
-        /** `iss` of the idpbridge token */
+        /** `iss` of this tenant's idpbridge tokens (`{public URL}/sso/{tenantId}`): check it, it binds the token to the tenant */
         issuer?: string;
         oidcConfigured?: boolean;
         clientId?: string | null;
@@ -1637,6 +1637,273 @@ export interface AdminPaths {
         lastLoginAt?: string | null;
         updatedAt?: string | null;
       };
+    };
+  };
+  "/tenants/{tenantId}/setup-links": {
+    /** List the tenant's set-up links (without their secrets) */
+    get: {
+      path: {
+        tenantId: string;
+      };
+      query: {};
+      body: never;
+      status: 200;
+      response: {
+        setupLinks?: Array<{
+          id?: string;
+          createdAt?: string;
+          expiresAt?: string;
+          revokedAt?: string | null;
+          /** When the link last opened a console session */
+          lastUsedAt?: string | null;
+          status?: "active" | "expired" | "revoked";
+        }>;
+      };
+    };
+    /** Create a set-up link for the tenant's IT admin; its secret is in the url of this response only */
+    post: {
+      path: {
+        tenantId: string;
+      };
+      query: {};
+      body: {
+        /** When the link stops working (at most 30 days ahead); default 7 days */
+        expiresAt?: string;
+        /** Alternative to expiresAt */
+        expiresInDays?: number;
+      } | null;
+      status: 201;
+      response: {
+        id?: string;
+        createdAt?: string;
+        expiresAt?: string;
+        revokedAt?: string | null;
+        /** When the link last opened a console session */
+        lastUsedAt?: string | null;
+        status?: "active" | "expired" | "revoked";
+        url?: string;
+      };
+    };
+  };
+  "/tenants/{tenantId}/setup-links/{linkId}": {
+    /** Revoke a set-up link: it no longer opens the console, and the sessions it opened end at once */
+    delete: {
+      path: {
+        tenantId: string;
+        linkId: string;
+      };
+      query: {};
+      body: never;
+      status: 200;
+      response: void;
+    };
+  };
+  "/tenants/{tenantId}/connections": {
+    /** List the tenant's sign-in connections (OIDC and SAML) */
+    get: {
+      path: {
+        tenantId: string;
+      };
+      query: {};
+      body: never;
+      status: 200;
+      response: Array<{
+        id?: string;
+        type?: "oidc" | "saml";
+        name?: string;
+        domains?: Array<string>;
+        createdAt?: string;
+        updatedAt?: string;
+        oidc?: {
+          configUrl?: string;
+          callbackUrl?: string;
+          loginUrl?: string;
+        };
+        saml?: {
+          spEntityId?: string;
+          acsUrl?: string;
+          metadataUrl?: string;
+          loginUrl?: string;
+          idpEntityId?: string | null;
+          idpSsoUrl?: string | null;
+          /** How many IdP signing certificates are trusted */
+          idpCertificates?: number;
+          idpMetadataUrl?: string | null;
+          allowIdpInitiated?: boolean;
+          identityMapping?: Array<{
+            from: string;
+            to: "userName" | "externalId";
+          }>;
+          clockSkewSeconds?: number;
+          ready?: boolean;
+        };
+      }>;
+    };
+    /** Create a connection: SAML (with the IdP's metadata, pasted or by URL) or the OIDC one (configured with PUT …/oidc) */
+    post: {
+      path: {
+        tenantId: string;
+      };
+      query: {};
+      body: {
+        type: "oidc" | "saml";
+        name?: string;
+        domains?: Array<string>;
+        /** The IdP's SAML metadata, pasted (SAML connections) */
+        idpMetadataXml?: string;
+        /** Where to fetch the IdP's SAML metadata (https; fetched now, through the outbound-address guard) */
+        idpMetadataUrl?: string;
+        /** Accept unsolicited (IdP-initiated) SAML responses; off by default */
+        allowIdpInitiated?: boolean;
+        /** Which SAML value finds the identity: from "nameID" or an attribute Name, to userName or externalId; tried in order */
+        identityMapping?: Array<{
+          from: string;
+          to: "userName" | "externalId";
+        }>;
+        clockSkewSeconds?: number;
+      };
+      status: 201;
+      response: {
+        id?: string;
+        type?: "oidc" | "saml";
+        name?: string;
+        domains?: Array<string>;
+        createdAt?: string;
+        updatedAt?: string;
+        oidc?: {
+          configUrl?: string;
+          callbackUrl?: string;
+          loginUrl?: string;
+        };
+        saml?: {
+          spEntityId?: string;
+          acsUrl?: string;
+          metadataUrl?: string;
+          loginUrl?: string;
+          idpEntityId?: string | null;
+          idpSsoUrl?: string | null;
+          /** How many IdP signing certificates are trusted */
+          idpCertificates?: number;
+          idpMetadataUrl?: string | null;
+          allowIdpInitiated?: boolean;
+          identityMapping?: Array<{
+            from: string;
+            to: "userName" | "externalId";
+          }>;
+          clockSkewSeconds?: number;
+          ready?: boolean;
+        };
+      };
+    };
+  };
+  "/tenants/{tenantId}/connections/{connectionId}": {
+    /** Get a connection */
+    get: {
+      path: {
+        tenantId: string;
+        connectionId: string;
+      };
+      query: {};
+      body: never;
+      status: 200;
+      response: {
+        id?: string;
+        type?: "oidc" | "saml";
+        name?: string;
+        domains?: Array<string>;
+        createdAt?: string;
+        updatedAt?: string;
+        oidc?: {
+          configUrl?: string;
+          callbackUrl?: string;
+          loginUrl?: string;
+        };
+        saml?: {
+          spEntityId?: string;
+          acsUrl?: string;
+          metadataUrl?: string;
+          loginUrl?: string;
+          idpEntityId?: string | null;
+          idpSsoUrl?: string | null;
+          /** How many IdP signing certificates are trusted */
+          idpCertificates?: number;
+          idpMetadataUrl?: string | null;
+          allowIdpInitiated?: boolean;
+          identityMapping?: Array<{
+            from: string;
+            to: "userName" | "externalId";
+          }>;
+          clockSkewSeconds?: number;
+          ready?: boolean;
+        };
+      };
+    };
+    /** Change a connection (fields given are replaced; new IdP metadata replaces the IdP settings and certificates) */
+    patch: {
+      path: {
+        tenantId: string;
+        connectionId: string;
+      };
+      query: {};
+      body: {
+        name?: string;
+        domains?: Array<string>;
+        /** The IdP's SAML metadata, pasted (SAML connections) */
+        idpMetadataXml?: string;
+        /** Where to fetch the IdP's SAML metadata (https; fetched now, through the outbound-address guard) */
+        idpMetadataUrl?: string;
+        /** Accept unsolicited (IdP-initiated) SAML responses; off by default */
+        allowIdpInitiated?: boolean;
+        /** Which SAML value finds the identity: from "nameID" or an attribute Name, to userName or externalId; tried in order */
+        identityMapping?: Array<{
+          from: string;
+          to: "userName" | "externalId";
+        }>;
+        clockSkewSeconds?: number;
+      };
+      status: 200;
+      response: {
+        id?: string;
+        type?: "oidc" | "saml";
+        name?: string;
+        domains?: Array<string>;
+        createdAt?: string;
+        updatedAt?: string;
+        oidc?: {
+          configUrl?: string;
+          callbackUrl?: string;
+          loginUrl?: string;
+        };
+        saml?: {
+          spEntityId?: string;
+          acsUrl?: string;
+          metadataUrl?: string;
+          loginUrl?: string;
+          idpEntityId?: string | null;
+          idpSsoUrl?: string | null;
+          /** How many IdP signing certificates are trusted */
+          idpCertificates?: number;
+          idpMetadataUrl?: string | null;
+          allowIdpInitiated?: boolean;
+          identityMapping?: Array<{
+            from: string;
+            to: "userName" | "externalId";
+          }>;
+          clockSkewSeconds?: number;
+          ready?: boolean;
+        };
+      };
+    };
+    /** Delete a connection (the OIDC one takes the tenant's OIDC configuration with it) */
+    delete: {
+      path: {
+        tenantId: string;
+        connectionId: string;
+      };
+      query: {};
+      body: never;
+      status: 200;
+      response: void;
     };
   };
 }

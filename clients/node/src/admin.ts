@@ -42,6 +42,14 @@ export class AdminClient {
     return call<AdminResponse<P, M>>(this.conn, { method, path: `/admin/v1${url}`, bearer: this.conn.adminToken, query: req.query, body: req.body });
   }
 
+  /**
+   * A set-up link for a tenant's IT admin: send or redirect them to `url` (it carries the secret, which
+   * this answer alone holds); it opens the console for that tenant only, for 7 days unless told otherwise.
+   */
+  createSetupLink(tenantId: string, opts: { expiresInDays?: number; expiresAt?: string } = {}): Promise<AdminResponse<'/tenants/{tenantId}/setup-links', 'post'>> {
+    return this.request('post', '/tenants/{tenantId}/setup-links', { path: { tenantId }, body: opts });
+  }
+
   /** The live OpenAPI document (what src/admin-types.ts was generated from). */
   openApi(): Promise<unknown> {
     return call(this.conn, { method: 'GET', path: '/admin/v1/openapi.json' });

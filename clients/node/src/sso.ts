@@ -4,6 +4,7 @@ import type { AccessGroup, Dataset, Group } from './v1.js';
 
 /** The claims of the token idpbridge hands to the host product after sign-in. */
 export interface IdpbridgeTokenClaims {
+  /** The tenant's issuer: `{idpbridge public URL}/sso/{tenantId}`. */
   iss: string;
   /** The registered redirect URI the token was issued for. */
   aud: string;
@@ -47,13 +48,16 @@ export function signInUrl(baseUrl: string, tenantId: string, redirectUri: string
 
 /**
  * Verifies the token the host product receives at its redirect URI: signature with idpbridge's
- * JWKS (`/.well-known/jwks.json`, cached; refetched for an unknown kid), issuer = idpbridge's
- * public URL, audience = the redirect URI, exp/nbf with a small tolerance. Throws IdpbridgeTokenError.
+ * JWKS (`/.well-known/jwks.json`, cached; refetched for an unknown kid), issuer = the tenant's
+ * issuer (`{idpbridge public URL}/sso/{tenantId}`), `tenant` = the expected tenant, audience = the
+ * redirect URI, exp/nbf with a small tolerance. The expected tenant is required: a token signed
+ * for another tenant of the same idpbridge is refused. Throws IdpbridgeTokenError.
  */
 export class IdpbridgeTokenVerifier {
   private keys = new Map<string, { alg: string; key: ReturnType<typeof createPublicKey> }>();
   private fetchedAt = 0;
 
+  /** `issuer`: idpbridge's public URL when it differs from `baseUrl` (the tenant's issuer is `{issuer}/sso/{tenantId}`). */
   constructor(private readonly conn: ConnectionOptions & { issuer?: string; clockToleranceSeconds?: number }) {}
 
   private async refresh(): Promise<void> {
@@ -64,7 +68,14 @@ export class IdpbridgeTokenVerifier {
     this.fetchedAt = Date.now();
   }
 
-  async verify(token: string, audience: string): Promise<IdpbridgeTokenClaims> {
+  /** `expected.tenantId`: the tenant the sign-in was started for; `expected.audience`: your registered redirect URI. */
+  async verify(token: string, expected: { tenantId: string; audience: string }): Promise<IdpbridgeTokenClaims> {
+    const tenantId = expected?.tenantId;
+    const audience = expected?.audience;
+    if (typeof tenantId !== 'string' || !tenantId || typeof audience !== 'string' || !audience) {
+      throw new TypeError('verify(token, { tenantId, audience }): the expected tenant id and audience (redirect URI) are required');
+    }
+    if (typeof token !== 'string') throw new IdpbridgeTokenError('not a JWT');
     const parts = token.split('.');
     if (parts.length !== 3) throw new IdpbridgeTokenError('not a JWT');
     let header: Record<string, unknown>;
@@ -84,12 +95,14 @@ export class IdpbridgeTokenVerifier {
     if (!k || k.alg !== alg) throw new IdpbridgeTokenError(`unknown signing key ${kid}`);
     const ok = verifySignature(spec.hash, Buffer.from(`${parts[0]}.${parts[1]}`), spec.dsaEncoding ? { key: k.key, dsaEncoding: spec.dsaEncoding } : k.key, Buffer.from(parts[2]!, 'base64url'));
     if (!ok) throw new IdpbridgeTokenError('bad signature');
-    const issuer = this.conn.issuer ?? this.conn.baseUrl.replace(/\/+$/, '');
+    const tenant = tenantId.toLowerCase();
+    const issuer = `${(this.conn.issuer ?? this.conn.baseUrl).replace(/\/+$/, '')}/sso/${tenant}`;
     if (payload.iss !== issuer) throw new IdpbridgeTokenError(`issuer ${String(payload.iss)} is not ${issuer}`);
+    if (payload.tenant !== tenant) throw new IdpbridgeTokenError(`token of tenant ${String(payload.tenant)}, not ${tenant}`);
     if (payload.aud !== audience) throw new IdpbridgeTokenError(`audience ${String(payload.aud)} is not ${audience}`);
     const now = Math.floor(Date.now() / 1000);
     const tol = this.conn.clockToleranceSeconds ?? 30;
-    if (typeof payload.exp !== 'number' || payload.exp + tol < now) throw new IdpbridgeTokenError('token expired');
+    if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp) || payload.exp + tol < now) throw new IdpbridgeTokenError('token expired');
     if (typeof payload.nbf === 'number' && payload.nbf - tol > now) throw new IdpbridgeTokenError('token not valid yet');
     return payload as unknown as IdpbridgeTokenClaims;
   }

@@ -148,14 +148,40 @@ eachDatabase((kind) => {
     });
     assert.equal(res.status, 200);
     const { token } = (await res.json()) as { token: string };
-    const claims = await client.tokens.verify(token, cb);
+    const claims = await client.tokens.verify(token, { tenantId, audience: cb });
     assert.equal(claims.tenant, tenantId);
+    assert.equal(claims.iss, `${base}/sso/${tenantId}`);
     assert.equal(claims.identity.userName, 'guest@partner.example');
     assert.deepEqual(claims.amr, ['pwd']);
-    await assert.rejects(client.tokens.verify(token, 'https://other.example/cb'), IdpbridgeTokenError);
+    await assert.rejects(client.tokens.verify(token, { tenantId, audience: 'https://other.example/cb' }), IdpbridgeTokenError);
+    // The expected tenant is required (a verifier cannot forget it).
+    await assert.rejects(client.tokens.verify(token, cb as never), TypeError);
     const [h, p, s] = token.split('.');
     const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, roles: ['admin'] })).toString('base64url')}.${s}`;
-    await assert.rejects(client.tokens.verify(forged, cb), /bad signature/);
+    await assert.rejects(client.tokens.verify(forged, { tenantId, audience: cb }), /bad signature/);
     void p;
+  });
+
+  test('a sign-in token minted for tenant A is refused by a verifier expecting tenant B (same redirect URI in both)', async () => {
+    const cb = 'https://shared.example.com/auth/callback';
+    const b = await admin.request('post', '/tenants', { body: { name: `Tenant B ${kind}` } });
+    for (const id of [tenantId, b.id!]) await admin.request('post', '/tenants/{tenantId}/sso/redirect-uris', { path: { tenantId: id }, body: { uri: cb } });
+    const guest = await admin.request('post', '/tenants/{tenantId}/users', { path: { tenantId }, body: { userName: 'ceo@b.example' } });
+    await admin.request('put', '/tenants/{tenantId}/users/{userId}/login-method', {
+      path: { tenantId, userId: guest.id! }, body: { method: 'password', password: 'ceo-password-0123456' },
+    });
+    const res = await fetch(`${base}/sso/${tenantId}/password-login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userName: 'ceo@b.example', password: 'ceo-password-0123456', redirect_uri: cb }),
+    });
+    assert.equal(res.status, 200);
+    const { token } = (await res.json()) as { token: string };
+    assert.equal((await client.tokens.verify(token, { tenantId, audience: cb })).tenant, tenantId);
+    await assert.rejects(client.tokens.verify(token, { tenantId: b.id!, audience: cb }), (err: Error) => err instanceof IdpbridgeTokenError && /issuer/.test(err.message));
+    // The admin API names each tenant's own issuer.
+    const ssoA = await admin.request('get', '/tenants/{tenantId}/sso', { path: { tenantId } });
+    const ssoB = await admin.request('get', '/tenants/{tenantId}/sso', { path: { tenantId: b.id! } });
+    assert.equal(ssoA.issuer, `${base}/sso/${tenantId}`);
+    assert.equal(ssoB.issuer, `${base}/sso/${b.id}`);
   });
 });

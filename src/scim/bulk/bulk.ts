@@ -7,7 +7,7 @@ import { toScimError } from '../../http/error-handler.js';
 
 export const BULK_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';
 
-interface BulkOp {
+export interface BulkOp {
   method: string;
   bulkId?: string;
   version?: string;
@@ -15,7 +15,7 @@ interface BulkOp {
   data?: unknown;
 }
 
-interface BulkOpResult {
+export interface BulkOpResult {
   method: string;
   bulkId?: string;
   version?: string;
@@ -102,50 +102,120 @@ async function execute(ctx: ScimContext, op: BulkOp, path: string, data: unknown
   }
 }
 
+/** Every bulkId that a value references ("bulkId:x" strings, at any depth; path segments too). */
+function collectRefs(value: unknown, out: Set<string>): void {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      const m = BULK_REF.exec(v);
+      if (m) out.add(m[1]!);
+    } else if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else if (v && typeof v === 'object') {
+      for (const x of Object.values(v)) stack.push(x);
+    }
+  }
+}
+
 /**
- * RFC 7644 §3.7. Each operation is its own transaction (bulk is not atomic). Operations that
- * reference a bulkId created later are deferred and retried; unresolvable ones fail with 409.
+ * RFC 7644 §3.7. Each operation is its own transaction (bulk is not atomic). An operation that
+ * references a bulkId runs once the operation with that bulkId has created its resource; the
+ * dependencies are read once, so a chain of 1,000 bulkIds in any order costs linear work (the
+ * operations run in index order among those ready). Operations whose bulkIds never resolve
+ * (unknown, failed or circular) fail with 409.
  */
 export async function runBulk(ctx: ScimContext, body: unknown, maxOperations: number): Promise<Record<string, unknown>> {
   const { ops, failOnErrors } = parseOps(body, maxOperations);
+  const results = await scheduleBulk(ops, failOnErrors, (op, path, data) => execute(ctx, op, path, data));
+  return { schemas: [BULK_RESPONSE_SCHEMA], Operations: results };
+}
+
+/** Runs the operations in dependency order (see runBulk); `run` executes one with its bulkIds substituted. */
+export async function scheduleBulk(
+  ops: BulkOp[], failOnErrors: number, run: (op: BulkOp, path: string, data: unknown) => Promise<BulkOpResult>,
+): Promise<BulkOpResult[]> {
   const ids = new Map<string, string>();
   const results: (BulkOpResult | undefined)[] = new Array(ops.length);
-  let pending = ops.map((_, i) => i);
+  // Unresolved bulkIds of each operation, and the operations waiting for each bulkId.
+  const unresolved = ops.map(() => 0);
+  const waiting = new Map<string, number[]>();
+  const ready = new MinHeap();
+  ops.forEach((op, i) => {
+    const refs = new Set<string>();
+    for (const seg of op.path.split('/')) { const m = BULK_REF.exec(seg); if (m) refs.add(m[1]!); }
+    collectRefs(op.data, refs);
+    unresolved[i] = refs.size;
+    for (const ref of refs) {
+      const list = waiting.get(ref);
+      if (list) list.push(i);
+      else waiting.set(ref, [i]);
+    }
+    if (refs.size === 0) ready.push(i);
+  });
   let errors = 0;
-  let stop = false;
-  while (pending.length > 0 && !stop) {
-    const deferred: number[] = [];
-    for (const i of pending) {
-      if (errors >= failOnErrors) { stop = true; break; }
-      const op = ops[i]!;
-      const missing = new Set<string>();
-      const path = substitute(op.path, ids, missing) as string;
-      const pathResolved = path.split('/').map((seg) => (BULK_REF.test(seg) ? (ids.get(seg.slice(7)) ?? seg) : seg)).join('/');
-      for (const seg of path.split('/')) { const mm = BULK_REF.exec(seg); if (mm && !ids.has(mm[1]!)) missing.add(mm[1]!); }
-      const data = substitute(op.data, ids, missing);
-      if (missing.size > 0) { deferred.push(i); continue; }
-      try {
-        const r = await execute(ctx, op, pathResolved, data);
-        if (op.bulkId && r.location) ids.set(op.bulkId, r.location.slice(r.location.lastIndexOf('/') + 1));
-        results[i] = r;
-      } catch (err) {
-        const e = err instanceof ScimError ? err : toScimError(err);
-        if (e.status >= 500) throw err;
-        errors++;
-        results[i] = { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), status: String(e.status), response: e.toJSON() };
+  let stopped = false;
+  for (let i = ready.pop(); i !== undefined; i = ready.pop()) {
+    if (errors >= failOnErrors) { stopped = true; break; }
+    const op = ops[i]!;
+    const missing = new Set<string>();
+    const pathResolved = op.path.split('/').map((seg) => (BULK_REF.test(seg) ? (ids.get(seg.slice(7)) ?? seg) : seg)).join('/');
+    const data = substitute(op.data, ids, missing);
+    try {
+      const r = await run(op, pathResolved, data);
+      if (op.bulkId && r.location) {
+        ids.set(op.bulkId, r.location.slice(r.location.lastIndexOf('/') + 1));
+        for (const w of waiting.get(op.bulkId) ?? []) if (--unresolved[w]! === 0) ready.push(w);
       }
+      results[i] = r;
+    } catch (err) {
+      const e = err instanceof ScimError ? err : toScimError(err);
+      if (e.status >= 500) throw err;
+      errors++;
+      results[i] = { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), status: String(e.status), response: e.toJSON() };
     }
-    if (deferred.length === pending.length) {
-      // No progress: the remaining operations reference bulkIds that never resolve.
-      for (const i of deferred) {
-        const op = ops[i]!;
-        const err = new ScimError(409, 'ERR_SCIM_BULK_UNRESOLVED', 'This operation references a bulkId that was not created (unknown, failed or circular)', 'invalidValue');
-        results[i] = { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), status: '409', response: err.toJSON() };
-        errors++;
-      }
-      break;
-    }
-    pending = deferred;
   }
-  return { schemas: [BULK_RESPONSE_SCHEMA], Operations: results.filter((r): r is BulkOpResult => r !== undefined) };
+  if (!stopped) {
+    // What never became ready references bulkIds that were not created (unknown, failed or circular).
+    ops.forEach((op, i) => {
+      if (results[i] !== undefined) return;
+      const err = new ScimError(409, 'ERR_SCIM_BULK_UNRESOLVED', 'This operation references a bulkId that was not created (unknown, failed or circular)', 'invalidValue');
+      results[i] = { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), status: '409', response: err.toJSON() };
+    });
+  }
+  return results.filter((r): r is BulkOpResult => r !== undefined);
+}
+
+/** Operation indexes, smallest first. */
+class MinHeap {
+  private readonly a: number[] = [];
+  push(x: number): void {
+    const a = this.a;
+    a.push(x);
+    for (let i = a.length - 1; i > 0;) {
+      const p = (i - 1) >> 1;
+      if (a[p]! <= a[i]!) break;
+      [a[p], a[i]] = [a[i]!, a[p]!];
+      i = p;
+    }
+  }
+  pop(): number | undefined {
+    const a = this.a;
+    if (a.length === 0) return undefined;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < a.length && a[l]! < a[m]!) m = l;
+        if (r < a.length && a[r]! < a[m]!) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i]!, a[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
 }

@@ -9,13 +9,18 @@ export interface ServiceProviderConfigOptions {
   bulk: { maxOperations: number; maxPayloadSize: number };
   filterMaxResults: number;
   documentationUri?: string;
+  /** Server limits RFC 7643 has no attribute for, published under LIMITS_EXTENSION. */
+  limits?: Record<string, number>;
 }
+
+/** idpbridge's extension of the ServiceProviderConfig: limits a client should know (docs/scim.md). */
+export const LIMITS_EXTENSION = 'urn:idpbridge:params:scim:schemas:extension:2.0:ServiceProviderConfig:limits';
 
 export function serviceProviderConfig(opts: ServiceProviderConfigOptions): Record<string, unknown> {
   const base = trimBase(opts.baseUrl);
   const doc = opts.documentationUri ? { documentationUri: opts.documentationUri } : {};
   return {
-    schemas: [SERVICE_PROVIDER_CONFIG_SCHEMA],
+    schemas: opts.limits ? [SERVICE_PROVIDER_CONFIG_SCHEMA, LIMITS_EXTENSION] : [SERVICE_PROVIDER_CONFIG_SCHEMA],
     ...doc,
     patch: { supported: true },
     bulk: { supported: true, maxOperations: opts.bulk.maxOperations, maxPayloadSize: opts.bulk.maxPayloadSize },
@@ -40,6 +45,7 @@ export function serviceProviderConfig(opts: ServiceProviderConfigOptions): Recor
         ...doc,
       },
     ],
+    ...(opts.limits ? { [LIMITS_EXTENSION]: opts.limits } : {}),
     meta: {
       resourceType: 'ServiceProviderConfig',
       location: `${base}/ServiceProviderConfig`,

@@ -414,8 +414,8 @@ describe('compileFilter: SQL shape', () => {
     return { sql: compileFilter(parseFilter(text), { rs, alias: 'r', params }), params };
   };
   it('userName eq hits the lower(user_name) index', () => {
-    assert.deepStrictEqual(compile('userName eq "BJensen@Example.com"'), { sql: 'lower(r.user_name) = $2', params: ['tenant', 'bjensen@example.com'] });
-    assert.deepStrictEqual(compile('urn:ietf:params:scim:schemas:core:2.0:User:UserName EQ "X"'), { sql: 'lower(r.user_name) = $2', params: ['tenant', 'x'] });
+    assert.deepStrictEqual(compile('userName eq "BJensen@Example.com"'), { sql: 'lower(r.user_name) = lower($2)', params: ['tenant', 'BJensen@Example.com'] });
+    assert.deepStrictEqual(compile('urn:ietf:params:scim:schemas:core:2.0:User:UserName EQ "X"'), { sql: 'lower(r.user_name) = lower($2)', params: ['tenant', 'X'] });
   });
   it('externalId, id, Group displayName and members map to indexed columns', () => {
     assert.deepStrictEqual(compile('externalId eq "AbC"'), { sql: 'r.external_id = $2', params: ['tenant', 'AbC'] });
@@ -423,7 +423,7 @@ describe('compileFilter: SQL shape', () => {
     assert.deepStrictEqual(compile(`id eq "${id.toUpperCase()}"`), { sql: 'r.id = $2::uuid', params: ['tenant', id] });
     assert.deepStrictEqual(compile('id eq "x"'), { sql: 'FALSE', params: ['tenant'] });
     assert.deepStrictEqual(compile('id ne "x"'), { sql: 'TRUE', params: ['tenant'] });
-    assert.deepStrictEqual(compile('displayName eq "Sales"', groupRs), { sql: 'lower(r.display_name) = $2', params: ['tenant', 'sales'] });
+    assert.deepStrictEqual(compile('displayName eq "Sales"', groupRs), { sql: 'lower(r.display_name) = lower($2)', params: ['tenant', 'Sales'] });
     assert.deepStrictEqual(compile(`id eq "${id}" and members[value eq "${id}"]`, groupRs), {
       sql: `(r.id = $2::uuid AND EXISTS (SELECT 1 FROM scim_group_members gm1 WHERE gm1.tenant_id = r.tenant_id AND gm1.group_id = r.id AND gm1.member_id = $3::uuid))`,
       params: ['tenant', id, id],
@@ -431,10 +431,10 @@ describe('compileFilter: SQL shape', () => {
     assert.deepStrictEqual(compile('members[value eq "nope"]', groupRs).sql,
       'EXISTS (SELECT 1 FROM scim_group_members gm1 WHERE gm1.tenant_id = r.tenant_id AND gm1.group_id = r.id AND FALSE)');
   });
-  it('not wraps with COALESCE; LIKE patterns are escaped and lowercased in JS', () => {
+  it('not wraps with COALESCE; LIKE patterns are escaped and lowercased by PostgreSQL', () => {
     assert.deepStrictEqual(compile('not (displayName sw "50%_A\\\\")'), {
-      sql: "NOT COALESCE(lower(r.display_name) LIKE $2 ESCAPE '\\', false)",
-      params: ['tenant', '50\\%\\_a\\\\%'],
+      sql: "NOT COALESCE(lower(r.display_name) LIKE lower($2) ESCAPE '\\', false)",
+      params: ['tenant', '50\\%\\_A\\\\%'],
     });
   });
   it('flattens long chains instead of nesting', () => {

@@ -6,8 +6,8 @@
  * Safety: every literal is a bind parameter; table, column and JSON key names
  * come from this file and the schema definitions (and are quoted anyway).
  *
- * Index use: `userName eq` → `lower(a.user_name) = $n` (scim_users_user_name),
- * Group `displayName eq` → `lower(a.display_name) = $n` (scim_groups_display_name_ci),
+ * Index use: `userName eq` → `lower(a.user_name) = lower($n)` (scim_users_user_name),
+ * Group `displayName eq` → `lower(a.display_name) = lower($n)` (scim_groups_display_name_ci),
  * `externalId eq` → `a.external_id = $n`, `id eq` → `a.id = $n::uuid` (primary keys);
  * membership filters are EXISTS over scim_group_members' primary key / member index.
  */
@@ -15,6 +15,9 @@ import { InvalidFilterError, InvalidPathError, InvalidValueError } from '../erro
 import type { AttributeDef, ResourceSchemas } from '../schema/types.js';
 import type { CompareOp, FilterNode } from './ast.js';
 import { parseAttrPath } from './parse.js';
+import { MAX_FILTER_EXISTS } from './cost.js';
+
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 import { printPath } from './print.js';
 import {
   UUID_RE, comparedDef, isOrdering, resolveElementPath, resolveFilterPath, typeLiteral,
@@ -95,6 +98,7 @@ class Compiler {
   private readonly rs: ResourceSchemas;
   private readonly params: unknown[];
   private seq = 0;
+  private existsCount = 0;
 
   constructor(private readonly ctx: CompileContext) {
     if (!SAFE_ALIAS.test(ctx.alias)) throw new Error(`invalid SQL alias ${JSON.stringify(ctx.alias)}`);
@@ -185,6 +189,9 @@ class Compiler {
   }
 
   private exists(m: Many, conds: string[]): string {
+    if (++this.existsCount > MAX_FILTER_EXISTS) {
+      throw new InvalidFilterError(`filter needs more than ${MAX_FILTER_EXISTS} subqueries over multi-valued attributes (value paths, comparisons on emails, members, …); at most ${MAX_FILTER_EXISTS} are allowed`);
+    }
     const where = [...m.where, ...conds];
     return `EXISTS (SELECT 1 FROM ${m.from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''})`;
   }
@@ -212,23 +219,27 @@ class Compiler {
     };
     switch (lit.t) {
       case 'string': {
+        // PostgreSQL cannot take U+0000 (nor an unpaired surrogate) as a text parameter; no stored value holds one.
+        if (UNSTORABLE.test(lit.v)) throw new InvalidFilterError('a filter value contains U+0000 or an unpaired surrogate (\\uD800–\\uDFFF), which no stored value can hold');
         if (s.kind === 'col' && s.type === 'uuid' && (op === 'eq' || op === 'ne')) {
           // Not a UUID: cannot equal any id (and would make the ::uuid cast fail).
           if (!UUID_RE.test(lit.v)) return op === 'eq' ? 'FALSE' : 'TRUE';
           return cmp(s.sql, `${this.param(lit.v.toLowerCase())}::uuid`);
         }
+        // Case folding is PostgreSQL's lower() on both sides, as the unique indexes fold (JavaScript's
+        // toLowerCase differs: "İ" (U+0130) becomes "i̇" there, so a probe would miss what POST conflicts with).
         const fold = !def.caseExact;
         const raw = textExpr(s);
         const x = fold ? `lower(${raw})` : raw;
-        const v = fold ? lit.v.toLowerCase() : lit.v;
+        const value = (v: string) => (fold ? `lower(${this.param(v)})` : this.param(v));
         if (op === 'co' || op === 'sw' || op === 'ew') {
           const esc = lit.v.replace(/[\\%_]/g, (ch) => `\\${ch}`);
           const pat = op === 'co' ? `%${esc}%` : op === 'sw' ? `${esc}%` : `%${esc}`;
-          return `${x} LIKE ${this.param(fold ? pat.toLowerCase() : pat)} ESCAPE '\\'`;
+          return `${x} LIKE ${value(pat)} ESCAPE '\\'`;
         }
         // Byte order (C collation) = code point order, the order the evaluator and JS use.
-        if (isOrdering(op)) return cmp(`${x} COLLATE "C"`, this.param(v));
-        return cmp(x, this.param(v));
+        if (isOrdering(op)) return cmp(`${x} COLLATE "C"`, value(lit.v));
+        return cmp(x, value(lit.v));
       }
       case 'boolean':
         return cmp(boolExpr(s), `${this.param(lit.v)}::boolean`);

@@ -24,6 +24,7 @@
  */
 import { InvalidFilterError, InvalidPathError } from '../errors.js';
 import type { AttrPath, CompareOp, FilterNode, Literal } from './ast.js';
+import { FilterBudget } from './cost.js';
 
 /** Longest filter/path accepted, in UTF-8 bytes: bounds parse time and the size of generated SQL. */
 export const MAX_FILTER_BYTES = 8 * 1024;
@@ -215,8 +216,10 @@ class Parser {
   /** Tokens read ahead but not yet consumed. */
   private readonly ahead: Token[] = [];
   private readonly lex: Lexer;
+  private readonly budget: FilterBudget;
   constructor(text: string, private readonly Err: ErrorCtor) {
     this.lex = new Lexer(text, Err);
+    this.budget = new FilterBudget(Err);
   }
 
   peek(offset = 0): Token {
@@ -338,10 +341,12 @@ class Parser {
     if (t.kind !== 'word') return this.fail(t, 'a comparison operator (eq, ne, co, sw, ew, gt, ge, lt, le) or "pr"');
     const op = t.text.toLowerCase();
     if (op === 'pr') {
+      this.budget.count(op);
       this.next();
       return { kind: 'present', path };
     }
     if (!COMPARE_OPS.has(op)) return this.fail(t, 'a comparison operator (eq, ne, co, sw, ew, gt, ge, lt, le) or "pr"');
+    this.budget.count(op);
     this.next();
     return { kind: 'compare', path, op: op as CompareOp, value: this.parseValue() };
   }

@@ -16,6 +16,8 @@ export interface ScimContext {
   observer: ProvisioningObserver;
   /** Max members rendered inline in a Group. */
   membersInlineMax: number;
+  /** Max members rendered inline over all Groups of one list/search page (undefined: no page budget). */
+  membersPageMax?: number;
   /** The app's group-name cache (users' `groups[].display`). */
   groupNames: GroupNameCache;
 }

@@ -20,6 +20,9 @@ export async function listPage<Row>(
   const params: unknown[] = [opts.tenantId];
   let where = 'r.tenant_id = $1';
   if (q.filter) where += ` AND (${compileFilter(q.filter, { rs: opts.rs, alias: 'r', params })})`;
+  // The count query runs the WHERE alone: it takes only the filter's parameters, not the sort's
+  // (an open Metadata attribute's name is a parameter of the ORDER BY).
+  const whereParams = [...params];
   const dir = q.sortOrder === 'descending' ? 'DESC' : 'ASC';
   const order = q.sortBy
     ? `${compileSort(q.sortBy, { rs: opts.rs, alias: 'r', params })} ${dir} NULLS LAST, r.id ${dir}`
@@ -36,6 +39,6 @@ export async function listPage<Row>(
     rows = res.rows;
   }
   if (q.startIndex === 1 && rows.length < q.count) return { total: rows.length, rows };
-  const c = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${opts.table} r WHERE ${where}`, params);
+  const c = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${opts.table} r WHERE ${where}`, whereParams);
   return { total: c.rows[0]!.n, rows };
 }

@@ -16,8 +16,11 @@ export interface ListQuery {
 
 function toInt(name: string, v: unknown, fallback: number): number {
   if (v === undefined || v === null || v === '') return fallback;
-  const n = typeof v === 'number' ? v : Number(String(v).trim());
-  if (!Number.isFinite(n) || !Number.isInteger(n)) throw new InvalidValueError(`${name} must be an integer, got "${String(v)}"`);
+  // A query parameter is a string; a SearchRequest member may be any JSON value (an object's
+  // String() can throw, e.g. {"toString": 1}): only a number or a numeric string is an integer.
+  if (typeof v !== 'number' && typeof v !== 'string') throw new InvalidValueError(`${name} must be an integer, got a JSON ${Array.isArray(v) ? 'array' : typeof v}`);
+  const n = typeof v === 'number' ? v : Number(v.trim());
+  if (!Number.isFinite(n) || !Number.isInteger(n)) throw new InvalidValueError(`${name} must be an integer, got "${String(v).slice(0, 40)}"`);
   return n;
 }
 
@@ -30,9 +33,10 @@ export function parseListQuery(src: Record<string, unknown>, maxResults: number)
   const count = Math.min(maxResults, Math.max(0, toInt('count', src.count, maxResults)));
   const sortBy = src.sortBy;
   if (sortBy !== undefined && typeof sortBy !== 'string') throw new InvalidValueError('sortBy must be a string');
-  const order = src.sortOrder === undefined ? 'ascending' : String(src.sortOrder).toLowerCase();
+  const order = src.sortOrder === undefined ? 'ascending' : typeof src.sortOrder === 'string' ? src.sortOrder.toLowerCase() : undefined;
   if (order !== 'ascending' && order !== 'descending') {
-    throw new InvalidValueError(`sortOrder must be "ascending" or "descending", got "${String(src.sortOrder)}"`);
+    const got = typeof src.sortOrder === 'string' ? `"${src.sortOrder.slice(0, 40)}"` : `a JSON ${typeof src.sortOrder}`;
+    throw new InvalidValueError(`sortOrder must be "ascending" or "descending", got ${got}`);
   }
   const list = (name: string, v: unknown): string[] => {
     if (v === undefined) return [];

@@ -25,6 +25,7 @@ export function scimContext(req: FastifyRequest, deps: AppDeps): ScimContext {
     groups: g,
     observer: deps.observer,
     membersInlineMax: deps.config.groupMembersInlineMax,
+    membersPageMax: deps.config.groupMembersPageMax,
     groupNames: deps.groupNames,
   };
 }

@@ -101,6 +101,13 @@ test('dateTime, binary and reference type checks', () => {
   assert.equal((norm({ userName: 'a', [ACME]: { hiredAt: '2024-02-29T10:00:00.123+01:00' } })[ACME] as Record<string, unknown>).hiredAt, '2024-02-29T10:00:00.123+01:00');
   rejects(() => norm({ userName: 'a', [ACME]: { hiredAt: '2024-02-29' } }), InvalidValueError, /hiredAt" must be a dateTime/);
   rejects(() => norm({ userName: 'a', [ACME]: { hiredAt: '2023-13-40T10:00:00Z' } }), InvalidValueError, /must be a dateTime/);
+  // Impossible dates JavaScript would roll over or accept (PostgreSQL cannot cast them): refused.
+  for (const bad of ['2024-02-30T00:00:00Z', '2023-02-29T00:00:00Z', '2024-04-31T00:00:00Z', '0000-01-01T00:00:00Z', '2024-06-31T12:00:00+01:00', '2024-01-01T24:00:00Z', '2024-01-01T10:60:00Z', '2024-01-01T10:00:00+15:00']) {
+    rejects(() => norm({ userName: 'a', [ACME]: { hiredAt: bad } }), InvalidValueError, /hiredAt" must be a dateTime/);
+  }
+  for (const good of ['2024-02-29T00:00:00Z', '2000-02-29T23:59:59.999-14:00', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '2015-10-10T14:38:21.8617979-07:00', '2024-04-30T00:00:00']) {
+    assert.equal((norm({ userName: 'a', [ACME]: { hiredAt: good } })[ACME] as Record<string, unknown>).hiredAt, good);
+  }
   assert.equal((norm({ userName: 'a', [ACME]: { badge: 'TUlJQ0lq\nQ0NB' } })[ACME] as Record<string, unknown>).badge, 'TUlJQ0lq\nQ0NB');
   rejects(() => norm({ userName: 'a', x509Certificates: [{ value: 'not base64!' }] }), InvalidValueError, /"x509Certificates\[0\]\.value" must be base64/);
   rejects(() => norm({ userName: 'a', profileUrl: 5 }), InvalidValueError, /"profileUrl" must be a reference/);

@@ -5,6 +5,7 @@
  */
 import { InvalidSyntaxError, InvalidValueError, MutabilityError } from '../errors.js';
 import { findAttr } from './common.js';
+import { parseDateTimeLiteral } from '../filter/semantics.js';
 import { CORE_GROUP_SCHEMA } from './core-group.js';
 import { openAttributeDef, parseAttributeText, resolveAttribute, resolveSchemaUrn, ATTR_NAME_RE } from './registry.js';
 import type { AttributeDef, ResourceSchemas, SchemaDef } from './types.js';
@@ -127,7 +128,9 @@ function coerceSingle(attr: AttributeDef, v: unknown, path: string): unknown {
       }
       throw typeError(path, 'a decimal number', v);
     case 'dateTime':
-      if (typeof v === 'string' && DATETIME_RE.test(v) && !Number.isNaN(Date.parse(v))) return v;
+      // The strict calendar check (no 2024-02-30, 2023-02-29, 2024-04-31 or year 0000, which
+      // Date.parse rolls over or accepts but PostgreSQL cannot cast when a filter or sort reads them).
+      if (typeof v === 'string' && DATETIME_RE.test(v) && parseDateTimeLiteral(v) !== undefined) return v;
       throw typeError(path, 'a dateTime (e.g. 2024-01-31T12:00:00Z)', v);
     case 'binary':
       if (typeof v === 'string') {
@@ -256,7 +259,7 @@ function orderedObject(schema: SchemaDef, b: Bucket, leading: string[] = []): Re
   const out: Record<string, unknown> = {};
   for (const k of leading) if (b.has(k)) out[k] = b.get(k);
   for (const a of schema.attributes) if (b.has(a.name)) out[a.name] = b.get(a.name);
-  for (const [k, v] of b) if (!(k in out)) out[k] = v; // open-schema keys, insertion order
+  for (const [k, v] of b) if (!Object.hasOwn(out, k)) out[k] = v; // open-schema keys (even `constructor`, `toString`), insertion order
   return out;
 }
 

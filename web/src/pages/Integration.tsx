@@ -117,10 +117,11 @@ function Tokens({ tenantId }: { tenantId: string }) {
 interface OidcView {
   provider: string; issuer: string; discoveryUrl: string | null; audiences: string[]; groupsClaim: string; groupsMatch: string;
   identityClaims: { claim: string; attribute: string }[]; clockToleranceSeconds: number; jwksUri: string | null; updatedAt: string;
+  additionalIssuers: string[]; algorithms: string[]; clientId: string | null; clientSecretSet: boolean;
 }
 interface Check { name: string; status: 'ok' | 'warn' | 'fail' | 'skipped'; message: string }
 
-function Oidc({ tenantId }: { tenantId: string }) {
+export function Oidc({ tenantId }: { tenantId: string }) {
   const path = tenantPath(tenantId, '/oidc');
   const [cfg, setCfg] = useState<OidcView | null | undefined>(undefined);
   const [loadError, setLoadError] = useState<string>();
@@ -150,6 +151,14 @@ function Oidc({ tenantId }: { tenantId: string }) {
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     const body: Record<string, unknown> = { issuer: form.issuer.trim() };
+    // PUT …/oidc replaces the verification fields: send back the stored ones this form does not show,
+    // so saving never drops them (the sign-in client is kept by the server when left out).
+    if (cfg) {
+      body.additionalIssuers = cfg.additionalIssuers;
+      body.clockToleranceSeconds = cfg.clockToleranceSeconds;
+      if (cfg.jwksUri) body.jwksUri = cfg.jwksUri;
+      if (!form.provider || form.provider === cfg.provider) body.algorithms = cfg.algorithms;
+    }
     if (form.provider) body.provider = form.provider;
     if (form.discoveryUrl.trim()) body.discoveryUrl = form.discoveryUrl.trim();
     const aud = form.audience.split(',').map((s) => s.trim()).filter(Boolean);

@@ -1,0 +1,284 @@
+// Set-up links and the guided wizard in real Chromium: the operator creates a link in the console and
+// copies it; a fresh browser (no account) opens it and lands in the wizard of that tenant only; the
+// Entra path shows the SCIM URL and a fresh token; the test plays Entra's Test Connection and a first
+// sync against exactly those values, and the live checks turn green by themselves; the OIDC step
+// saves; the summary says what is configured. The setup session cannot reach operator pages or other
+// tenants, and revoking the link signs it out. Screenshots go to test-output/setup-wizard/.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { ADMIN_TOKEN, openTestDatabase, testConfig } from '../helpers/app.js';
+import { ROOT } from '../helpers/process.js';
+import { browserSkip, ensureConsoleBuilt, launchChromium } from '../helpers/browser.js';
+import { axeViolations } from '../helpers/axe.js';
+
+const SHOTS = join(ROOT, 'test-output/setup-wizard');
+const skip = browserSkip('the set-up wizard browser test');
+const ENTRA_UA = 'Microsoft Azure AD SCIM Client';
+
+describe('set-up link and guided wizard in Chromium', { skip, timeout: 180_000 }, () => {
+  let app: FastifyInstance;
+  let base: string;
+  let browser: Browser;
+  let operator: Page;
+  let itCtx: BrowserContext;
+  let it: Page;
+  let tenantId = '';
+  let otherTenantId = '';
+  let linkUrl = '';
+  let scimUrl = '';
+  let scimToken = '';
+  const problems: string[] = [];
+  const admin = async (method: string, url: string, payload?: unknown) => {
+    const r = await app.inject({ method: method as 'GET', url: `/admin/v1${url}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: payload as object });
+    assert.ok(r.statusCode < 300, `${method} ${url} → ${r.statusCode} ${r.body}`);
+    return r.statusCode === 204 ? undefined : r.json();
+  };
+  const a11y: string[] = [];
+  // Every screenshot is also an accessibility check: axe-core's serious and critical violations.
+  const shot = async (p: Page, name: string) => {
+    await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+    for (const v of await axeViolations(p)) a11y.push(`${name}: ${v}`);
+  };
+  const watch = (p: Page) => {
+    p.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    p.on('response', (r) => { if (r.status() >= 500) problems.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`); });
+  };
+  const scim = (method: string, path: string, body?: unknown) => fetch(`${scimUrl.replace(/\?.*$/, '')}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json', 'user-agent': ENTRA_UA },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+
+  before(async () => {
+    ensureConsoleBuilt();
+    mkdirSync(SHOTS, { recursive: true });
+    const db = await openTestDatabase('pglite');
+    ({ app } = await buildApp({ config: testConfig(), db, logger: false, skipMigrations: true }));
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    tenantId = (await admin('POST', '/tenants', { name: 'Contoso Wizard' })).id;
+    otherTenantId = (await admin('POST', '/tenants', { name: 'Fabrikam' })).id;
+    // The product already has an access group named like the Entra group the sync brings.
+    await admin('POST', `/tenants/${tenantId}/access-groups`, { name: 'Finance' });
+    browser = await launchChromium();
+    operator = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+    operator.setDefaultTimeout(15_000);
+    watch(operator);
+    itCtx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    it = await itCtx.newPage();
+    it.setDefaultTimeout(20_000);
+    watch(it);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  test('the operator creates a set-up link in the console and copies it', async () => {
+    await operator.goto(`${base}/console/`);
+    await operator.getByRole('tab', { name: 'Operator' }).click();
+    await operator.getByLabel('Operator token').fill(ADMIN_TOKEN);
+    await operator.getByRole('button', { name: 'Sign in' }).click();
+    await operator.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
+    await operator.goto(`${base}/console/#/t/${tenantId}/setup-links`);
+    await operator.getByText('No set-up link yet').waitFor();
+    await operator.getByLabel('Valid for').selectOption('3');
+    await operator.getByRole('button', { name: 'Create set-up link' }).click();
+    linkUrl = await operator.getByTestId('setup-link-url').inputValue();
+    assert.match(linkUrl, new RegExp(`^${base}/console/#/setup/${tenantId}/idpb_setup_`));
+    await shot(operator, '01-operator-link-created');
+    await operator.getByRole('button', { name: 'I have copied it' }).click();
+    await operator.getByTestId('setup-links-table').getByText('active').waitFor();
+    assert.equal(await operator.getByTestId('setup-link-url').count(), 0, 'the url is not shown again');
+  });
+
+  test('a fresh browser opens the link: the wizard of that tenant, the secret gone from the address bar', async () => {
+    await it.goto(linkUrl);
+    await it.getByRole('heading', { name: 'Guided set-up', level: 1 }).waitFor();
+    assert.ok(!it.url().includes('idpb_setup_'), it.url());
+    assert.match(it.url(), new RegExp(`#/t/${tenantId}/setup$`));
+    await it.getByTestId('tenant-name').getByText('Contoso Wizard').waitFor();
+    assert.equal(await it.getByRole('link', { name: 'Set-up links' }).count(), 0);
+    assert.equal(await it.getByRole('link', { name: 'Console accounts' }).count(), 0);
+    await shot(it, '02-wizard-choose');
+
+    // Operator pages and other tenants stay out of reach, in the UI and in the API.
+    await it.goto(`${base}/console/#/tenants`);
+    await it.waitForURL(new RegExp(`#/t/${tenantId}/setup$`));
+    await it.goto(`${base}/console/#/t/${otherTenantId}/users`);
+    await it.waitForURL(new RegExp(`#/t/${tenantId}/setup$`));
+    // A string, so the test's TypeScript transform adds nothing the page does not have.
+    const statuses = await it.evaluate(`(async () => {
+      const csrf = decodeURIComponent(/(?:^|; )(?:__Host-)?idpb_csrf=([^;]*)/.exec(document.cookie)?.[1] ?? '');
+      const call = async (method, url, withCsrf) => (await fetch(url, {
+        method, headers: withCsrf ? { 'content-type': 'application/json', 'x-csrf-token': csrf } : { 'content-type': 'application/json' },
+        body: method === 'GET' ? undefined : '{}',
+      })).status;
+      return [
+        await call('GET', '/admin/v1/tenants', true), await call('GET', '/admin/v1/tenants/${otherTenantId}/scim-tokens', true),
+        await call('POST', '/admin/v1/tenants/${tenantId}/setup-links', true), await call('POST', '/admin/v1/tenants/${tenantId}/scim-tokens', false),
+      ];
+    })()`);
+    assert.deepEqual(statuses, [403, 403, 403, 403]);
+    await it.getByRole('heading', { name: 'Guided set-up', level: 1 }).waitFor();
+  });
+
+  test('Entra path: copy the Tenant URL and a fresh token; Test Connection turns the first check green', async () => {
+    await it.getByRole('radio', { name: 'Microsoft Entra ID' }).check();
+    await it.getByRole('button', { name: 'Continue' }).click();
+    await it.getByRole('heading', { name: '2. Connect provisioning' }).waitFor();
+    scimUrl = await it.getByTestId('wizard-scim-url').inputValue();
+    assert.equal(scimUrl, `${base}/scim/v2/${tenantId}?aadOptscim062020`);
+    await it.getByRole('button', { name: 'Create a secret token' }).click();
+    scimToken = await it.getByTestId('wizard-token').inputValue();
+    assert.match(scimToken, /^idpb_scim_/);
+    const check = it.getByTestId('check-first-request');
+    await check.getByText("Waiting for your IdP's first request…").waitFor();
+    await shot(it, '03-wizard-connect-waiting');
+
+    // Entra's Test Connection: a filter on a random userName, answered with an empty list.
+    const probe = await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "3c4f9a1e-probe"')}`);
+    assert.equal(probe.status, 200);
+    await check.getByText(/Test Connection received from Entra ID at \d\d:\d\d/).waitFor();
+    assert.equal(await check.getAttribute('data-status'), 'ok');
+    await shot(it, '04-wizard-connect-green');
+  });
+
+  test('first sync: users, a group linked to an access group; the sync check turns green', async () => {
+    await it.getByRole('button', { name: 'Continue' }).click();
+    await it.getByRole('heading', { name: '3. Assign users and groups' }).waitFor();
+    await it.getByTestId('check-first-sync').getByText('Waiting for the first sync…').waitFor();
+    const ids: string[] = [];
+    for (const name of ['adele.vance', 'alex.wilber']) {
+      const look = await scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${name}@contoso.example"`)}`);
+      assert.equal(look.status, 200);
+      const r = await scim('POST', '/Users', {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'],
+        userName: `${name}@contoso.example`, externalId: `oid-${name}`, active: 'True', displayName: name,
+        emails: [{ primary: true, type: 'work', value: `${name}@contoso.example` }],
+      });
+      assert.equal(r.status, 201, await r.clone().text());
+      ids.push(((await r.json()) as { id: string }).id);
+    }
+    const g = await scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Finance', externalId: 'oid-finance', members: [] });
+    assert.equal(g.status, 201);
+    const gid = ((await g.json()) as { id: string }).id;
+    const patch = await scim('PATCH', `/Groups/${gid}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'Add', path: 'members', value: ids.map((value) => ({ value })) }],
+    });
+    assert.ok(patch.status === 204 || patch.status === 200, String(patch.status));
+    const check = it.getByTestId('check-first-sync');
+    await check.getByText('First sync: 2 users, 1 group, 1 linked to access groups').waitFor();
+    assert.equal(await check.getAttribute('data-status'), 'ok');
+    await shot(it, '05-wizard-first-sync-green');
+  });
+
+  test('OIDC step saves the settings; the summary says what is configured', async () => {
+    await it.getByRole('button', { name: 'Continue' }).click();
+    await it.getByLabel('IdP token issuer').fill('https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0');
+    await it.getByLabel('IdP token audience').fill('api://contoso-wizard');
+    await it.getByRole('button', { name: 'Save OIDC settings' }).click();
+    await it.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await shot(it, '06-wizard-oidc');
+    await it.getByRole('button', { name: 'Continue' }).click();
+    await it.getByRole('heading', { name: '5. Summary' }).waitFor();
+    for (const id of ['sum-token', 'sum-sync', 'sum-oidc']) {
+      await it.locator(`[data-testid="${id}"][data-status="ok"]`).waitFor();
+    }
+    await it.getByTestId('sum-sync').getByText('2 users and 1 group provisioned, 1 linked to access groups').waitFor();
+    await shot(it, '07-wizard-summary');
+    assert.equal((await admin('GET', `/tenants/${tenantId}/oidc`)).audiences[0], 'api://contoso-wizard');
+  });
+
+  test('revoking the link in the console signs the IT admin out', async () => {
+    await operator.reload();
+    await operator.getByRole('button', { name: 'Revoke…' }).click();
+    await operator.getByRole('dialog').getByRole('button', { name: 'Revoke link' }).click();
+    await operator.getByTestId('setup-links-table').getByText('revoked').waitFor();
+    // The summary keeps polling: its next request is refused and the console says the session ended.
+    await it.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
+    await it.getByText('Your session has ended; sign in again.').waitFor();
+    await it.goto(linkUrl);
+    await it.getByText('unknown, has expired or was revoked').waitFor();
+    await shot(it, '08-link-refused');
+    assert.deepEqual(problems, []);
+  });
+
+  test('keyboard only: the wizard is completed with Tab, arrow keys, Enter and typing', async () => {
+    const link = await admin('POST', `/tenants/${otherTenantId}/setup-links`);
+    const kb = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+    kb.setDefaultTimeout(20_000);
+    watch(kb);
+    await kb.goto(link.url.replace(/^https?:\/\/[^/]+/, base)); // created through inject: no real host in it
+    await kb.getByRole('heading', { name: 'Guided set-up', level: 1 }).waitFor();
+    const focused = () => kb.evaluate(`(() => { const e = document.activeElement; if (!e) return '';
+      return ((e.labels && e.labels[0] && e.labels[0].textContent) || e.getAttribute('aria-label') || e.textContent || '').trim(); })()`) as Promise<string>;
+    /** Presses Tab until the focused control is called `name` (at most 80 times). */
+    const tabTo = async (name: string) => {
+      for (let i = 0; i < 80; i++) {
+        if ((await focused()) === name) return;
+        await kb.keyboard.press('Tab');
+      }
+      throw new Error(`Tab never reached "${name}" (last: "${await focused()}")`);
+    };
+    await tabTo('Microsoft Entra ID');
+    await kb.keyboard.press('ArrowDown');
+    assert.equal(await focused(), 'Okta');
+    assert.ok(await kb.getByRole('radio', { name: 'Okta' }).isChecked());
+    await tabTo('Continue');
+    await kb.keyboard.press('Enter');
+    await kb.getByRole('heading', { name: '2. Connect provisioning' }).waitFor();
+    await kb.getByLabel('SCIM connector base URL', { exact: true }).waitFor();
+    await tabTo('Create a secret token');
+    await kb.keyboard.press('Enter');
+    assert.match(await kb.getByTestId('wizard-token').inputValue(), /^idpb_scim_/);
+    await tabTo('Continue');
+    await kb.keyboard.press('Enter');
+    await kb.getByRole('heading', { name: '3. Assign users and groups' }).waitFor();
+    await tabTo('Continue');
+    await kb.keyboard.press('Enter');
+    await tabTo('IdP token issuer');
+    await kb.keyboard.type('https://fabrikam.okta.com/oauth2/default');
+    await tabTo('IdP token audience');
+    await kb.keyboard.type('api://default');
+    await tabTo('Save OIDC settings');
+    await kb.keyboard.press('Enter');
+    await kb.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await tabTo('Continue');
+    await kb.keyboard.press('Enter');
+    await kb.getByRole('heading', { name: '5. Summary' }).waitFor();
+    await kb.locator('[data-testid="sum-oidc"][data-status="ok"]').waitFor();
+    await kb.locator('[data-testid="sum-token"][data-status="ok"]').waitFor();
+    assert.equal((await admin('GET', `/tenants/${otherTenantId}/oidc`)).provider, 'okta');
+    await shot(kb, '09-keyboard-summary');
+  });
+
+  test('every console page of the tenant, as the operator (shot and checked with axe-core)', async () => {
+    const pages = [['tenants', '#/tenants', 'Tenants'], ['integration', `#/t/${tenantId}/integration`, 'IdP integration'],
+      ['settings', `#/t/${tenantId}/settings`, 'Provisioning settings'], ['users', `#/t/${tenantId}/users`, 'Users'],
+      ['groups', `#/t/${tenantId}/groups`, 'Groups'], ['access-groups', `#/t/${tenantId}/access-groups`, 'Access groups'],
+      ['datasets', `#/t/${tenantId}/datasets`, 'Datasets'], ['webhooks', `#/t/${tenantId}/webhooks`, 'Webhooks'],
+      ['log', `#/t/${tenantId}/log`, 'Provisioning log'], ['admins', `#/t/${tenantId}/admins`, 'Console accounts'],
+      ['setup-links', `#/t/${tenantId}/setup-links`, 'Set-up links'], ['wizard', `#/t/${tenantId}/setup`, 'Guided set-up']] as const;
+    for (const [name, hash, title] of pages) {
+      await operator.goto(`${base}/console/${hash}`);
+      await operator.getByRole('heading', { name: title, level: 1 }).waitFor();
+      await operator.waitForLoadState('networkidle').catch(() => undefined);
+      await shot(operator, `10-page-${name}`);
+    }
+  });
+
+  test('axe-core: no serious or critical violation on any page shot above', async () => {
+    // The checker itself works: a button without a name is a critical violation.
+    const probe = await (await browser.newContext()).newPage();
+    await probe.setContent('<!doctype html><html lang="en"><head><title>probe</title></head><body><main><button></button></main></body></html>');
+    assert.match((await axeViolations(probe)).join('\n'), /critical button-name/);
+    assert.deepEqual(a11y, []);
+  });
+});
