@@ -22,7 +22,7 @@ import { effectiveDatasetsOf, routeKey, type AccessCause, type AccessRoute, type
 import { emitEvents, type PendingEvent } from './outbox.js';
 
 /** Identities compared per transaction. */
-export const ACCESS_CHUNK = 1000;
+export const ACCESS_CHUNK = 500;
 /** Events per INSERT statement. */
 const EVENTS_PER_INSERT = 2000;
 
@@ -220,18 +220,22 @@ async function compareAndAnnounce(tx: Queryable, tenantId: string, ids: string[]
   return pending.length;
 }
 
-/** Expands every tenant's pending access changes; returns the work done (0: nothing pending). */
-export async function expandAccessChanges(db: Database, chunk = ACCESS_CHUNK, maxChunks = 50): Promise<number> {
+/**
+ * Expands pending access changes, tenant by tenant, for about `budgetMs` (at least one chunk per
+ * tenant with work): one tenant's 100k fan-out is spread over several worker passes, so dispatch,
+ * deliveries and invitations of every tenant go on in between. Returns the work done (0: nothing pending).
+ */
+export async function expandAccessChanges(db: Database, chunk = ACCESS_CHUNK, budgetMs = 250): Promise<number> {
+  const started = Date.now();
   const { rows } = await db.query<{ tenant_id: string }>(
     'SELECT DISTINCT tenant_id FROM access_changes LIMIT 200',
   );
   let n = 0;
   for (const { tenant_id } of rows) {
-    // Bounded per pass, so one tenant's 100k fan-out does not starve deliveries.
-    for (let i = 0; i < maxChunks; i++) {
+    for (;;) {
       const k = await expandAccessChunk(db, tenant_id, chunk);
       n += k;
-      if (k === 0) break;
+      if (k === 0 || Date.now() - started >= budgetMs) break;
     }
   }
   return n;

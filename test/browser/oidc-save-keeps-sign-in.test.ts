@@ -12,7 +12,7 @@ import { browserSkip, ensureConsoleBuilt, launchChromium } from '../helpers/brow
 
 const skip = browserSkip('the OIDC save browser test');
 
-describe('console: saving OIDC settings keeps sign-in ready', { skip, timeout: 90_000 }, () => {
+describe('console: saving OIDC settings keeps sign-in ready', { skip, timeout: 240_000 }, () => {
   let app: FastifyInstance;
   let base: string;
   let browser: Browser;

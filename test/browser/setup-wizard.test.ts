@@ -20,7 +20,7 @@ const SHOTS = join(ROOT, 'test-output/setup-wizard');
 const skip = browserSkip('the set-up wizard browser test');
 const ENTRA_UA = 'Microsoft Azure AD SCIM Client';
 
-describe('set-up link and guided wizard in Chromium', { skip, timeout: 180_000 }, () => {
+describe('set-up link and guided wizard in Chromium', { skip, timeout: 280_000 }, () => {
   let app: FastifyInstance;
   let base: string;
   let browser: Browser;

@@ -179,6 +179,8 @@ export interface AdminPaths {
         automaticInvitation?: boolean;
         apiKeysForProvisionedUsers?: boolean;
         userTypeAllowList?: Array<string>;
+        roleAllowList?: Array<string>;
+        uniquePrimaryEmail?: boolean;
         grantsAttribute?: string;
         nestedGroupsGrant?: boolean;
         extensionAttributes?: Array<{
@@ -288,6 +290,8 @@ export interface AdminPaths {
       body: {
         url?: string;
         secret?: string;
+        /** with `secret`: how long deliveries stay signed with the previous secret too (two v1 values); default 86400, 0 = switch at once */
+        secretOverlapSeconds?: number;
         events?: Array<string>;
         description?: string | null;
         enabled?: boolean;
@@ -1730,6 +1734,7 @@ export interface AdminPaths {
           idpCertificates?: number;
           idpMetadataUrl?: string | null;
           allowIdpInitiated?: boolean;
+          jitProvisioning?: boolean;
           identityMapping?: Array<{
             from: string;
             to: "userName" | "externalId";
@@ -1755,6 +1760,8 @@ export interface AdminPaths {
         idpMetadataUrl?: string;
         /** Accept unsolicited (IdP-initiated) SAML responses; off by default */
         allowIdpInitiated?: boolean;
+        /** SAML: the first sign-in of someone with no identity creates one (source manual) from the assertion, later sign-ins update it; off by default */
+        jitProvisioning?: boolean;
         /** Which SAML value finds the identity: from "nameID" or an attribute Name, to userName or externalId; tried in order */
         identityMapping?: Array<{
           from: string;
@@ -1786,6 +1793,7 @@ export interface AdminPaths {
           idpCertificates?: number;
           idpMetadataUrl?: string | null;
           allowIdpInitiated?: boolean;
+          jitProvisioning?: boolean;
           identityMapping?: Array<{
             from: string;
             to: "userName" | "externalId";
@@ -1829,6 +1837,7 @@ export interface AdminPaths {
           idpCertificates?: number;
           idpMetadataUrl?: string | null;
           allowIdpInitiated?: boolean;
+          jitProvisioning?: boolean;
           identityMapping?: Array<{
             from: string;
             to: "userName" | "externalId";
@@ -1854,6 +1863,8 @@ export interface AdminPaths {
         idpMetadataUrl?: string;
         /** Accept unsolicited (IdP-initiated) SAML responses; off by default */
         allowIdpInitiated?: boolean;
+        /** SAML: the first sign-in of someone with no identity creates one (source manual) from the assertion, later sign-ins update it; off by default */
+        jitProvisioning?: boolean;
         /** Which SAML value finds the identity: from "nameID" or an attribute Name, to userName or externalId; tried in order */
         identityMapping?: Array<{
           from: string;
@@ -1885,6 +1896,7 @@ export interface AdminPaths {
           idpCertificates?: number;
           idpMetadataUrl?: string | null;
           allowIdpInitiated?: boolean;
+          jitProvisioning?: boolean;
           identityMapping?: Array<{
             from: string;
             to: "userName" | "externalId";
@@ -1899,6 +1911,83 @@ export interface AdminPaths {
       path: {
         tenantId: string;
         connectionId: string;
+      };
+      query: {};
+      body: never;
+      status: 200;
+      response: void;
+    };
+  };
+  "/tenants/{tenantId}/domains": {
+    /** The tenant's e-mail domains for sign-in routing, with their DNS TXT records */
+    get: {
+      path: {
+        tenantId: string;
+      };
+      query: {};
+      body: never;
+      status: 200;
+      response: Array<{
+        domain?: string;
+        verified?: boolean;
+        verifiedAt?: string | null;
+        /** Publish a TXT record under this name… */
+        txtRecordName?: string;
+        /** …with this value, then call …/verify */
+        txtRecordValue?: string;
+        createdAt?: string;
+      }>;
+    };
+    /** Claim an e-mail domain: answers the TXT record to publish (verify it with …/verify) */
+    post: {
+      path: {
+        tenantId: string;
+      };
+      query: {};
+      body: {
+        domain: string;
+      };
+      status: 200;
+      response: {
+        domain?: string;
+        verified?: boolean;
+        verifiedAt?: string | null;
+        /** Publish a TXT record under this name… */
+        txtRecordName?: string;
+        /** …with this value, then call …/verify */
+        txtRecordValue?: string;
+        createdAt?: string;
+      };
+    };
+  };
+  "/tenants/{tenantId}/domains/{domain}/verify": {
+    /** Look the TXT record up now; the domain is verified when it is there (and no other tenant holds it) */
+    post: {
+      path: {
+        tenantId: string;
+        domain: string;
+      };
+      query: {};
+      body: never;
+      status: 200;
+      response: {
+        domain?: string;
+        verified?: boolean;
+        verifiedAt?: string | null;
+        /** Publish a TXT record under this name… */
+        txtRecordName?: string;
+        /** …with this value, then call …/verify */
+        txtRecordValue?: string;
+        createdAt?: string;
+      };
+    };
+  };
+  "/tenants/{tenantId}/domains/{domain}": {
+    /** Release a domain (sign-in stops routing it here) */
+    delete: {
+      path: {
+        tenantId: string;
+        domain: string;
       };
       query: {};
       body: never;
