@@ -147,6 +147,14 @@ export async function datasetsOfAccessGroup(db: Queryable, tenantId: string, agI
   return rows.map((r) => ({ id: r.id, name: r.name, externalId: r.external_id, description: r.description, createdAt: r.created_at, updatedAt: r.updated_at }));
 }
 
+/**
+ * The cause recorded with an access change for an (un)assignment: the access group and dataset as
+ * they are at the change ($1 tenant, $2 access group, $3 dataset in the calling statement).
+ */
+const assignmentCause = (type: 'dataset.assigned' | 'dataset.unassigned') => `jsonb_build_object('type', '${type}',
+                    'accessGroup', (SELECT jsonb_build_object('id', id, 'name', name) FROM access_groups WHERE tenant_id = $1 AND id = $2),
+                    'dataset', (SELECT jsonb_build_object('id', id, 'externalId', external_id, 'name', name) FROM datasets WHERE tenant_id = $1 AND id = $3))`;
+
 /** True when newly assigned, false when it already was. */
 export async function assignDataset(db: Queryable, tenantId: string, agId: string, datasetId: string): Promise<boolean> {
   // The access change names only the access group: its members are expanded by the worker.
@@ -156,9 +164,7 @@ export async function assignDataset(db: Queryable, tenantId: string, agId: strin
        ON CONFLICT DO NOTHING RETURNING 1
      ), ch AS (
        INSERT INTO access_changes (tenant_id, cause, scope)
-       SELECT $1, jsonb_build_object('type', 'dataset.assigned',
-                    'accessGroup', (SELECT jsonb_build_object('id', id, 'name', name) FROM access_groups WHERE tenant_id = $1 AND id = $2),
-                    'dataset', (SELECT jsonb_build_object('id', id, 'externalId', external_id, 'name', name) FROM datasets WHERE tenant_id = $1 AND id = $3)),
+       SELECT $1, ${assignmentCause('dataset.assigned')},
               jsonb_build_object('accessGroups', jsonb_build_array($2::uuid))
         WHERE EXISTS (SELECT 1 FROM ins)
      )
@@ -176,9 +182,7 @@ export async function unassignDataset(db: Queryable, tenantId: string, agId: str
        DELETE FROM access_group_datasets WHERE tenant_id = $1 AND access_group_id = $2 AND dataset_id = $3 RETURNING 1
      ), ch AS (
        INSERT INTO access_changes (tenant_id, cause, scope)
-       SELECT $1, jsonb_build_object('type', 'dataset.unassigned',
-                    'accessGroup', (SELECT jsonb_build_object('id', id, 'name', name) FROM access_groups WHERE tenant_id = $1 AND id = $2),
-                    'dataset', (SELECT jsonb_build_object('id', id, 'externalId', external_id, 'name', name) FROM datasets WHERE tenant_id = $1 AND id = $3)),
+       SELECT $1, ${assignmentCause('dataset.unassigned')},
               jsonb_build_object('datasets', jsonb_build_array($3::uuid))
         WHERE EXISTS (SELECT 1 FROM del)
      )

@@ -114,19 +114,10 @@ export async function getConnection(db: Queryable, tenantId: string, id: string)
   return rows[0] ? toConnection(rows[0]) : undefined;
 }
 
-export interface ConnectionFields {
-  name: string;
-  domains: string[];
-  idpEntityId: string | null;
-  idpSsoUrl: string | null;
-  idpCerts: string[];
-  idpMetadataXml: string | null;
-  idpMetadataUrl: string | null;
-  allowIdpInitiated: boolean;
-  jitProvisioning: boolean;
+/** What an admin sets on a connection; `identityMapping` null means the default mapping. */
+export type ConnectionFields = Omit<Connection, 'tenantId' | 'id' | 'type' | 'createdAt' | 'updatedAt' | 'identityMapping'> & {
   identityMapping: IdentityMappingRule[] | null;
-  clockSkewSeconds: number;
-}
+};
 
 /** undefined when the tenant already has an OIDC connection (type 'oidc' only). */
 export async function insertConnection(db: Queryable, tenantId: string, type: ConnectionType, f: ConnectionFields): Promise<Connection | undefined> {

@@ -95,7 +95,10 @@ eachDatabase((kind) => {
     assert.equal((await api.ok('PUT', url, body)).clientSecretSet, true);
     assert.equal((await api.ok('PUT', url, { ...body, clientSecret: null })).clientSecretSet, false);
     assert.equal((await api.ok('PUT', url, { ...body, clientSecret: 'again' })).clientSecretSet, true);
-    assert.equal((await api.ok('PUT', url, { issuer: op.issuer, audience: op.audience })).clientSecretSet, false, 'no client id, no secret');
+    const kept = await api.ok('PUT', url, { issuer: op.issuer, audience: op.audience });
+    assert.equal(kept.clientId, 'c1', 'a PUT that leaves out the client keeps it (docs/idp-tokens.md, PUT semantics)');
+    assert.equal(kept.clientSecretSet, true);
+    assert.equal((await api.ok('PUT', url, { issuer: op.issuer, audience: op.audience, clientId: null })).clientSecretSet, false, 'no client id, no secret');
   });
 
   test('full sign-in: code + PKCE S256, the host product gets a signed token with the identity and its access', async () => {
