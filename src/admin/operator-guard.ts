@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { OperatorAuth } from '../tenants/operator-auth.js';
 import type { Queryable } from '../db/types.js';
 import { ApiError } from '../http/errors.js';
-import { csrfValid, isSafeMethod, lookupSession, sessionCookie, setPrincipal, type ConsolePrincipal } from '../console/sessions.js';
+import { csrfValid, isSafeMethod, lookupSession, sessionCookie, type ConsolePrincipal } from '../console/sessions.js';
 
 export function bearerToken(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
@@ -61,7 +61,6 @@ export function operatorGuard(auth: OperatorAuth, db?: Queryable) {
           const refusal = tenantAdminMayUse(req, session.principal);
           if (refusal) throw forbidden(refusal);
         }
-        setPrincipal(req, session.principal);
         return;
       }
     }

@@ -122,8 +122,3 @@ export function csrfValid(req: FastifyRequest, session: ConsoleSession): boolean
 }
 
 export const isSafeMethod = (method: string) => method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
-
-// Which principal a request was authenticated as (console sessions only; bearer = operator).
-const principals = new WeakMap<FastifyRequest, ConsolePrincipal>();
-export const setPrincipal = (req: FastifyRequest, p: ConsolePrincipal) => principals.set(req, p);
-export const principalOf = (req: FastifyRequest): ConsolePrincipal | undefined => principals.get(req);
