@@ -17,7 +17,7 @@ const OIDC = {
 };
 
 eachDatabase((kind) => {
-  test('migration 017: an existing OIDC configuration becomes the tenant\'s first connection', async () => {
+  test('migration 013: an existing OIDC configuration becomes the tenant\'s first connection', async () => {
     const fresh = await freshDatabase(kind, 'conn');
     try {
       const before017 = loadMigrations().filter((m) => m.version < 17).at(-1)!.version;
