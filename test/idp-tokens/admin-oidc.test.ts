@@ -240,17 +240,19 @@ eachDatabase((kind) => {
     }
   });
 
-  test('per-tenant rate limit on /v1 answers 429 JSON', async () => {
+  test('failed /v1 authentications are limited per client address, not against the tenant (429 JSON)', async () => {
     const t = await startTestApp(kind, { rateLimitPerMinute: 3 });
     try {
       const other = await t.newTenant('other');
-      const hit = (tenantId: string) => t.app.inject({ method: 'GET', url: `/v1/${tenantId}/me`, headers: { authorization: 'Bearer x.y.z' } });
-      for (let i = 0; i < 3; i++) assert.equal((await hit(t.tenantId)).statusCode, 401);
-      const limited = await hit(t.tenantId);
+      const hit = (tenantId: string, ip: string) =>
+        t.app.inject({ method: 'GET', url: `/v1/${tenantId}/me`, headers: { authorization: 'Bearer x.y.z' }, remoteAddress: ip });
+      for (let i = 0; i < 3; i++) assert.equal((await hit(t.tenantId, '10.1.0.1')).statusCode, 401);
+      const limited = await hit(t.tenantId, '10.1.0.1');
       assert.equal(limited.statusCode, 429);
       assert.equal(limited.json().code, 'ERR_RATE_LIMITED');
       assert.ok(limited.headers['retry-after']);
-      assert.equal((await hit(other.tenantId)).statusCode, 401, 'another tenant is not limited');
+      assert.equal((await hit(other.tenantId, '10.1.0.1')).statusCode, 429, 'the address is limited whichever tenant it tries');
+      assert.equal((await hit(t.tenantId, '10.1.0.2')).statusCode, 401, "another client of the tenant keeps its budget: the tenant's bucket was not spent");
     } finally {
       await t.close();
     }
