@@ -17,11 +17,12 @@ const OIDC = {
 };
 
 eachDatabase((kind) => {
-  test('migration 013: an existing OIDC configuration becomes the tenant\'s first connection', async () => {
+  test('migration sso_connections: an existing OIDC configuration becomes the tenant\'s first connection', async () => {
     const fresh = await freshDatabase(kind, 'conn');
     try {
-      const before017 = loadMigrations().filter((m) => m.version < 17).at(-1)!.version;
-      await migrate(fresh.db, { upTo: before017 });
+      const connections = loadMigrations().find((m) => m.name.endsWith('_sso_connections.sql'))!.version;
+      const before = loadMigrations().filter((m) => m.version < connections).at(-1)!.version;
+      await migrate(fresh.db, { upTo: before });
       const [withOidc, without] = [randomUUID(), randomUUID()];
       await fresh.db.query(`INSERT INTO tenants (tenant_id, name) VALUES ($1, 'a'), ($2, 'b')`, [withOidc, without]);
       await fresh.db.query(
