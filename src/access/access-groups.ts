@@ -243,15 +243,18 @@ export async function membersOfAccessGroup(
   return rows.map((r) => ({ ...toIdentitySummary(r), viaIdpGroup: r.via_group, manual: r.manual }));
 }
 
+/** The cause recorded with a manual member change ($1 tenant, $2 access group, $3 identity in the calling statement). */
+const memberCause = (type: 'accessGroup.member_added' | 'accessGroup.member_removed') => `jsonb_build_object('type', '${type}',
+                    'accessGroup', (SELECT jsonb_build_object('id', id, 'name', name) FROM access_groups WHERE tenant_id = $1 AND id = $2),
+                    'identity', jsonb_build_object('id', $3::uuid))`;
+
 export async function addManualMember(db: Queryable, tenantId: string, agId: string, identityId: string): Promise<boolean> {
   const { rows } = await db.query<{ n: number }>(
     `WITH w AS (
        INSERT INTO access_group_members (tenant_id, access_group_id, identity_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1
      ), ch AS (
        INSERT INTO access_changes (tenant_id, cause, scope)
-       SELECT $1, jsonb_build_object('type', 'accessGroup.member_added',
-                    'accessGroup', (SELECT jsonb_build_object('id', id, 'name', name) FROM access_groups WHERE tenant_id = $1 AND id = $2),
-                    'identity', jsonb_build_object('id', $3::uuid)),
+       SELECT $1, ${memberCause('accessGroup.member_added')},
               jsonb_build_object('identities', jsonb_build_array($3::uuid))
         WHERE EXISTS (SELECT 1 FROM w)
      )
@@ -268,9 +271,7 @@ export async function removeManualMember(db: Queryable, tenantId: string, agId: 
        DELETE FROM access_group_members WHERE tenant_id = $1 AND access_group_id = $2 AND identity_id = $3 RETURNING 1
      ), ch AS (
        INSERT INTO access_changes (tenant_id, cause, scope)
-       SELECT $1, jsonb_build_object('type', 'accessGroup.member_removed',
-                    'accessGroup', (SELECT jsonb_build_object('id', id, 'name', name) FROM access_groups WHERE tenant_id = $1 AND id = $2),
-                    'identity', jsonb_build_object('id', $3::uuid)),
+       SELECT $1, ${memberCause('accessGroup.member_removed')},
               jsonb_build_object('identities', jsonb_build_array($3::uuid))
         WHERE EXISTS (SELECT 1 FROM w)
      )
