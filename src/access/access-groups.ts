@@ -155,41 +155,43 @@ const assignmentCause = (type: 'dataset.assigned' | 'dataset.unassigned') => `js
                     'accessGroup', (SELECT jsonb_build_object('id', id, 'name', name) FROM access_groups WHERE tenant_id = $1 AND id = $2),
                     'dataset', (SELECT jsonb_build_object('id', id, 'externalId', external_id, 'name', name) FROM datasets WHERE tenant_id = $1 AND id = $3))`;
 
+/**
+ * Runs one write ($1 tenant, $2 access group, $3 dataset or identity) and, in the same statement and
+ * only when it changed a row, records the access change the outbox worker expands into
+ * access.granted / access.revoked events. True when the write changed a row.
+ */
+async function writeWithAccessChange(db: Queryable, params: unknown[], write: string, cause: string, scope: string): Promise<boolean> {
+  const { rows } = await db.query<{ n: number }>(
+    `WITH w AS (
+       ${write} RETURNING 1
+     ), ch AS (
+       INSERT INTO access_changes (tenant_id, cause, scope)
+       SELECT $1, ${cause}, ${scope}
+        WHERE EXISTS (SELECT 1 FROM w)
+     )
+     SELECT count(*)::int AS n FROM w`,
+    params,
+  );
+  return rows[0]!.n > 0;
+}
+
 /** True when newly assigned, false when it already was. */
 export async function assignDataset(db: Queryable, tenantId: string, agId: string, datasetId: string): Promise<boolean> {
   // The access change names only the access group: its members are expanded by the worker.
-  const { rows } = await db.query<{ n: number }>(
-    `WITH ins AS (
-       INSERT INTO access_group_datasets (tenant_id, access_group_id, dataset_id) VALUES ($1, $2, $3)
-       ON CONFLICT DO NOTHING RETURNING 1
-     ), ch AS (
-       INSERT INTO access_changes (tenant_id, cause, scope)
-       SELECT $1, ${assignmentCause('dataset.assigned')},
-              jsonb_build_object('accessGroups', jsonb_build_array($2::uuid))
-        WHERE EXISTS (SELECT 1 FROM ins)
-     )
-     SELECT count(*)::int AS n FROM ins`,
-    [tenantId, agId, datasetId],
-  );
-  return rows[0]!.n > 0;
+  return writeWithAccessChange(db, [tenantId, agId, datasetId],
+    `INSERT INTO access_group_datasets (tenant_id, access_group_id, dataset_id) VALUES ($1, $2, $3)
+       ON CONFLICT DO NOTHING`,
+    assignmentCause('dataset.assigned'),
+    `jsonb_build_object('accessGroups', jsonb_build_array($2::uuid))`);
 }
 
 export async function unassignDataset(db: Queryable, tenantId: string, agId: string, datasetId: string): Promise<boolean> {
   if (!isUuid(datasetId)) return false;
   // Who was told they have the dataset is looked at again (some keep it through another route).
-  const { rows } = await db.query<{ n: number }>(
-    `WITH del AS (
-       DELETE FROM access_group_datasets WHERE tenant_id = $1 AND access_group_id = $2 AND dataset_id = $3 RETURNING 1
-     ), ch AS (
-       INSERT INTO access_changes (tenant_id, cause, scope)
-       SELECT $1, ${assignmentCause('dataset.unassigned')},
-              jsonb_build_object('datasets', jsonb_build_array($3::uuid))
-        WHERE EXISTS (SELECT 1 FROM del)
-     )
-     SELECT count(*)::int AS n FROM del`,
-    [tenantId, agId, datasetId],
-  );
-  return rows[0]!.n > 0;
+  return writeWithAccessChange(db, [tenantId, agId, datasetId],
+    `DELETE FROM access_group_datasets WHERE tenant_id = $1 AND access_group_id = $2 AND dataset_id = $3`,
+    assignmentCause('dataset.unassigned'),
+    `jsonb_build_object('datasets', jsonb_build_array($3::uuid))`);
 }
 
 // ---- members ----
@@ -249,36 +251,18 @@ const memberCause = (type: 'accessGroup.member_added' | 'accessGroup.member_remo
                     'identity', jsonb_build_object('id', $3::uuid))`;
 
 export async function addManualMember(db: Queryable, tenantId: string, agId: string, identityId: string): Promise<boolean> {
-  const { rows } = await db.query<{ n: number }>(
-    `WITH w AS (
-       INSERT INTO access_group_members (tenant_id, access_group_id, identity_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1
-     ), ch AS (
-       INSERT INTO access_changes (tenant_id, cause, scope)
-       SELECT $1, ${memberCause('accessGroup.member_added')},
-              jsonb_build_object('identities', jsonb_build_array($3::uuid))
-        WHERE EXISTS (SELECT 1 FROM w)
-     )
-     SELECT count(*)::int AS n FROM w`,
-    [tenantId, agId, identityId],
-  );
-  return rows[0]!.n > 0;
+  return writeWithAccessChange(db, [tenantId, agId, identityId],
+    `INSERT INTO access_group_members (tenant_id, access_group_id, identity_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+    memberCause('accessGroup.member_added'),
+    `jsonb_build_object('identities', jsonb_build_array($3::uuid))`);
 }
 
 export async function removeManualMember(db: Queryable, tenantId: string, agId: string, identityId: string): Promise<boolean> {
   if (!isUuid(identityId)) return false;
-  const { rows } = await db.query<{ n: number }>(
-    `WITH w AS (
-       DELETE FROM access_group_members WHERE tenant_id = $1 AND access_group_id = $2 AND identity_id = $3 RETURNING 1
-     ), ch AS (
-       INSERT INTO access_changes (tenant_id, cause, scope)
-       SELECT $1, ${memberCause('accessGroup.member_removed')},
-              jsonb_build_object('identities', jsonb_build_array($3::uuid))
-        WHERE EXISTS (SELECT 1 FROM w)
-     )
-     SELECT count(*)::int AS n FROM w`,
-    [tenantId, agId, identityId],
-  );
-  return rows[0]!.n > 0;
+  return writeWithAccessChange(db, [tenantId, agId, identityId],
+    `DELETE FROM access_group_members WHERE tenant_id = $1 AND access_group_id = $2 AND identity_id = $3`,
+    memberCause('accessGroup.member_removed'),
+    `jsonb_build_object('identities', jsonb_build_array($3::uuid))`);
 }
 
 /** The linked IdP group, if the identity is a (direct) member of it. */
