@@ -6,6 +6,7 @@ import { openDatabase } from '../../src/db/open.js';
 import { migrate } from '../../src/db/migrate.js';
 import type { Database } from '../../src/db/types.js';
 import type { AppDeps } from '../../src/app-deps.js';
+import { openMigratedPglite } from './pglite-template.js';
 
 export type TestDatabaseKind = 'pglite' | 'postgres';
 
@@ -54,8 +55,7 @@ export async function openTestDatabase(kind: TestDatabaseKind): Promise<Database
     return db;
   }
   sharedPglite ??= (async () => {
-    const db = await openDatabase({});
-    await migrate(db);
+    const db = await openMigratedPglite();
     // Closed when the test process ends; a shared instance must survive each app's close().
     return { ...db, close: async () => {} };
   })();
