@@ -4,10 +4,12 @@
  *   npm run bench                      full sizes (100k-user tenant, 1M-user listing, 10k-user sync)
  *   npm run bench:quick                small sizes, short runs (a few minutes)
  *   npm run bench -- --only=post-users,filter-read
+ *   npm run bench -- --only=saml-acs --out=latest-saml-acs   (results under another name)
  *
  * Env: BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432; databases idpb_bench_full / _quick
  * are dropped and re-created), BENCH_REUSE_DB=1 (keep a database already seeded with the same sizes),
- * BENCH_LIST_FULL=1 (walk every page of the 1M listing).
+ * BENCH_LIST_PAGES=N (cap the 1M listing's walks; they cover every page by default), BENCH_DB=name (another
+ * database), BENCH_SERVER_SCRIPT=path (another build of idpbridge, for before/after runs).
  * Writes bench/results/latest.json and bench/results/latest.md (quick runs: latest-quick.*).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -26,6 +28,9 @@ import { run as authorize } from './scenarios/authorize.js';
 import { run as entraSync } from './scenarios/sync.js';
 import { run as list1m } from './scenarios/list-1m.js';
 import { run as pglite } from './scenarios/pglite.js';
+import { run as idleCpu } from './scenarios/idle-cpu.js';
+import { run as accessFanout } from './scenarios/access-fanout.js';
+import { run as samlAcs } from './scenarios/saml-acs.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -50,7 +55,12 @@ const scenarios: [string, (ctx: BenchContext) => Promise<ScenarioResult>][] = [
   ['entra-sync', entraSync],
   ['list-1m', list1m],
   ['pglite-post-users', pglite],
+  ['idle-cpu', idleCpu],
+  ['access-fanout', accessFanout],
+  ['saml-acs', samlAcs],
 ];
+/** Scenarios that set up their own tenant: a run of only these skips seeding the big tenants. */
+const SELF_SEEDED = new Set(['authorize', 'saml-acs', 'access-fanout', 'idle-cpu']);
 
 const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
@@ -138,16 +148,19 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   log('building the server (dist/)');
   buildServer();
-  const databaseUrl = await recreateOrKeep(quick ? 'idpb_bench_quick' : 'idpb_bench_full');
+  const databaseUrl = await recreateOrKeep(process.env.BENCH_DB || (quick ? 'idpb_bench_quick' : 'idpb_bench_full'));
   const db = pool(databaseUrl);
   const base = { quick, sizes, databaseUrl, db, log };
   const selected = scenarios.filter(([id]) => !only || only.includes(id));
-  const tenants = await seed(base, selected.some(([id]) => id === 'list-1m'));
+  const tenants = selected.every(([id]) => SELF_SEEDED.has(id))
+    ? { small: undefined!, big: undefined!, list: undefined }
+    : await seed(base, selected.some(([id]) => id === 'list-1m'));
   const ctx: BenchContext = { ...base, tenants };
   const out = { startedAt, quick, machine: machine(await postgresVersion(databaseUrl)), sizes, scenarios: [] as ScenarioResult[] };
   const resultsDir = join(BENCH_DIR, 'results');
   mkdirSync(resultsDir, { recursive: true });
-  const name = quick ? 'latest-quick' : only ? 'latest-partial' : 'latest';
+  // --out=NAME keeps a one-scenario run from replacing latest-partial.* (e.g. --only=saml-acs --out=latest-saml-acs).
+  const name = process.argv.find((a) => a.startsWith('--out='))?.slice(6) ?? (quick ? 'latest-quick' : only ? 'latest-partial' : 'latest');
   const write = () => {
     writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify(out, null, 2)}\n`);
     writeFileSync(join(resultsDir, `${name}.md`), markdown(out));

@@ -253,6 +253,10 @@ async function api(t: Target, method: string, path: string, body?: unknown, toke
   const res = await fetch(`http://${t.host}:${t.port}${path}`, {
     method, headers: { authorization: `Bearer ${token}`, 'content-type': path.startsWith('/scim/') ? 'application/scim+json' : 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
+    // A set-up call that hangs is a finding, not a silent stall of the campaign.
+    signal: AbortSignal.timeout(60_000),
+  }).catch((err: Error) => {
+    throw new Error(`${method} ${path} on ${t.name}: ${err.name === 'TimeoutError' ? 'no answer in 60 s (the server hangs)' : err.message}`);
   });
   const text = await res.text();
   if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${text.slice(0, 300)}`);

@@ -9,6 +9,7 @@ import type { GroupNameCache } from './directory/group-names.js';
 import type { ProvisioningLogWriter } from './events/provisioning-log.js';
 import type { IdpTokens } from './idp-tokens/service.js';
 import type { Sso } from './sso/service.js';
+import type { TenantGate } from './http/tenant-concurrency.js';
 
 /** What route plugins need, passed explicitly (no globals). */
 export interface AppDeps {
@@ -30,4 +31,6 @@ export interface AppDeps {
   secrets: SecretBox;
   /** Where outbound requests may connect (IDPBRIDGE_ALLOW_PRIVATE_TARGETS). */
   targets: TargetPolicy;
+  /** Per-tenant concurrency shared by SCIM, /v1 and tenant-scoped admin reads (undefined: IDPBRIDGE_TENANT_CONCURRENCY ≤ 0). */
+  tenantGate: TenantGate | undefined;
 }

@@ -26,9 +26,16 @@ import { eventsObserver, registerEvents, reencryptWebhookSecrets } from './event
 import { join } from 'node:path';
 import { openSecretBox } from './lib/secret-box.js';
 import { reencryptOidcClientSecrets } from './idp-tokens/oidc-config.js';
+import { countPlaintextSigningKeys, reencryptSigningKeys } from './sso/keys.js';
+import { reencryptConnectionSecrets } from './sso/connections.js';
 import { TargetPolicy } from './lib/outbound.js';
+import { TenantGate } from './http/tenant-concurrency.js';
 import { ProvisioningLogWriter } from './events/provisioning-log.js';
 import { GroupNameCache } from './directory/group-names.js';
+import { withAmbientTransactions } from './audit/ambient.js';
+import { installAudit } from './audit/http.js';
+import { scheduleAuditRetention } from './audit/retention.js';
+import { auditHttpOptions } from './admin/audit-wiring.js';
 
 export interface BuildAppOptions {
   config: Config;
@@ -42,6 +49,8 @@ export interface BuildAppOptions {
   skipMigrations?: boolean;
   /** Extra provisioning observers (tests, embedding). */
   observers?: ProvisioningObserver[];
+  /** Benchmarks only (bench/scenarios/audit.ts): build without the audit trail to measure what it costs. */
+  withoutAudit?: boolean;
 }
 
 export interface BuiltApp {
@@ -54,9 +63,10 @@ export interface BuiltApp {
 export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
   const { config } = opts;
   const ownsDb = !opts.db;
-  const db = opts.db ?? (await openDatabase({
+  // Audited admin writes run in one request-wide transaction that every service joins (src/audit/ambient.ts).
+  const db = withAmbientTransactions(opts.db ?? (await openDatabase({
     databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.pgPoolMax, statementTimeoutMs: config.statementTimeoutMs,
-  }));
+  })));
   try {
     if (!opts.skipMigrations) await migrate(db);
   } catch (err) {
@@ -77,6 +87,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
     });
     await reencryptWebhookSecrets(db, secrets.box);
     await reencryptOidcClientSecrets(db, secrets.box);
+    await reencryptSigningKeys(db, secrets.box);
+    await reencryptConnectionSecrets(db, secrets.box);
   } catch (err) {
     if (ownsDb) await db.close();
     throw err;
@@ -109,9 +121,10 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
     groupNames: new GroupNameCache(db),
     provisioningLog: new ProvisioningLogWriter(db, app.log),
     idpTokens: IdpTokens.fromConfig(db, config, app.log),
-    sso: createSso(db, config.sso),
+    sso: createSso(db, config.sso, secrets.box),
     secrets: secrets.box,
     targets,
+    tenantGate: TenantGate.create({ limit: config.tenantConcurrency }),
   };
   await deps.idpTokens.start();
 
@@ -128,6 +141,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
 
   installErrorHandling(app);
   installInputGuards(app);
+  // Before the route plugins: it wraps every state-changing admin and console route (src/audit/catalogue.ts).
+  if (!opts.withoutAudit) installAudit(app, auditHttpOptions(db));
   registerMetrics(app);
   registerHealth(app, db);
   await app.register(adminApi, { prefix: '/admin/v1', deps });
@@ -146,8 +161,13 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
 
   // After the database's onClose hook: onClose runs last-registered first, so the worker stops before the db closes.
   registerEvents(app, db, config, secrets.box);
+  if (config.worker) {
+    const stopAuditRetention = scheduleAuditRetention(db, config.auditRetentionDays, 60 * 60 * 1000, app.log);
+    app.addHook('onClose', async () => stopAuditRetention());
+  }
   if (secrets.source === 'generated-file') app.log.warn({ file: join(config.dataDir, 'secret.key') }, 'generated the secret key that encrypts secrets at rest; back it up with the data directory (or set IDPBRIDGE_SECRET_KEY)');
   if (secrets.source === 'none') app.log.warn('IDPBRIDGE_SECRET_KEY is not set: webhooks and IdP client secrets cannot be stored until it is (docs/operator.md)');
+  if (secrets.source === 'none' && (await countPlaintextSigningKeys(db)) > 0) app.log.warn('IDPBRIDGE_SECRET_KEY is not set: the sign-in signing keys are stored unencrypted until it is (docs/operator.md)');
 
   return { app, deps, generatedAdminToken: operatorAuth.generatedToken };
 }

@@ -8,6 +8,8 @@ import { createTenant, getTenant } from './tenants/tenants.js';
 import { createScimToken } from './tenants/scim-tokens.js';
 import { serve } from './main.js';
 import { scimBaseUrl } from './http/base-url.js';
+import { verifyChains } from './audit/verify.js';
+import type { Queryable } from './db/types.js';
 
 const USAGE = `Usage: idpbridge <command>
 
@@ -17,6 +19,8 @@ Commands:
   tenant create --name NAME [--json]      create a tenant
   token create --tenant ID [--name N] [--expires-at ISO] [--json]
                                           create a SCIM bearer token (shown once)
+  audit verify [--tenant ID] [--json]     recompute the audit trail's hash chains (every chain, or one
+                                          tenant's); exit 1 and name the first broken link if one is
   backup FILE                             write the embedded PGlite database to FILE (gzipped tarball)
   restore FILE                            restore FILE into an empty IDPBRIDGE_DATA_DIR
                                           (PostgreSQL: pg_dump / pg_restore, see docs/operator.md)
@@ -71,6 +75,16 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       });
     }
+    if (cmd === 'audit' && sub === 'verify') {
+      const { values } = parseArgs({ args: rest, options: { tenant: { type: 'string' }, json: { type: 'boolean' } } });
+      if (values.tenant !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(values.tenant)) {
+        throw new UsageError('audit verify --tenant needs a tenant id (a UUID)');
+      }
+      return await withDb(async (db) => {
+        await migrate(db);
+        return auditVerify(db, { tenant: values.tenant, json: values.json }, (s) => process.stdout.write(s));
+      });
+    }
     if (cmd === 'token' && sub === 'create') {
       const { values } = parseArgs({
         args: rest,
@@ -106,6 +120,24 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`idpbridge: ${(err as Error).message}\n`);
     return 1;
   }
+}
+
+/**
+ * `idpbridge audit verify`: recomputes each chain and reports it; 0 when every chain verifies,
+ * 1 naming the first broken link of each broken chain (src/audit/verify.ts).
+ */
+export async function auditVerify(db: Queryable, opts: { tenant?: string; json?: boolean }, write: (s: string) => void): Promise<number> {
+  const reports = await verifyChains(db, opts.tenant);
+  if (opts.json) write(`${JSON.stringify({ ok: reports.every((r) => !r.broken), chains: reports })}\n`);
+  else {
+    if (reports.length === 0) write('no audit entries\n');
+    for (const r of reports) {
+      write(r.broken
+        ? `BROKEN ${r.chain}: entry ${r.broken.seq} (id ${r.broken.id}): ${r.broken.reason}\n`
+        : `ok ${r.chain}: ${r.entries} entries\n`);
+    }
+  }
+  return reports.some((r) => r.broken) ? 1 : 0;
 }
 
 async function withDb<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {

@@ -61,6 +61,8 @@ export interface Config {
   trustProxy: boolean;
   /** The built console's directory (IDPBRIDGE_CONSOLE_DIR); unset: dist/web next to the server. */
   consoleDir: string | undefined;
+  /** Audit entries are kept this many days (IDPBRIDGE_AUDIT_RETENTION_DAYS, docs/audit.md), whatever the provisioning log keeps. */
+  auditRetentionDays: number;
   /** The sign-in broker (src/sso). */
   sso: SsoConfig;
 }
@@ -150,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKeysPrevious: list(env.IDPBRIDGE_SECRET_KEY_PREVIOUS),
     trustProxy: env.IDPBRIDGE_TRUST_PROXY === 'true',
     consoleDir: env.IDPBRIDGE_CONSOLE_DIR || undefined,
+    auditRetentionDays: intIn('IDPBRIDGE_AUDIT_RETENTION_DAYS', env.IDPBRIDGE_AUDIT_RETENTION_DAYS, 365, 1, 36_500),
     sso: ssoConfig(env),
   };
 }

@@ -1,4 +1,5 @@
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
+import pino from 'pino';
 
 /** Query parameters whose values are secrets or one-time codes (OAuth `code`/`state`, tokens, passwords). */
 const SECRET_QUERY_PARAMS = ['token', 'password', 'client_secret', 'code', 'state', 'id_token', 'access_token', 'refresh_token', 'session_state'];
@@ -37,4 +38,29 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
       }),
     },
   };
+}
+
+/**
+ * The server's log destination: JSON lines to stdout, written asynchronously (pino's default),
+ * with a bounded end. pino flushes what is left synchronously when the process exits, and retries a
+ * full pipe (EAGAIN) forever, sleeping on the main thread between tries: a supervisor or test
+ * harness that stops reading our stdout would then hold the process at exit for good, idle, with
+ * no timer able to fire (issue 17 item 25). `giveUpAfter(ms)` — called when shutdown starts —
+ * makes every retry after that deadline fail instead: the lines still unwritten are dropped and
+ * the process ends.
+ */
+export function stdoutLogDestination(): { stream: ReturnType<typeof pino.destination>; giveUpAfter(ms: number): void } {
+  let deadline = Number.POSITIVE_INFINITY;
+  const stream = pino.destination({ dest: 1, sync: false, retryEAGAIN: () => Date.now() < deadline });
+  // A write given up is an 'error' event; without a listener it would crash the exiting process.
+  stream.on('error', () => {});
+  const flushSync = stream.flushSync.bind(stream);
+  stream.flushSync = () => {
+    try {
+      flushSync();
+    } catch {
+      // stdout cannot take the rest in time: dropped (see above).
+    }
+  };
+  return { stream, giveUpAfter: (ms) => { deadline = Date.now() + ms; } };
 }

@@ -1,11 +1,13 @@
 import { loadConfig } from './config.js';
 import { buildApp } from './app.js';
 import { startShutdownWatchdog } from './lib/shutdown-watchdog.js';
+import { stdoutLogDestination } from './logger.js';
 
 /** `npm start` / `idpbridge serve`: serve until SIGTERM/SIGINT, then drain and close. */
 export async function serve(): Promise<void> {
   const config = loadConfig();
-  const { app, generatedAdminToken } = await buildApp({ config });
+  const log = stdoutLogDestination();
+  const { app, generatedAdminToken } = await buildApp({ config, loggerStream: log.stream });
   if (generatedAdminToken) {
     // Printed once, to the terminal only (never through the logger); only its hash is stored.
     process.stderr.write(
@@ -17,6 +19,8 @@ export async function serve(): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    // Log lines stdout cannot take within 5 s are dropped: an unread stdout must not keep us alive.
+    log.giveUpAfter(5_000);
     // Two deadlines: after 10 s the main thread exits with 1; if it is stuck and cannot run that
     // timer, a watchdog thread kills the process at 13 s. Either way it is gone within 15 s.
     const force = setTimeout(() => process.exit(1), 10_000);

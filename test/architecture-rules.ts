@@ -3,7 +3,7 @@
 
 export type Module =
   | 'lib' | 'config' | 'db' | 'scim-core' | 'tenants' | 'directory' | 'access' | 'events'
-  | 'http' | 'ops' | 'idp-tokens' | 'sso' | 'console' | 'scim' | 'admin' | 'app';
+  | 'http' | 'ops' | 'idp-tokens' | 'sso' | 'console' | 'scim' | 'audit' | 'admin' | 'app';
 
 /** Module of a src-relative path; undefined for a file no rule places. */
 export function moduleOf(path: string): Module | undefined {
@@ -14,7 +14,7 @@ export function moduleOf(path: string): Module | undefined {
   const top = p.split('/')[0]!;
   const folders: Record<string, Module> = {
     lib: 'lib', db: 'db', scim: 'scim', tenants: 'tenants', directory: 'directory', access: 'access', events: 'events',
-    http: 'http', ops: 'ops', 'idp-tokens': 'idp-tokens', sso: 'sso', console: 'console', admin: 'admin',
+    http: 'http', ops: 'ops', 'idp-tokens': 'idp-tokens', sso: 'sso', console: 'console', audit: 'audit', admin: 'admin',
   };
   return p.includes('/') ? folders[top] : undefined;
 }
@@ -35,8 +35,9 @@ export const ALLOWED: Record<Module, Module[]> = {
   sso: ['lib', 'config', 'db', 'tenants', 'directory', 'access', 'http', 'idp-tokens'],
   console: ['lib', 'config', 'db', 'tenants', 'http'],
   scim: ['lib', 'config', 'db', 'scim-core', 'tenants', 'directory', 'access', 'events', 'http'],
-  admin: ['lib', 'config', 'db', 'scim-core', 'tenants', 'directory', 'access', 'events', 'http', 'idp-tokens', 'sso', 'console', 'scim'],
-  app: ['lib', 'config', 'db', 'scim-core', 'tenants', 'directory', 'access', 'events', 'http', 'ops', 'idp-tokens', 'sso', 'console', 'scim', 'admin'],
+  audit: ['lib', 'db'],
+  admin: ['lib', 'config', 'db', 'scim-core', 'tenants', 'directory', 'access', 'events', 'http', 'idp-tokens', 'sso', 'console', 'scim', 'audit'],
+  app: ['lib', 'config', 'db', 'scim-core', 'tenants', 'directory', 'access', 'events', 'http', 'ops', 'idp-tokens', 'sso', 'console', 'scim', 'audit', 'admin'],
 };
 
 /**

@@ -134,7 +134,8 @@ export function buildServer(): void {
 export function startIdpbridge(env: Record<string, string | undefined>, name = 'idpbridge'): Promise<Server> {
   return startServer({
     name,
-    script: join(ROOT, 'dist/main.js'),
+    // BENCH_SERVER_SCRIPT: another build of idpbridge (a before/after comparison of one change).
+    script: process.env.BENCH_SERVER_SCRIPT || join(ROOT, 'dist/main.js'),
     nodeArgs: [],
     env: {
       IDPBRIDGE_ADMIN_TOKEN: ADMIN_TOKEN,

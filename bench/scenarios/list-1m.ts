@@ -1,8 +1,9 @@
 /**
- * List a 1M-user tenant in pages of 100 (GET /Users?startIndex=…&count=100), sequentially, keeping
- * the server's RSS < 300 MB. Deep OFFSET pages cost O(offset), so by default this walks the first
- * `listFirstPages` pages and then a sample of `listSamplePages` pages spread evenly over the whole
- * range (BENCH_LIST_FULL=1 walks every page), and extrapolates the full walk from the sample.
+ * Okta's import: walk every page of the 1M-user tenant (GET /Users?startIndex=…&count=100,
+ * sequential, first page to last), then the same walk by RFC 9865 cursor (cursor= … nextCursor),
+ * then a filtered walk (filter=userName sw "user", the first 100 pages) on the 100k-user tenant.
+ * Every page's status, size and totalResults are checked (exact, and the same all through a walk);
+ * reported: p50/p99 per page, the walk's time, the server's max RSS.
  */
 import { startIdpbridge } from '../lib/proc.js';
 import type { BenchContext, ScenarioResult } from '../lib/types.js';
@@ -12,57 +13,88 @@ const pct = (xs: number[], p: number) => {
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100;
 };
 
+interface Walk { ms: number[]; seconds: number; bad: number; totals: Set<number> }
+
+async function walk(next: (i: number) => Promise<{ ok: boolean; total: number; more: boolean }>, maxPages: number): Promise<Walk> {
+  const ms: number[] = [];
+  const totals = new Set<number>();
+  let bad = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < maxPages; i++) {
+    const s = performance.now();
+    const r = await next(i);
+    ms.push(performance.now() - s);
+    totals.add(r.total);
+    if (!r.ok) bad++;
+    if (!r.more) break;
+  }
+  return { ms, seconds: (performance.now() - t0) / 1000, bad, totals };
+}
+
 export async function run(ctx: BenchContext): Promise<ScenarioResult> {
   const { sizes } = ctx;
   const t = ctx.tenants.list!;
+  const big = ctx.tenants.big;
   const total = sizes.listUsers;
-  const pages = Math.ceil(total / 100);
-  const full = process.env.BENCH_LIST_FULL === '1';
+  // BENCH_LIST_PAGES caps the walks (a before/after run against a build that cannot walk them all).
+  const pages = Math.min(Math.ceil(total / 100), Number(process.env.BENCH_LIST_PAGES) || Infinity);
   const srv = await startIdpbridge({ DATABASE_URL: ctx.databaseUrl });
-  const headers = { authorization: `Bearer ${t.token}` };
-  const rssStart = srv.rss();
   const rss = srv.sampleRss();
-  let bad = 0;
-  const page = async (p: number): Promise<number> => {
-    const t0 = performance.now();
-    const r = await fetch(`${srv.url}${t.scimBase}/Users?startIndex=${p * 100 + 1}&count=100`, { headers });
-    const body = (await r.json()) as { totalResults: number; Resources: unknown[] };
-    const ms = performance.now() - t0;
-    const want = Math.min(100, total - p * 100);
-    if (r.status !== 200 || body.totalResults !== total || body.Resources.length !== want) bad++;
-    return ms;
+  const get = async (tenant: typeof t, path: string) => {
+    const r = await fetch(`${srv.url}${tenant.scimBase}${path}`, { headers: { authorization: `Bearer ${tenant.token}` } });
+    return { status: r.status, body: (await r.json()) as { totalResults: number; Resources: unknown[]; nextCursor?: string } };
   };
-  const first: number[] = [];
-  const sample: number[] = [];
-  const t0 = performance.now();
-  if (full) {
-    for (let p = 0; p < pages; p++) first.push(await page(p));
-  } else {
-    for (let p = 0; p < Math.min(pages, sizes.listFirstPages); p++) first.push(await page(p));
-    const n = Math.min(pages, sizes.listSamplePages);
-    for (let k = 0; k < n; k++) sample.push(await page(Math.floor((k * (pages - 1)) / Math.max(1, n - 1))));
-  }
-  const seconds = (performance.now() - t0) / 1000;
+
+  ctx.log(`list-1m: walking ${pages} pages by startIndex`);
+  const byIndex = await walk(async (p) => {
+    const { status, body } = await get(t, `/Users?startIndex=${p * 100 + 1}&count=100`);
+    const want = Math.min(100, total - p * 100);
+    return { ok: status === 200 && body.totalResults === total && body.Resources.length === want, total: body.totalResults, more: p + 1 < pages };
+  }, pages);
+
+  ctx.log(`list-1m: walking ${pages} pages by cursor`);
+  let cursor = '';
+  const byCursor = await walk(async (p) => {
+    const { status, body } = await get(t, `/Users?cursor=${encodeURIComponent(cursor)}&count=100`);
+    const want = Math.min(100, total - p * 100);
+    cursor = body.nextCursor ?? '';
+    return { ok: status === 200 && body.totalResults === total && body.Resources.length === want && (p + 1 < Math.ceil(total / 100)) === !!body.nextCursor, total: body.totalResults, more: !!body.nextCursor && p + 1 < pages };
+  }, pages + 1);
+
+  const filterPages = 100;
+  const filter = encodeURIComponent('userName sw "user"');
+  const filtered = await walk(async (p) => {
+    const { status, body } = await get(big, `/Users?filter=${filter}&startIndex=${p * 100 + 1}&count=100`);
+    return { ok: status === 200 && body.totalResults === sizes.bigUsers && body.Resources.length === 100, total: body.totalResults, more: true };
+  }, Math.min(filterPages, Math.floor(sizes.bigUsers / 100)));
+
   const r = rss.stop();
   await srv.stop();
-  const all = [...first, ...sample];
-  const deepest = sample.length ? sample[sample.length - 1]! : first[first.length - 1]!;
-  const estimate = full ? seconds : (sample.reduce((a, b) => a + b, 0) / sample.length) * pages / 1000;
+  const row = (name: string, w: Walk) => ({ name, rps: Math.round(w.ms.length / w.seconds), p50: pct(w.ms, 50), p99: pct(w.ms, 99), rssMaxMb: r.maxMb });
+  const consistent = (w: Walk) => w.bad === 0 && w.totals.size === 1;
   const notes = [
-    full
-      ? `walked all ${pages} pages in ${seconds.toFixed(1)} s`
-      : `walked pages 1–${first.length} and ${sample.length} pages spread over all ${pages} (${all.length} requests, ${seconds.toFixed(1)} s); a full walk would take ≈ ${Math.round(estimate)} s at the sampled mean (${(estimate / pages * 1000).toFixed(1)} ms/page); BENCH_LIST_FULL=1 walks every page`,
-    `latency: first pages p50 ${pct(first, 50)} ms; deepest page ${deepest.toFixed(1)} ms; RSS at start ${rssStart} MB, max ${r.maxMb} MB, end ${r.lastMb} MB`,
+    `startIndex: ${byIndex.ms.length} pages in ${byIndex.seconds.toFixed(1)} s (max page ${Math.max(...byIndex.ms).toFixed(1)} ms); cursor: ${byCursor.ms.length} pages in ${byCursor.seconds.toFixed(1)} s (max ${Math.max(...byCursor.ms).toFixed(1)} ms); filtered (userName sw "user" on the ${sizes.bigUsers.toLocaleString('en')}-user tenant): ${filtered.ms.length} pages, first page ${filtered.ms[0]!.toFixed(1)} ms`,
+    `totalResults per walk: ${[byIndex, byCursor, filtered].map((w) => [...w.totals].join('/')).join('; ')}; server max RSS ${r.maxMb} MB`,
   ];
-  if (bad) notes.push(`${bad} pages had a wrong status, totalResults or size`);
+  for (const [name, w] of [['startIndex', byIndex], ['cursor', byCursor], ['filtered', filtered]] as const) {
+    if (w.bad) notes.push(`${name}: ${w.bad} pages had a wrong status, totalResults or size`);
+  }
   return {
     id: 'list-1m',
-    title: `List ${total.toLocaleString('en')} users in pages of 100 (sequential)`,
+    title: `List ${total.toLocaleString('en')} users in pages of 100, every page (sequential, as Okta's import)`,
     rows: [
-      { name: `idpbridge, first ${first.length} pages`, rps: Math.round(first.length / (first.reduce((a, b) => a + b, 0) / 1000)), p50: pct(first, 50), p99: pct(first, 99) },
-      ...(sample.length ? [{ name: `idpbridge, ${sample.length} pages across the range`, rps: Math.round(sample.length / (sample.reduce((a, b) => a + b, 0) / 1000)), p50: pct(sample, 50), p99: pct(sample, 99), rssMaxMb: r.maxMb }] : []),
+      row(`idpbridge, startIndex, all ${byIndex.ms.length} pages`, byIndex),
+      row(`idpbridge, cursor (RFC 9865), all ${byCursor.ms.length} pages`, byCursor),
+      row(`idpbridge, filter + startIndex, ${sizes.bigUsers.toLocaleString('en')}-user tenant, first ${filtered.ms.length} pages`, filtered),
     ],
-    verdicts: [{ label: 'max server RSS (MB)', value: r.maxMb, target: '< 300', pass: r.maxMb < 300 && bad === 0 }],
+    verdicts: [
+      { label: 'startIndex walk: p99 per page (ms)', value: pct(byIndex.ms, 99), target: '≤ 20', pass: pct(byIndex.ms, 99) <= 20 && consistent(byIndex) },
+      { label: 'startIndex walk: whole walk (s)', value: Math.round(byIndex.seconds), target: '≤ 180', pass: byIndex.seconds <= 180 && consistent(byIndex) },
+      { label: 'cursor walk: p99 per page (ms)', value: pct(byCursor.ms, 99), target: '≤ 20', pass: pct(byCursor.ms, 99) <= 20 && consistent(byCursor) },
+      { label: 'cursor walk: whole walk (s)', value: Math.round(byCursor.seconds), target: '≤ 180', pass: byCursor.seconds <= 180 && consistent(byCursor) },
+      { label: 'filtered walk: p99 per page (ms)', value: pct(filtered.ms, 99), target: '≤ 20', pass: pct(filtered.ms, 99) <= 20 && consistent(filtered) },
+      { label: 'max server RSS (MB)', value: r.maxMb, target: '< 300', pass: r.maxMb < 300 },
+    ],
     notes,
   };
 }

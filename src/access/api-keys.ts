@@ -86,6 +86,31 @@ export async function listApiKeys(db: Queryable, tenantId: string, identityId: s
   return rows.map(toInfo);
 }
 
+export interface TenantApiKey extends ApiKeyInfo {
+  owner: { id: string; userName: string; displayName: string | null; status: string };
+}
+
+/** Every API key of the tenant across identities, newest first, offset-paged (never the secrets). */
+export async function listTenantApiKeys(
+  db: Queryable,
+  tenantId: string,
+  q: { limit: number; offset: number },
+): Promise<{ total: number; items: TenantApiKey[] }> {
+  const { rows } = await db.query<KeyRow & { user_name: string; display_name: string | null }>(
+    `${KEY_SELECT.replace('u.status AS identity_status', 'u.user_name, u.display_name, u.status AS identity_status')}
+      WHERE k.tenant_id = $1 ORDER BY k.created_at DESC, k.id LIMIT $2 OFFSET $3`,
+    [tenantId, q.limit, q.offset],
+  );
+  const c = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM identity_api_keys WHERE tenant_id = $1', [tenantId]);
+  return {
+    total: c.rows[0]!.n,
+    items: rows.map((r) => ({
+      ...toInfo(r),
+      owner: { id: r.identity_id, userName: r.user_name, displayName: r.display_name, status: r.identity_status },
+    })),
+  };
+}
+
 export async function getApiKey(db: Queryable, tenantId: string, identityId: string, keyId: string): Promise<ApiKeyInfo | undefined> {
   if (!isUuid(keyId)) return undefined;
   const { rows } = await db.query<KeyRow>(

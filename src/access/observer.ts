@@ -6,6 +6,7 @@
  *  - keeps identity_grants equal to the user's grants attribute (split at commas);
  *  - creates the auto API key of a new provisioned user when the tenant enables it, and renames
  *    auto keys with their user;
+ *  - an adopted identity starts in the status its provisioning override resolves to (provisioning-overrides.ts);
  *  - a SCIM update of a manual identity (the IdP matched it by userName) makes it SCIM-managed.
  *  - records an access change (access-changes.ts) for every write that may change someone's
  *    effective datasets: grants, suspension, deletion, adoption, group membership, rename, delete.
@@ -19,6 +20,7 @@ import { checkUniquePrimaryEmail } from './unique-email.js';
 import { syncGrants } from './grants.js';
 import { ensureAutoKey, renameAutoKeys } from './api-keys.js';
 import { accessChangeInsert, recordAccessChange } from './access-changes.js';
+import { applyNewUserStatus, provisioningOf } from './provisioning-overrides.js';
 
 export async function loadSettings(tx: Queryable, tenantId: string): Promise<TenantSettings> {
   const { rows } = await tx.query<{ settings: Partial<TenantSettings> }>('SELECT settings FROM tenants WHERE tenant_id = $1', [tenantId]);
@@ -53,6 +55,12 @@ export function accessObserver(): ProvisioningObserver {
       checkRoles(settings, user.data);
       await checkUniquePrimaryEmail(tx, ctx.tenantId, settings, user.id, user.data);
       const grants = grantValuesOf(user.data, settings.grantsAttribute);
+      if (info.adopted) {
+        // A pre-created identity's override (or one of its manual access groups') decides the
+        // status it is provisioned in; without one, adoption keeps the status it had.
+        const p = (await provisioningOf(tx, ctx.tenantId, [user.id], settings)).get(user.id);
+        if (p?.statusOverridden && usable(user)) await applyNewUserStatus(tx, ctx.tenantId, new Map([[user.id, p.newUserStatus]]));
+      }
       if (info.adopted || grants.length > 0) {
         await syncGrants(tx, ctx.tenantId, user.id, grants);
         await recordAccessChange(tx, ctx.tenantId, { type: info.adopted ? 'identity.adopted' : 'user.created', identity: identityRef(user) }, { identities: [user.id] });

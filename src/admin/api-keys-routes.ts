@@ -1,13 +1,28 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
-import { createApiKey, deleteApiKey, getApiKey, listApiKeys, rotateApiKey, updateApiKey } from '../access/api-keys.js';
+import { createApiKey, deleteApiKey, getApiKey, listApiKeys, listTenantApiKeys, rotateApiKey, updateApiKey } from '../access/api-keys.js';
 import { identityExists } from '../access/identities.js';
 import { conflict, notFound } from '../http/errors.js';
-import { apiKeySchema, apiKeyWithSecretSchema, params, requireTenant } from './access-schemas.js';
+import { apiKeySchema, apiKeyWithSecretSchema, pageQuery, params, requireTenant } from './access-schemas.js';
 
 const tags = ['api-keys'];
 type PU = { tenantId: string; userId: string };
 type PK = PU & { keyId: string };
+
+const tenantApiKeySchema = {
+  type: 'object',
+  properties: {
+    ...apiKeySchema.properties,
+    owner: {
+      type: 'object',
+      description: 'The identity the key belongs to',
+      properties: {
+        id: { type: 'string', format: 'uuid' }, userName: { type: 'string' }, displayName: { type: ['string', 'null'] },
+        status: { type: 'string', enum: ['staged', 'active', 'suspended'] },
+      },
+    },
+  },
+} as const;
 
 export async function apiKeysRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   const db = deps.db;
@@ -31,6 +46,20 @@ export async function apiKeysRoutes(app: FastifyInstance, { deps }: { deps: AppD
     req.log.info({ tenantId, identityId: userId, keyId: created.id }, 'identity api key created');
     reply.header('cache-control', 'no-store');
     return reply.code(201).send(created);
+  });
+
+  app.get<{ Params: { tenantId: string }; Querystring: { limit: number; offset: number } }>('/tenants/:tenantId/api-keys', {
+    schema: {
+      tags,
+      summary: 'Every API key of the tenant across identities, newest first, with its owner (never the secrets); revoke through the owner\'s routes',
+      params: params('tenantId'),
+      querystring: pageQuery,
+      response: { 200: { type: 'object', properties: { total: { type: 'integer' }, apiKeys: { type: 'array', items: tenantApiKeySchema } } } },
+    },
+  }, async (req) => {
+    await requireTenant(db, req.params.tenantId);
+    const r = await listTenantApiKeys(db, req.params.tenantId, req.query);
+    return { total: r.total, apiKeys: r.items };
   });
 
   app.get<{ Params: PU }>('/tenants/:tenantId/users/:userId/api-keys', {

@@ -5,16 +5,21 @@ import { badRequest, conflict, notFound, ApiError } from '../http/errors.js';
 import { publicBaseUrl } from '../http/base-url.js';
 import { createOutboundAgent, isTargetNotAllowed } from '../lib/outbound.js';
 import {
-  deleteConnection, domainProblem, getConnection, insertConnection, listConnections, updateConnection,
-  type Connection, type ConnectionFields, type IdentityMappingRule,
+  deleteConnection, domainProblem, getConnection, insertConnection, listConnections, updateConnection, OIDC_CONNECTION_SECRET_PURPOSE,
+  type Connection, type ConnectionFields, type IdentityMappingRule, type OidcConnectionSettings,
 } from '../sso/connections.js';
 import { MetadataError, parseIdpMetadata } from '../sso/saml/metadata.js';
 import { spUrls } from '../sso/saml/sp.js';
+import { newStoredSpKeyPair } from '../sso/saml/sp-keys.js';
 import { ssoCallbackUrl } from '../sso/urls.js';
+import { normalizeOidcConfig, OidcConfigError } from '../idp-tokens/oidc-config.js';
 import { claimDomain, deleteDomain, domainOf, listDomains, verifyDomain } from '../sso/domain-routing.js';
 import { requireTenant } from './access-schemas.js';
 
 const tags = ['connections'];
+
+const secretKeyRequired = (what: string) =>
+  new ApiError('ERR_SECRET_KEY_REQUIRED', `IDPBRIDGE_SECRET_KEY is not set on this server, so ${what} cannot be stored; the operator must set it (docs/operator.md)`);
 type P = { tenantId: string };
 type PC = P & { connectionId: string };
 
@@ -44,6 +49,30 @@ const editable = {
   jitProvisioning: { type: 'boolean', description: 'SAML: the first sign-in of someone with no identity creates one (source manual) from the assertion, later sign-ins update it; off by default' },
   identityMapping: { ...mappingSchema, description: 'Which SAML value finds the identity: from "nameID" or an attribute Name, to userName or externalId; tried in order' },
   clockSkewSeconds: { type: 'integer', minimum: 0, maximum: 600 },
+  signAuthnRequests: { type: 'boolean', description: 'SAML: sign AuthnRequests (Redirect binding, RSA-SHA256) with the connection\'s SP signing key; its certificate is in the SP metadata' },
+  jitGroupsAttribute: {
+    type: ['string', 'null'], minLength: 1, maxLength: 500,
+    description: 'SAML JIT: the attribute whose values are the user\'s group names (null: Entra\'s http://schemas.microsoft.com/ws/2008/06/identity/claims/groups, then Okta\'s groups)',
+  },
+  oidc: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['issuer', 'clientId'],
+    description: 'OIDC: the connection\'s own client (further OIDC connections); left out on create, the connection stands for the tenant\'s OIDC configuration (PUT …/oidc)',
+    properties: {
+      issuer: { type: 'string', minLength: 1, maxLength: 2000 },
+      discoveryUrl: { type: ['string', 'null'], maxLength: 2000 },
+      clientId: { type: 'string', minLength: 1, maxLength: 500 },
+      clientSecret: { type: ['string', 'null'], minLength: 1, maxLength: 2000, writeOnly: true, description: 'Write-only; left out keeps the stored one (forgotten when the issuer or discovery URL changes), null removes it' },
+      identityClaims: {
+        type: ['array', 'null'], minItems: 1, maxItems: 10,
+        items: {
+          type: 'object', additionalProperties: false, required: ['claim', 'attribute'],
+          properties: { claim: { type: 'string', minLength: 1, maxLength: 200 }, attribute: { type: 'string', enum: ['externalId', 'userName', 'id'] } },
+        },
+      },
+    },
+  },
 } as const;
 
 const connectionSchema = {
@@ -57,7 +86,16 @@ const connectionSchema = {
     updatedAt: { type: 'string', format: 'date-time' },
     oidc: {
       type: 'object',
-      properties: { configUrl: { type: 'string' }, callbackUrl: { type: 'string' }, loginUrl: { type: 'string' } },
+      properties: {
+        configUrl: { type: ['string', 'null'], description: 'The tenant\'s OIDC configuration this connection stands for (null: the connection has its own client)' },
+        callbackUrl: { type: 'string' },
+        loginUrl: { type: 'string' },
+        issuer: { type: ['string', 'null'] },
+        discoveryUrl: { type: ['string', 'null'] },
+        clientId: { type: ['string', 'null'] },
+        clientSecretSet: { type: 'boolean' },
+        identityClaims: { type: ['array', 'null'], items: { type: 'object', properties: { claim: { type: 'string' }, attribute: { type: 'string' } } } },
+      },
     },
     saml: {
       type: 'object',
@@ -74,6 +112,10 @@ const connectionSchema = {
         jitProvisioning: { type: 'boolean' },
         identityMapping: mappingSchema,
         clockSkewSeconds: { type: 'integer' },
+        signAuthnRequests: { type: 'boolean' },
+        jitGroupsAttribute: { type: ['string', 'null'] },
+        spSigningCertificate: { type: ['string', 'null'], description: 'PEM; in the SP metadata when AuthnRequests are signed' },
+        spEncryptionCertificate: { type: ['string', 'null'], description: 'PEM; the IdP encrypts assertions to it (in the SP metadata)' },
         ready: { type: 'boolean' },
       },
     },
@@ -90,6 +132,9 @@ type Body = {
   jitProvisioning?: boolean;
   identityMapping?: IdentityMappingRule[];
   clockSkewSeconds?: number;
+  signAuthnRequests?: boolean;
+  jitGroupsAttribute?: string | null;
+  oidc?: OidcConnectionSettings & { clientSecret?: string | null };
 };
 
 /** Sign-in connections of a tenant (OIDC and SAML 2.0): list, create, read, change, delete. */
@@ -100,7 +145,16 @@ export async function connectionsRoutes(app: FastifyInstance, { deps }: { deps: 
     const base = publicBaseUrl(req, deps.config.publicUrl);
     const common = { id: c.id, type: c.type, name: c.name, domains: c.domains, createdAt: c.createdAt, updatedAt: c.updatedAt };
     if (c.type === 'oidc') {
-      return { ...common, oidc: { configUrl: `/admin/v1/tenants/${c.tenantId}/oidc`, callbackUrl: ssoCallbackUrl(base, c.tenantId), loginUrl: `${base}/sso/${c.tenantId}/login` } };
+      const callbackUrl = ssoCallbackUrl(base, c.tenantId);
+      if (!c.oidc) return { ...common, oidc: { configUrl: `/admin/v1/tenants/${c.tenantId}/oidc`, callbackUrl, loginUrl: `${base}/sso/${c.tenantId}/login` } };
+      return {
+        ...common,
+        oidc: {
+          configUrl: null, callbackUrl, loginUrl: `${base}/sso/${c.tenantId}/login?connection=${c.id}`,
+          issuer: c.oidc.issuer, discoveryUrl: c.oidc.discoveryUrl, clientId: c.oidc.clientId, clientSecretSet: c.oidcClientSecret !== null,
+          identityClaims: c.oidc.identityClaims,
+        },
+      };
     }
     const u = spUrls(base, c.tenantId, c.id);
     return {
@@ -109,6 +163,8 @@ export async function connectionsRoutes(app: FastifyInstance, { deps }: { deps: 
         spEntityId: u.entityId, acsUrl: u.acsUrl, metadataUrl: u.metadataUrl, loginUrl: u.loginUrl,
         idpEntityId: c.idpEntityId, idpSsoUrl: c.idpSsoUrl, idpCertificates: c.idpCerts.length, idpMetadataUrl: c.idpMetadataUrl,
         allowIdpInitiated: c.allowIdpInitiated, jitProvisioning: c.jitProvisioning, identityMapping: c.identityMapping, clockSkewSeconds: c.clockSkewSeconds,
+        signAuthnRequests: c.signAuthnRequests, jitGroupsAttribute: c.jitGroupsAttribute,
+        spSigningCertificate: c.spSigningCert, spEncryptionCertificate: c.spEncryptionCert,
         ready: !!(c.idpEntityId && c.idpSsoUrl && c.idpCerts.length > 0),
       },
     };
@@ -146,6 +202,27 @@ export async function connectionsRoutes(app: FastifyInstance, { deps }: { deps: 
     }
   };
 
+  /** An OIDC connection's own client from the body, validated like the tenant's OIDC configuration; the secret stored encrypted. */
+  const oidcClient = (o: NonNullable<Body['oidc']>, prev?: Connection): Pick<ConnectionFields, 'oidc' | 'oidcClientSecret'> => {
+    let n: ReturnType<typeof normalizeOidcConfig>;
+    try {
+      n = normalizeOidcConfig({
+        provider: 'generic', issuer: o.issuer, discoveryUrl: o.discoveryUrl ?? null, audience: o.clientId, clientId: o.clientId,
+        ...(o.identityClaims ? { identityClaims: o.identityClaims } : {}),
+      });
+    } catch (err) {
+      if (err instanceof OidcConfigError) throw badRequest(`oidc: ${err.message}`);
+      throw err;
+    }
+    const oidc: OidcConnectionSettings = { issuer: n.issuer, discoveryUrl: o.discoveryUrl ? n.discoveryUrl : null, clientId: n.clientId!, identityClaims: o.identityClaims ?? null };
+    // The secret goes to the token endpoint the issuer / discovery URL name: a change of either forgets it (issue 17 item 7).
+    const sameEndpoint = prev?.oidc && prev.oidc.issuer === oidc.issuer && prev.oidc.discoveryUrl === oidc.discoveryUrl;
+    if (typeof o.clientSecret === 'string' && !deps.secrets.enabled) throw secretKeyRequired('a client secret');
+    const oidcClientSecret = typeof o.clientSecret === 'string' ? deps.secrets.encrypt(o.clientSecret, OIDC_CONNECTION_SECRET_PURPOSE)
+      : o.clientSecret === null || !sameEndpoint ? null : prev!.oidcClientSecret;
+    return { oidc, oidcClientSecret };
+  };
+
   /** The stored fields after applying the body to `prev` (or to the defaults). */
   const fields = async (type: 'oidc' | 'saml', b: Body, prev?: Connection): Promise<ConnectionFields> => {
     const domains = b.domains ? [...new Set(b.domains.map((d) => d.trim().toLowerCase()))] : prev?.domains ?? [];
@@ -165,13 +242,34 @@ export async function connectionsRoutes(app: FastifyInstance, { deps }: { deps: 
       jitProvisioning: b.jitProvisioning ?? prev?.jitProvisioning ?? false,
       identityMapping: b.identityMapping ?? (prev ? prev.identityMapping : null),
       clockSkewSeconds: b.clockSkewSeconds ?? prev?.clockSkewSeconds ?? 120,
+      signAuthnRequests: b.signAuthnRequests ?? prev?.signAuthnRequests ?? false,
+      jitGroupsAttribute: b.jitGroupsAttribute !== undefined ? b.jitGroupsAttribute : prev?.jitGroupsAttribute ?? null,
+      spSigningCert: prev?.spSigningCert ?? null,
+      spSigningKey: prev?.spSigningKey ?? null,
+      spEncryptionCert: prev?.spEncryptionCert ?? null,
+      spEncryptionKey: prev?.spEncryptionKey ?? null,
+      oidc: prev?.oidc ?? null,
+      oidcClientSecret: prev?.oidcClientSecret ?? null,
     };
     if (type === 'oidc') {
-      if (b.idpMetadataXml !== undefined || b.idpMetadataUrl !== undefined || b.allowIdpInitiated !== undefined || b.identityMapping !== undefined || b.jitProvisioning !== undefined) {
-        throw badRequest('an OIDC connection is configured with PUT …/oidc; SAML settings do not apply to it');
+      if (b.idpMetadataXml !== undefined || b.idpMetadataUrl !== undefined || b.allowIdpInitiated !== undefined || b.identityMapping !== undefined
+        || b.jitProvisioning !== undefined || b.signAuthnRequests !== undefined || b.jitGroupsAttribute !== undefined) {
+        throw badRequest('SAML settings do not apply to an OIDC connection');
+      }
+      if (b.oidc !== undefined) {
+        if (prev && !prev.oidc) throw badRequest('this OIDC connection stands for the tenant\'s OIDC configuration: change it with PUT …/oidc');
+        Object.assign(f, oidcClient(b.oidc, prev));
       }
       return f;
     }
+    if (b.oidc !== undefined) throw badRequest('oidc applies to OIDC connections only');
+    // The SP's key pairs: generated once per connection (a connection saved before they existed gets them
+    // now); without an installation key they cannot be stored, so the connection works unsigned and unencrypted.
+    if (f.signAuthnRequests && !deps.secrets.enabled) throw secretKeyRequired('the SP signing key for signed AuthnRequests');
+    const cn = `idpbridge SAML SP ${f.name}`;
+    if (!deps.secrets.enabled) return f;
+    if (!f.spEncryptionKey) ({ key: f.spEncryptionKey, cert: f.spEncryptionCert } = await newStoredSpKeyPair(deps.secrets, 'encryption', cn));
+    if (!f.spSigningKey) ({ key: f.spSigningKey, cert: f.spSigningCert } = await newStoredSpKeyPair(deps.secrets, 'signing', cn));
     if (b.idpMetadataXml !== undefined && b.idpMetadataUrl !== undefined) throw badRequest('give idpMetadataXml or idpMetadataUrl, not both');
     const xml = b.idpMetadataXml ?? (b.idpMetadataUrl !== undefined ? await fetchMetadata(b.idpMetadataUrl) : undefined);
     if (xml !== undefined) {
@@ -198,7 +296,7 @@ export async function connectionsRoutes(app: FastifyInstance, { deps }: { deps: 
   app.post<{ Params: P; Body: Body }>('/tenants/:tenantId/connections', {
     schema: {
       tags,
-      summary: 'Create a connection: SAML (with the IdP\'s metadata, pasted or by URL) or the OIDC one (configured with PUT …/oidc)',
+      summary: 'Create a connection: SAML (with the IdP\'s metadata, pasted or by URL), OIDC with its own client (`oidc`), or the OIDC one standing for the tenant\'s configuration (PUT …/oidc)',
       params: uuidParams('tenantId'),
       body: { type: 'object', additionalProperties: false, required: ['type'], properties: { type: { type: 'string', enum: ['oidc', 'saml'] }, ...editable } },
       response: { 201: connectionSchema },
@@ -208,7 +306,7 @@ export async function connectionsRoutes(app: FastifyInstance, { deps }: { deps: 
     await requireTenant(db, tenantId);
     const f = await fields(req.body.type!, req.body);
     const created = await insertConnection(db, tenantId, req.body.type!, f);
-    if (!created) throw conflict('the tenant already has an OIDC connection (one OIDC configuration per tenant)');
+    if (!created) throw conflict('the tenant already has the OIDC connection standing for its OIDC configuration; give `oidc` (issuer, clientId, clientSecret) to add another OIDC connection');
     req.log.info({ tenantId, connectionId: created.id, type: created.type }, 'sign-in connection created');
     return reply.code(201).send(view(req, created));
   });

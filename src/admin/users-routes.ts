@@ -3,7 +3,10 @@ import type { AppDeps } from '../app-deps.js';
 import {
   createManualIdentity, deleteManualIdentity, getIdentityDetail, listIdentities, updateIdentity, type IdentityInput,
 } from '../access/identities.js';
+import { identityExists } from '../access/identities.js';
+import { identityOverrides, setIdentityOverrides, type ProvisioningOverrides } from '../access/provisioning-overrides.js';
 import { notFound } from '../http/errors.js';
+import { provisioningOverridesSchema } from './access-groups-routes.js';
 import { identityDetailSchema, identitySchema, pageQuery, params, requireTenant } from './access-schemas.js';
 
 const tags = ['users'];
@@ -95,6 +98,36 @@ export async function usersRoutes(app: FastifyInstance, { deps }: { deps: AppDep
   }, async (req) => {
     await requireTenant(db, req.params.tenantId);
     return updateIdentity(db, req.params.tenantId, req.params.userId, req.body);
+  });
+
+  const requireIdentity = async (tenantId: string, userId: string) => {
+    await requireTenant(db, tenantId);
+    if (!(await identityExists(db, tenantId, userId))) throw notFound('identity');
+  };
+
+  app.get<{ Params: PU }>('/tenants/:tenantId/users/:userId/provisioning', {
+    schema: {
+      tags,
+      summary: 'The identity\'s overrides of the tenant\'s provisioning defaults (null = inherit)',
+      params: params('tenantId', 'userId'),
+      response: { 200: provisioningOverridesSchema },
+    },
+  }, async (req) => {
+    await requireIdentity(req.params.tenantId, req.params.userId);
+    return identityOverrides(db, req.params.tenantId, req.params.userId);
+  });
+
+  app.put<{ Params: PU; Body: ProvisioningOverrides }>('/tenants/:tenantId/users/:userId/provisioning', {
+    schema: {
+      tags,
+      summary: 'Set the overrides a SCIM create that adopts this (pre-created) identity applies; they win over access groups and the tenant',
+      params: params('tenantId', 'userId'),
+      body: provisioningOverridesSchema,
+      response: { 200: provisioningOverridesSchema },
+    },
+  }, async (req) => {
+    await requireIdentity(req.params.tenantId, req.params.userId);
+    return setIdentityOverrides(db, req.params.tenantId, req.params.userId, req.body);
   });
 
   app.delete<{ Params: PU }>('/tenants/:tenantId/users/:userId', {

@@ -24,7 +24,7 @@ const webhookSchema = {
 } as const;
 
 const eventsFilter = { type: 'array', maxItems: 50, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 100 } } as const;
-const urlField = { type: 'string', minLength: 8, maxLength: 2000, pattern: '^https?://' } as const;
+const urlField = { type: 'string', format: 'uri', minLength: 8, maxLength: 2000, pattern: '^https?://' } as const;
 const secretField = { type: 'string', minLength: 16, maxLength: 512 } as const;
 
 function checkUrl(url: string): void {

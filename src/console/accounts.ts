@@ -191,3 +191,20 @@ export async function signIn(db: Queryable, loginName: string, password: string)
   );
   return { ok: true, account: view({ ...r, last_login_at: new Date() }) };
 }
+
+/**
+ * The console account an IdP sign-in is linked to: the tenant's account whose login is the
+ * identity's userName (case-insensitive; Entra and Okta provision the user's e-mail address or UPN
+ * as userName). A disabled account is returned too (the caller refuses it with its own message).
+ * The sign-in is recorded in last_login_at; the password's failure counter is left alone (an IdP
+ * sign-in proves nothing about the password).
+ */
+export async function accountForIdentity(db: Queryable, tenantId: string, userName: string): Promise<ConsoleAccount | undefined> {
+  const { rows } = await db.query<Row>(
+    `UPDATE console_accounts SET last_login_at = CASE WHEN disabled_at IS NULL THEN now() ELSE last_login_at END
+      WHERE tenant_id = $1 AND lower(login) = $2
+      RETURNING ${COLUMNS}`,
+    [tenantId, userName.trim().toLowerCase()],
+  );
+  return rows[0] ? view(rows[0]) : undefined;
+}

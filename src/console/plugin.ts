@@ -12,6 +12,7 @@ import { signIn } from './accounts.js';
 import { clearSessionCookies, isLocalPlainHttp, setSessionCookies } from './cookies.js';
 import { createSession, csrfValid, deleteSession, lookupSession, sessionCookie, SETUP_LINK_LOGIN, type ConsolePrincipal } from './sessions.js';
 import { redeemSetupLink } from './setup-links.js';
+import { idpSignInRoutes } from './idp-sign-in.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -193,6 +194,7 @@ async function sessionRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }):
  */
 export async function consolePlugin(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   await app.register(sessionRoutes, { prefix: '/console/api', deps });
+  await app.register(idpSignInRoutes, { prefix: '/console/api', deps });
 
   await app.register(async (web) => {
     web.addHook('onSend', async (_req, reply, payload) => {

@@ -20,6 +20,7 @@
 import type { Database, Queryable } from '../db/types.js';
 import { effectiveDatasetsOf, routeKey, type AccessCause, type AccessRoute, type AccessScope, type HeldDataset } from '../access/access-changes.js';
 import { emitEvents, type PendingEvent } from './outbox.js';
+import { applyJoinProvisioning, JOIN_CAUSES } from './provisioning-join.js';
 
 /** Identities compared per transaction. */
 export const ACCESS_CHUNK = 500;
@@ -51,8 +52,13 @@ WITH RECURSIVE
   cand(id) AS (
     SELECT unnest($2::uuid[])
     UNION
-    SELECT gm.member_id FROM sg JOIN scim_group_members gm ON gm.tenant_id = $1 AND gm.group_id = sg.group_id
-     WHERE gm.member_type <> 'Group' AND ($7::uuid IS NULL OR gm.member_id > $7::uuid)
+    -- per group, the next $8 members in id order straight from the primary key: a chunk reads about
+    -- $8 rows of a 100k-member group, not every member past the cursor
+    SELECT m.member_id FROM sg CROSS JOIN LATERAL (
+      SELECT gm.member_id FROM scim_group_members gm
+       WHERE gm.tenant_id = $1 AND gm.group_id = sg.group_id AND gm.member_type <> 'Group'
+         AND gm.member_id > COALESCE($7::uuid, '00000000-0000-0000-0000-000000000000'::uuid)
+       ORDER BY gm.member_id LIMIT $8) m
     UNION
     SELECT identity_id FROM access_group_members WHERE tenant_id = $1 AND access_group_id IN (SELECT id FROM ags)
     UNION
@@ -62,7 +68,7 @@ WITH RECURSIVE
     UNION
     SELECT identity_id FROM access_announced WHERE tenant_id = $1 AND dataset_id = ANY($5::uuid[])
     UNION
-    SELECT id FROM scim_users WHERE tenant_id = $1 AND $6::boolean AND ($7::uuid IS NULL OR id > $7::uuid)
+    (SELECT id FROM scim_users WHERE tenant_id = $1 AND $6::boolean AND ($7::uuid IS NULL OR id > $7::uuid) ORDER BY id LIMIT $8)
     UNION
     SELECT identity_id FROM access_announced WHERE tenant_id = $1 AND $6::boolean AND ($7::uuid IS NULL OR identity_id > $7::uuid)
   )
@@ -111,6 +117,8 @@ export async function expandAccessChunk(db: Database, tenantId: string, chunk = 
     const ids = cand.map((r) => r.id);
     let events = 0;
     if (ids.length > 0) events = await compareAndAnnounce(tx, tenantId, ids, change.cause);
+    // New members may bring an access group's provisioning overrides (provisioning-join.ts).
+    if (ids.length > 0 && JOIN_CAUSES.has(change.cause.type)) await applyJoinProvisioning(tx, tenantId, ids);
     if (ids.length < chunk) {
       await tx.query('DELETE FROM access_changes WHERE tenant_id = $1 AND seq = $2', [tenantId, change.seq]);
     } else {

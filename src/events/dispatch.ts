@@ -1,5 +1,6 @@
 import type { Database } from '../db/types.js';
 import { withDefaults, type TenantSettings } from '../tenants/settings.js';
+import { provisioningOf } from '../access/provisioning-overrides.js';
 
 /**
  * Fan-out: turns outbox events past the tenant's cursor into webhook deliveries (one per matching
@@ -21,7 +22,7 @@ const pending = (txid: string, seq: string) => `e.txid IS NOT NULL AND (e.txid, 
 
 /** The next `$2` pending events of tenant `$1`, in fan-out order (exported for its plan test). */
 export const claimSql = (withUser: boolean) => `
-  SELECT e.tenant_id, e.id, e.seq, e.txid, e.type, ${withUser ? `CASE WHEN e.type = 'user.created' THEN e.data->'user' END` : 'NULL::jsonb'} AS user
+  SELECT e.tenant_id, e.id, e.seq, e.txid, e.type, ${withUser ? `CASE WHEN e.type IN ('user.created', 'identity.adopted') THEN e.data->'user' END` : 'NULL::jsonb'} AS user
     FROM events e
    WHERE e.tenant_id = $1
      AND ${pending(`COALESCE((SELECT txid FROM event_cursors WHERE tenant_id = $1), '0'::xid8)`, `COALESCE((SELECT seq FROM event_cursors WHERE tenant_id = $1), 0)`)}
@@ -29,16 +30,21 @@ export const claimSql = (withUser: boolean) => `
 
 export async function dispatchTenant(db: Database, tenantId: string, batch: number): Promise<number> {
   return db.transaction(async (tx) => {
-    const lock = await tx.query<{ ok: boolean; settings: Partial<TenantSettings> | null }>(
+    const lock = await tx.query<{ ok: boolean; settings: Partial<TenantSettings> | null; overrides: boolean }>(
       `SELECT pg_try_advisory_xact_lock(hashtext('idpbridge.dispatch'), hashtext($1)) AS ok,
-              (SELECT settings FROM tenants WHERE tenant_id = $2 FOR KEY SHARE) AS settings`,
+              (SELECT settings FROM tenants WHERE tenant_id = $2 FOR KEY SHARE) AS settings,
+              EXISTS (SELECT 1 FROM identity_provisioning_overrides WHERE tenant_id = $2)
+                OR EXISTS (SELECT 1 FROM access_groups WHERE tenant_id = $2 AND automatic_invitation IS NOT NULL) AS overrides`,
       [tenantId, tenantId],
     );
     // KEY SHARE: a tenant being deleted is waited for and then skipped, and one not yet deleted
     // stays until this commits — the cursor row (a foreign key to the tenant) cannot fail.
     if (!lock.rows[0]?.ok || lock.rows[0].settings === null) return 0;
-    // The new user's data is read (and parsed) only when invitations will use it.
-    const invite = withDefaults(lock.rows[0].settings).automaticInvitation;
+    // The new user's data is read (and parsed) only when invitations may use it: the tenant
+    // invites, or an identity or access group overrides that (access/provisioning-overrides.ts).
+    const settings = withDefaults(lock.rows[0].settings);
+    const overrides = lock.rows[0].overrides;
+    const invite = settings.automaticInvitation || overrides;
     // Claim, fan out and move the cursor in one statement. The advisory lock makes this the
     // tenant's only dispatcher; events are never rewritten.
     const { rows: evs } = await tx.query<{ id: string; type: string; user: Record<string, unknown> | null }>(
@@ -47,8 +53,8 @@ export async function dispatchTenant(db: Database, tenantId: string, batch: numb
          SELECT c.tenant_id, w.id, c.id, c.seq
            FROM claimed c JOIN webhooks w ON w.tenant_id = c.tenant_id
           WHERE w.tenant_id = $1 AND w.enabled
-            AND (cardinality(w.event_types) = 0 OR '*' = ANY (w.event_types) OR c.type = ANY (w.event_types)
-                 OR (split_part(c.type, '.', 1) || '.*') = ANY (w.event_types))
+            AND (((cardinality(w.event_types) = 0 OR '*' = ANY (w.event_types)) AND NOT starts_with(c.type, 'audit.')) -- audit events only when asked for
+                 OR c.type = ANY (w.event_types) OR (split_part(c.type, '.', 1) || '.*') = ANY (w.event_types))
          ON CONFLICT DO NOTHING
        ), moved AS (
          INSERT INTO event_cursors (tenant_id, txid, seq)
@@ -59,9 +65,15 @@ export async function dispatchTenant(db: Database, tenantId: string, batch: numb
       [tenantId, batch],
     );
     if (invite) {
-      for (const e of evs) {
-        if (e.type !== 'user.created' || !e.user) continue;
-        const inv = invitationFor(e.user);
+      // A new user is invited as resolved (identity > access groups > tenant); an adopted,
+      // pre-created identity only when an override asks for it (the tenant setting is for new users).
+      const created = evs.filter((e) => (e.type === 'user.created' || e.type === 'identity.adopted') && e.user && typeof e.user.id === 'string');
+      const resolved = overrides ? await provisioningOf(tx, tenantId, created.map((e) => e.user!.id as string), settings) : undefined;
+      for (const e of created) {
+        const p = resolved?.get(e.user!.id as string);
+        const send = e.type === 'user.created' ? (p?.automaticInvitation ?? settings.automaticInvitation) : p?.invitationOverridden === true && p.automaticInvitation;
+        if (!send) continue;
+        const inv = invitationFor(e.user!);
         if (!inv) continue;
         await tx.query(
           `INSERT INTO invitations (tenant_id, user_id, event_id, email, display_name, message_id)

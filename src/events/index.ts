@@ -26,7 +26,7 @@ export function workerOptions(config: Config, secrets: SecretBox = new SecretBox
     cleanupEveryMs: 10 * 60_000,
     concurrency: config.webhookConcurrency,
     perTenant: config.webhookTenantConcurrency,
-    batch: 100,
+    batch: 1000,
     targets: new TargetPolicy(config.allowPrivateTargets),
     secrets,
   };
@@ -40,6 +40,8 @@ export function workerOptions(config: Config, secrets: SecretBox = new SecretBox
 export function registerEvents(app: FastifyInstance, db: Database, config: Config, secrets: SecretBox): EventsWorker | undefined {
   const worker = config.worker ? new EventsWorker(db, workerOptions(config, secrets), app.log) : undefined;
   if (worker) app.addHook('onReady', async () => worker.start());
+  // The worker sleeps while idle; a finished request (its writes committed) may have given it work.
+  if (worker) app.addHook('onResponse', async () => worker.nudge());
   app.addHook('onClose', async () => {
     await worker?.stop();
   });

@@ -13,6 +13,8 @@ export const EVENT_TYPES = [
   'group.members_removed',
   'access.granted',
   'access.revoked',
+  // An audit entry of the tenant (src/audit/record.ts writes it with the entry; docs/audit.md).
+  'audit.recorded',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -29,8 +31,10 @@ export function isValidEventFilter(s: string): boolean {
 
 /** Whether an event type passes a webhook filter (empty = every event). Same rule as the SQL in dispatch.ts. */
 export function matchesFilter(type: string, filter: readonly string[]): boolean {
-  if (filter.length === 0) return true;
-  return filter.includes('*') || filter.includes(type) || filter.includes(`${type.split('.')[0]}.*`);
+  // Audit entries go only to webhooks that name them (`audit.*`, `audit.recorded`), not to catch-alls.
+  const catchAll = filter.length === 0 || filter.includes('*');
+  if (catchAll && !type.startsWith('audit.')) return true;
+  return filter.includes(type) || filter.includes(`${type.split('.')[0]}.*`);
 }
 
 /** What a webhook receives (the JSON body), and what `GET …/events` lists. */

@@ -38,6 +38,15 @@ const ACCESS_IDLE_MS = 250;
 const COALESCE_BELOW = 100;
 const COALESCE_MS = 50;
 
+/**
+ * An idle worker sleeps instead of polling (issue 21: an idle server spent ~3% of a core on passes
+ * every pollMs). It stays at pollMs for HOT_MS after the last work or nudge (retries and follow-ups
+ * of a burst come quickly), then looks only every IDLE_BACKSTOP_MS (a retry falling due, another
+ * process's expired lease, a write by a process without a worker) until a nudge wakes it.
+ */
+const HOT_MS = 10_000;
+const IDLE_BACKSTOP_MS = 5_000;
+
 type Log = {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
@@ -56,6 +65,12 @@ export class EventsWorker {
   private stopping = false;
   private lastCleanup = 0;
   private nextAccessAt = 0;
+  /** A queue finished with work done while a pass was running: the next pass comes at once. */
+  private woken = false;
+  /** When the last pass moved something or the last nudge came (Date.now()). */
+  private lastWorkAt = 0;
+  /** When the pending timer fires (Date.now() based), to tell a long sleep from a short wait. */
+  private timerAt = 0;
   private readonly agent: Agent;
   private readonly mailer: Mailer;
   /** Webhook queues being served now; a pass never waits for them. */
@@ -80,21 +95,42 @@ export class EventsWorker {
   start(): void {
     this.stopping = false;
     this.lastCleanup = Date.now(); // first cleanup after one period, not at boot
+    this.lastWorkAt = Date.now();
     this.schedule(0);
   }
 
   private schedule(ms: number): void {
     if (this.stopping) return;
+    this.timerAt = Date.now() + ms;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.woken = false;
       this.running = this.tickCount().then((done) => {
         this.running = undefined;
+        if (this.woken) return this.schedule(0);
         // A backlog: go on at once. A trickle (a sync creating users one by one): let a few more
         // events gather first — each pass costs the same few queries whether it moves 1 event or 100.
         // Queues in flight free their slots soon: look again shortly.
-        this.schedule(done >= COALESCE_BELOW ? 0 : done > 0 || this.serving.size > 0 ? COALESCE_MS : this.opts.pollMs);
+        if (done > 0) this.lastWorkAt = Date.now();
+        this.schedule(done >= COALESCE_BELOW ? 0 : done > 0 || this.serving.size > 0 ? COALESCE_MS : this.idleMs());
       });
     }, ms);
+  }
+
+  private idleMs(): number {
+    return Date.now() - this.lastWorkAt < HOT_MS ? this.opts.pollMs : Math.max(this.opts.pollMs, IDLE_BACKSTOP_MS);
+  }
+
+  /**
+   * Something may have given the worker work (a request finished: its transaction has committed).
+   * A sleeping worker looks within COALESCE_MS, letting a burst's events gather; a busy one goes on.
+   */
+  nudge(): void {
+    this.lastWorkAt = Date.now();
+    if (this.stopping || !this.timer || this.timerAt <= Date.now() + COALESCE_MS) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.schedule(COALESCE_MS);
   }
 
   /** One pass over every duty; true when it did something. */
@@ -185,7 +221,12 @@ export class EventsWorker {
 
   /** A queue finished with work done: its webhook may have more, so the next pass comes now. */
   private wake(): void {
-    if (this.stopping || this.running || !this.timer) return;
+    if (this.stopping) return;
+    if (this.running) {
+      this.woken = true;
+      return;
+    }
+    if (!this.timer) return;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.schedule(0);

@@ -1,4 +1,4 @@
-import type { FastifyInstance, RouteHandlerMethod } from 'fastify';
+import type { FastifyInstance, RouteHandlerMethod, RouteOptions } from 'fastify';
 import { tenantKeyOf } from './rate-limit.js';
 
 /**
@@ -8,17 +8,29 @@ import { tenantKeyOf } from './rate-limit.js';
  * Requests over the limit wait their turn in a per-tenant queue; a full queue or a long wait is
  * refused with the surface's 429 error (Retry-After). The slot is held exactly while the route
  * handler runs (where the database work is), also when the client has gone away meanwhile.
- * Counters are per process.
+ * One gate is shared by every surface of an app (SCIM, /v1, the tenant-scoped admin reads), keyed
+ * by the canonical (lower-case) tenant id, so a tenant's share is one share whichever surface it
+ * floods. Counters are per process.
  */
-export interface TenantConcurrencyOptions {
-  /** Handlers of one tenant running at once; 0 or less installs nothing. */
+export interface TenantGateOptions {
+  /** Handlers of one tenant running at once. */
   limit: number;
   /** Requests of one tenant waiting at once; more are refused at once. */
   queueMax?: number;
   /** Longest wait for a slot (ms) before the request is refused. */
   waitMs?: number;
+}
+
+/** A refusal in the surface's own error format. */
+export type GateRefusal = (retryAfterSeconds: number, limit: number) => Error;
+
+export interface TenantConcurrencyOptions extends TenantGateOptions {
+  /** The gate to use (shared between surfaces); when absent one is created from the options. */
+  gate?: TenantGate | undefined;
   /** The error of a refusal, in the surface's format. */
-  error: (retryAfterSeconds: number, limit: number) => Error;
+  error: GateRefusal;
+  /** Which routes are gated (default: every route with a tenant id). */
+  appliesTo?: (route: RouteOptions) => boolean;
 }
 
 interface Lane {
@@ -28,11 +40,19 @@ interface Lane {
 
 export class TenantGate {
   private readonly lanes = new Map<string, Lane>();
+  private readonly opts: Required<TenantGateOptions>;
 
-  constructor(private readonly opts: Required<TenantConcurrencyOptions>) {}
+  constructor(opts: TenantGateOptions) {
+    this.opts = { queueMax: 256, waitMs: 30_000, ...opts };
+  }
 
-  /** Resolves with a release function once the tenant has a free slot; rejects with the refusal. */
-  acquire(tenant: string): Promise<() => void> {
+  /** The gate of an app, or undefined when the limit is 0 or less (no gate). */
+  static create(opts: TenantGateOptions): TenantGate | undefined {
+    return opts.limit > 0 ? new TenantGate(opts) : undefined;
+  }
+
+  /** Resolves with a release function once the tenant has a free slot; rejects with `refuse`'s error. */
+  acquire(tenant: string, refuse: GateRefusal): Promise<() => void> {
     let lane = this.lanes.get(tenant);
     if (!lane) {
       lane = { active: 0, waiters: [] };
@@ -53,7 +73,7 @@ export class TenantGate {
       return Promise.resolve(release);
     }
     const retryAfter = Math.max(1, Math.ceil(this.opts.waitMs / 1000));
-    if (l.waiters.length >= this.opts.queueMax) return Promise.reject(this.opts.error(retryAfter, this.opts.limit));
+    if (l.waiters.length >= this.opts.queueMax) return Promise.reject(refuse(retryAfter, this.opts.limit));
     return new Promise((resolve, reject) => {
       const waiter = {
         grant: () => {
@@ -64,7 +84,7 @@ export class TenantGate {
       const timer = setTimeout(() => {
         const i = l.waiters.indexOf(waiter);
         if (i >= 0) l.waiters.splice(i, 1);
-        reject(this.opts.error(retryAfter, this.opts.limit));
+        reject(refuse(retryAfter, this.opts.limit));
       }, this.opts.waitMs);
       timer.unref();
       l.waiters.push(waiter);
@@ -77,16 +97,20 @@ export class TenantGate {
   }
 }
 
-/** Wraps the handler of every route registered after this call in `app` (and its children) with the gate. */
+/**
+ * Wraps the handler of every route registered after this call in `app` (and its children) that
+ * `appliesTo` selects with the gate (`opts.gate`, or a new one).
+ */
 export function registerTenantConcurrency(app: FastifyInstance, opts: TenantConcurrencyOptions): TenantGate | undefined {
-  if (opts.limit <= 0) return undefined;
-  const gate = new TenantGate({ queueMax: 256, waitMs: 30_000, ...opts });
+  const gate = opts.gate ?? TenantGate.create(opts);
+  if (!gate) return undefined;
   app.addHook('onRoute', (route) => {
+    if (opts.appliesTo && !opts.appliesTo(route)) return;
     const handler = route.handler;
     const gated: RouteHandlerMethod = async function (this: FastifyInstance, req, reply) {
       const tenant = tenantKeyOf(req);
       if (tenant === undefined) return handler.call(this, req, reply);
-      const release = await gate.acquire(tenant);
+      const release = await gate.acquire(tenant, opts.error);
       try {
         return await handler.call(this, req, reply);
       } finally {

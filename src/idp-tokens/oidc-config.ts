@@ -337,12 +337,41 @@ export async function getOidcConfig(db: Queryable, tenantId: string): Promise<Oi
 /** Purpose (authenticated data) of an encrypted OIDC client secret (src/lib/secret-box.ts). */
 export const OIDC_CLIENT_SECRET_PURPOSE = 'oidc.client_secret';
 
+/** What a stored client secret is bound to: it is only ever sent where these still point. */
+export interface ClientSecretBinding {
+  issuer: string;
+  discoveryUrl: string | null;
+  /** Origin of the token endpoint the secret was first sent to (null: not used yet). */
+  tokenEndpointOrigin: string | null;
+}
+
+/**
+ * Whether a stored client secret stays with a changed configuration (issue 17 item 7). The issuer,
+ * the discovery URL and the token endpoint's origin decide where the secret is sent, so a change of
+ * any of them forgets it and the admin enters it again: a tenant admin (or a changed discovery
+ * document) cannot redirect the stored secret to a token endpoint of their choosing. An origin not
+ * known yet on either side is no change (the first use pins it). The only place this is decided.
+ */
+export function keepsClientSecret(stored: ClientSecretBinding, next: ClientSecretBinding): boolean {
+  return stored.issuer === next.issuer
+    && stored.discoveryUrl === next.discoveryUrl
+    && (stored.tokenEndpointOrigin === null || next.tokenEndpointOrigin === null || stored.tokenEndpointOrigin === next.tokenEndpointOrigin);
+}
+
+interface SecretRow {
+  issuer: string;
+  discovery_url: string | null;
+  client_secret: string | null;
+  client_secret_token_origin: string | null;
+}
+
+const bindingOf = (r: SecretRow): ClientSecretBinding => ({ issuer: r.issuer, discoveryUrl: r.discovery_url, tokenEndpointOrigin: r.client_secret_token_origin });
+
 /**
  * Full replace (PUT). The caller checked that the tenant exists. clientSecret: undefined keeps the
- * stored secret (it is write-only, so a client cannot resend it) — unless the issuer or the
- * discovery URL changes: they decide which token endpoint the secret is sent to, so a change
- * forgets it and the admin enters it again (issue 17 item 7); null removes it; a config without a
- * client id keeps no secret. The secret is stored encrypted.
+ * stored secret (it is write-only, so a client cannot resend it) while keepsClientSecret allows;
+ * null removes it; a config without a client id keeps no secret. The secret is stored encrypted.
+ * Run it in a transaction: the stored row is read FOR UPDATE before it is replaced.
  */
 export async function putOidcConfig(
   db: Queryable,
@@ -351,29 +380,33 @@ export async function putOidcConfig(
   clientSecret: string | null | undefined,
   secrets: SecretBox,
 ): Promise<OidcConfig> {
-  const stored = typeof clientSecret === 'string' ? secrets.encrypt(clientSecret, OIDC_CLIENT_SECRET_PURPOSE) : null;
+  const { rows: current } = await db.query<SecretRow>(
+    'SELECT issuer, discovery_url, client_secret, client_secret_token_origin FROM idp_oidc_configs WHERE tenant_id = $1 FOR UPDATE',
+    [tenantId],
+  );
+  const was = current[0];
+  const keep = clientSecret === undefined && c.clientId !== null && !!was?.client_secret
+    && keepsClientSecret(bindingOf(was), { issuer: c.issuer, discoveryUrl: c.discoveryUrl, tokenEndpointOrigin: null });
+  const stored = keep ? was!.client_secret
+    : typeof clientSecret === 'string' && c.clientId !== null ? secrets.encrypt(clientSecret, OIDC_CLIENT_SECRET_PURPOSE) : null;
   const { rows } = await db.query<Row>(
     `INSERT INTO idp_oidc_configs (tenant_id, provider, issuer, additional_issuers, discovery_url, jwks_uri, audiences,
-        algorithms, identity_claims, groups_claim, groups_match, clock_tolerance_seconds, client_id, client_secret)
-     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12, $13,
-        CASE WHEN $13::text IS NULL THEN NULL ELSE $14::text END)
+        algorithms, identity_claims, groups_claim, groups_match, clock_tolerance_seconds, client_id, client_secret,
+        client_secret_token_origin)
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15)
      ON CONFLICT (tenant_id) DO UPDATE SET provider = EXCLUDED.provider, issuer = EXCLUDED.issuer,
         additional_issuers = EXCLUDED.additional_issuers, discovery_url = EXCLUDED.discovery_url,
         jwks_uri = EXCLUDED.jwks_uri, audiences = EXCLUDED.audiences, algorithms = EXCLUDED.algorithms,
         identity_claims = EXCLUDED.identity_claims, groups_claim = EXCLUDED.groups_claim,
         groups_match = EXCLUDED.groups_match, clock_tolerance_seconds = EXCLUDED.clock_tolerance_seconds,
-        client_id = EXCLUDED.client_id,
-        client_secret = CASE WHEN EXCLUDED.client_id IS NULL THEN NULL
-          WHEN $15::boolean THEN CASE WHEN idp_oidc_configs.issuer = EXCLUDED.issuer
-                                       AND idp_oidc_configs.discovery_url IS NOT DISTINCT FROM EXCLUDED.discovery_url
-                                      THEN idp_oidc_configs.client_secret END
-          ELSE EXCLUDED.client_secret END,
+        client_id = EXCLUDED.client_id, client_secret = EXCLUDED.client_secret,
+        client_secret_token_origin = EXCLUDED.client_secret_token_origin,
         version = idp_oidc_configs.version + 1, updated_at = now()
      RETURNING ${COLUMNS}`,
     [
       tenantId, c.provider, c.issuer, JSON.stringify(c.additionalIssuers), c.discoveryUrl, c.jwksUri,
       JSON.stringify(c.audiences), JSON.stringify(c.algorithms), JSON.stringify(c.identityClaims),
-      c.groupsClaim, c.groupsMatch, c.clockToleranceSeconds, c.clientId, stored, clientSecret === undefined,
+      c.groupsClaim, c.groupsMatch, c.clockToleranceSeconds, c.clientId, stored, keep ? was!.client_secret_token_origin : null,
     ],
   );
   await notifyOidcChange(db, tenantId);
@@ -385,6 +418,38 @@ export async function getOidcClientSecret(db: Queryable, tenantId: string, secre
   const { rows } = await db.query<{ client_secret: string | null }>('SELECT client_secret FROM idp_oidc_configs WHERE tenant_id = $1', [tenantId]);
   const stored = rows[0]?.client_secret;
   return stored ? secrets.decrypt(stored, OIDC_CLIENT_SECRET_PURPOSE) : null;
+}
+
+/**
+ * The stored client secret for a code exchange at `tokenEndpoint` (the IdP's discovery document
+ * names it). Its first use pins the endpoint's origin; when a later discovery document names another
+ * origin, keepsClientSecret refuses: the secret is forgotten (the admin enters it again) and null
+ * is returned, so it is never sent there. Compare-and-set on the stored value: a secret saved
+ * meanwhile is not touched.
+ */
+export async function clientSecretForTokenEndpoint(db: Queryable, tenantId: string, tokenEndpoint: string, secrets: SecretBox): Promise<string | null> {
+  const { rows } = await db.query<SecretRow>(
+    'SELECT issuer, discovery_url, client_secret, client_secret_token_origin FROM idp_oidc_configs WHERE tenant_id = $1',
+    [tenantId],
+  );
+  const r = rows[0];
+  if (!r?.client_secret) return null;
+  const origin = new URL(tokenEndpoint).origin;
+  if (!keepsClientSecret(bindingOf(r), { ...bindingOf(r), tokenEndpointOrigin: origin })) {
+    await db.query(
+      'UPDATE idp_oidc_configs SET client_secret = NULL, client_secret_token_origin = NULL WHERE tenant_id = $1 AND client_secret = $2',
+      [tenantId, r.client_secret],
+    );
+    await notifyOidcChange(db, tenantId);
+    return null;
+  }
+  if (r.client_secret_token_origin === null) {
+    await db.query(
+      'UPDATE idp_oidc_configs SET client_secret_token_origin = $3 WHERE tenant_id = $1 AND client_secret = $2 AND client_secret_token_origin IS NULL',
+      [tenantId, r.client_secret, origin],
+    );
+  }
+  return secrets.decrypt(r.client_secret, OIDC_CLIENT_SECRET_PURPOSE);
 }
 
 /**

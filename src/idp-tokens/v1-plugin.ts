@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { ApiError } from '../http/errors.js';
 import { canonicalTenantId, FailureLimiter, registerRateLimit } from '../http/rate-limit.js';
+import { registerTenantConcurrency } from '../http/tenant-concurrency.js';
 import { TokenError } from './verify.js';
 import { IdpUnavailableError } from './key-cache.js';
 import './v1-principal.js';
@@ -63,6 +64,13 @@ export async function v1Api(app: FastifyInstance, { deps }: { deps: AppDeps }): 
     scope: 'v1',
     hook: 'preParsing',
     error: (retryAfter, max) => new ApiError('ERR_RATE_LIMITED', `Rate limit of ${max} requests per minute for this tenant exceeded; retry after ${retryAfter} s`),
+  });
+
+  // One tenant's requests hold at most its share of the database, with SCIM and the admin reads (src/http/tenant-concurrency.ts).
+  registerTenantConcurrency(app, {
+    limit: deps.config.tenantConcurrency,
+    gate: deps.tenantGate,
+    error: (retryAfter, limit) => new ApiError('ERR_RATE_LIMITED', `This tenant already has ${limit} requests in progress and too many waiting; retry after ${retryAfter} s`, { 'retry-after': String(retryAfter) }),
   });
 
   authorizeRoute(app, svc);

@@ -12,7 +12,10 @@ export type ScimType =
   | 'noTarget'
   | 'invalidValue'
   | 'invalidVers'
-  | 'sensitive';
+  | 'sensitive'
+  // RFC 9865 (cursor pagination)
+  | 'invalidCursor'
+  | 'expiredCursor';
 
 export const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
@@ -32,6 +35,8 @@ export const SCIM_ERROR_CODES = {
   ERR_SCIM_MUTABILITY: { status: 400, scimType: 'mutability', meaning: 'The request changes a readOnly or immutable attribute, or removes a required one.' },
   ERR_SCIM_UNIQUENESS: { status: 409, scimType: 'uniqueness', meaning: "A user's userName or a group's displayName (both case-insensitively) is already taken in the tenant." },
   ERR_SCIM_BULK_UNRESOLVED: { status: 409, scimType: 'invalidValue', meaning: 'A Bulk operation references a bulkId that was not created (unknown, failed or circular).' },
+  ERR_SCIM_INVALID_CURSOR: { status: 400, scimType: 'invalidCursor', meaning: 'A list request\'s cursor (RFC 9865) is not one this server issued for this tenant, endpoint, filter and sort order, or is combined with startIndex, sortBy or a root search.' },
+  ERR_SCIM_EXPIRED_CURSOR: { status: 400, scimType: 'expiredCursor', meaning: 'A list request\'s cursor (RFC 9865) is older than the advertised cursorTimeout; start again with an empty cursor.' },
   ERR_SCIM_NOT_FOUND: { status: 404, meaning: 'No such resource in the tenant, or no such SCIM endpoint.' },
   ERR_SCIM_PRECONDITION_FAILED: { status: 412, meaning: 'If-Match does not match the resource version (meta.version).' },
   ERR_SCIM_UNAUTHORIZED: { status: 401, meaning: 'Missing, wrong, expired or revoked SCIM credential for this tenant.' },
@@ -88,6 +93,12 @@ export class InvalidValueError extends ScimError {
 }
 export class InvalidSyntaxError extends ScimError {
   constructor(detail: string) { super(400, 'ERR_SCIM_INVALID_SYNTAX', detail, 'invalidSyntax'); }
+}
+export class InvalidCursorError extends ScimError {
+  constructor(detail: string) { super(400, 'ERR_SCIM_INVALID_CURSOR', detail, 'invalidCursor'); }
+}
+export class ExpiredCursorError extends ScimError {
+  constructor(detail: string) { super(400, 'ERR_SCIM_EXPIRED_CURSOR', detail, 'expiredCursor'); }
 }
 export class MutabilityError extends ScimError {
   constructor(detail: string) { super(400, 'ERR_SCIM_MUTABILITY', detail, 'mutability'); }

@@ -45,6 +45,7 @@ export async function scimApi(app: FastifyInstance, { deps }: { deps: AppDeps })
   // One tenant's requests may hold only part of the database at once (IDPBRIDGE_TENANT_CONCURRENCY); the rest wait briefly.
   registerTenantConcurrency(app, {
     limit: deps.config.tenantConcurrency,
+    gate: deps.tenantGate,
     error: (retryAfter, limit) =>
       new TooManyRequestsError(`This tenant already has ${limit} SCIM requests in progress and too many waiting; retry after ${retryAfter} s`, retryAfter),
   });

@@ -3,7 +3,8 @@ import type { AppDeps } from '../app-deps.js';
 import { publicBaseUrl } from '../http/base-url.js';
 import { badRequest, conflict, notFound } from '../http/errors.js';
 import { getOidcConfig } from '../idp-tokens/oidc-config.js';
-import { addRedirectUri, deleteRedirectUri, listRedirectUris, redirectUriProblem } from './store.js';
+import { addRedirectUri, deleteRedirectUri, listRedirectUris } from './store.js';
+import { redirectUriProblem } from './redirect-uris.js';
 import { jwksUrl, ssoCallbackUrl, ssoIssuer, ssoLoginUrl, ssoPasswordLoginUrl } from './urls.js';
 import { params, requireTenant, tags, type P } from './admin-kit.js';
 import { loginMethodRoutes } from './login-method-routes.js';
@@ -63,7 +64,7 @@ export async function ssoAdminRoutes(app: FastifyInstance, { deps }: { deps: App
 
   app.get<{ Params: P }>('/tenants/:tenantId/sso/redirect-uris', {
     schema: {
-      tags, summary: 'Registered redirect URIs of the host product (exact match)', params: params('tenantId'),
+      tags, summary: 'Registered redirect URIs of the host product (exact match; loopback IPs on any port)', params: params('tenantId'),
       response: { 200: { type: 'object', properties: { redirectUris: { type: 'array', items: redirectUriSchema } } } },
     },
   }, async (req) => {
@@ -74,7 +75,7 @@ export async function ssoAdminRoutes(app: FastifyInstance, { deps }: { deps: App
   app.post<{ Params: P; Body: { uri: string } }>('/tenants/:tenantId/sso/redirect-uris', {
     schema: {
       tags,
-      summary: 'Register a redirect URI: sign-in returns only to registered URIs, compared exactly',
+      summary: 'Register a redirect URI: https, a native app\'s own scheme (com.example.app://cb) or http on 127.0.0.1 / [::1] (any port at sign-in, RFC 8252 §7.3); sign-in returns only to registered URIs',
       params: params('tenantId'),
       body: { type: 'object', required: ['uri'], additionalProperties: false, properties: { uri: { type: 'string', minLength: 1, maxLength: 2000 } } },
       response: { 201: redirectUriSchema },

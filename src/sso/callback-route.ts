@@ -1,25 +1,25 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { sha256Hex } from '../lib/secrets.js';
-import { decideAccess, effectiveAccess, findIdentityByLookups } from '../access/index.js';
-import { getOidcClientSecret } from '../idp-tokens/oidc-config.js';
 import { describeLookups, identityLookups } from '../idp-tokens/claims.js';
+import { completeSignIn } from './complete-sign-in.js';
 import { SsoError } from './errors.js';
 import { exchangeCode, idpEndpoints, verifyIdToken } from './oidc-client.js';
-import { loginMethodRow, takeState } from './store.js';
-import { issueIdpbridgeToken } from './service.js';
-import { ssoCallbackUrl, ssoIssuer } from './urls.js';
-import { brokerBaseUrl, failPage, readCookie, refusal, signInCookieName, tenantParams, withParams, type TenantParams } from './route-kit.js';
+import { oidcSignInClient } from './oidc-connection.js';
+import { takeState } from './store.js';
+import { ssoCallbackUrl } from './urls.js';
+import { brokerBaseUrl, failPage, readCookie, signInCookieName, tenantParams, withParams, type TenantParams } from './route-kit.js';
 
 type CallbackQuery = { state?: string; code?: string; error?: string; error_description?: string; iss?: string };
 
 /**
  * `GET /sso/{tenantId}/callback`: the IdP sends the browser back here; the code is redeemed, the
- * ID token verified, the identity decided on (src/access/decision.ts) and the browser sent to the
- * host product's redirect URI with an idpbridge token, or with `error` and `error_code`.
+ * ID token verified with the client of the connection the sign-in started with, and the sign-in
+ * completed like every IdP sign-in (complete-sign-in.ts): the browser goes to the host product's
+ * redirect URI with an idpbridge token, or with `error` and `error_code`.
  */
 export function callbackRoute(app: FastifyInstance, deps: AppDeps): void {
-  const { db, idpTokens: idp, sso } = deps;
+  const { db, idpTokens: idp } = deps;
   const str = (maxLength: number) => ({ type: 'string', maxLength });
 
   app.get<{ Params: TenantParams; Querystring: CallbackQuery }>('/sso/:tenantId/callback', {
@@ -51,29 +51,26 @@ export function callbackRoute(app: FastifyInstance, deps: AppDeps): void {
     try {
       if (q.error) throw new SsoError('ERR_IDP_ERROR', `the IdP refused the sign-in: ${q.error}${q.error_description ? ` (${q.error_description})` : ''}`);
       if (!q.code) throw new SsoError('ERR_INVALID_REQUEST', 'the IdP sent no authorization code');
-      const cfg = await idp.config(tenantId);
-      const secret = cfg?.clientId ? await getOidcClientSecret(db, tenantId, deps.secrets) : null;
-      if (!cfg?.clientId || !secret) throw new SsoError('ERR_SSO_NOT_CONFIGURED', 'sign-in through the IdP is no longer set up for this tenant');
+      const client = await oidcSignInClient(deps, tenantId, pending.connectionId).catch((err: unknown) => {
+        throw err instanceof SsoError ? new SsoError('ERR_SSO_NOT_CONFIGURED', `sign-in through the IdP is no longer set up for this tenant (${err.message})`) : err;
+      });
+      const cfg = client.cfg;
       const ep = await idpEndpoints(cfg, idp.keys);
       // RFC 9207: an IdP that names itself must be this tenant's (mix-up defence).
       if (q.iss !== undefined && q.iss !== ep.issuer) throw new SsoError('ERR_IDP_ERROR', `the authorization response comes from ${q.iss}, not this tenant's IdP (${ep.issuer})`);
+      // The secret goes only to the token endpoint origin it is bound to (issue 17 item 7).
+      const secret = await client.secretFor(ep.tokenEndpoint);
+      if (!secret) {
+        throw new SsoError('ERR_SSO_NOT_CONFIGURED', 'sign-in through the IdP is not set up for this tenant: no client secret is stored (it is forgotten when the IdP\'s token endpoint moves to another origin; the admin enters it again)');
+      }
       const base = brokerBaseUrl(req, deps.config.publicUrl);
       const idToken = await exchangeCode(ep, { clientId: cfg.clientId, clientSecret: secret, code: q.code, redirectUri: ssoCallbackUrl(base, tenantId), codeVerifier: pending.codeVerifier }, idp.keys.fetchOptions.dispatcher);
       const claims = await verifyIdToken(idToken, cfg, idp.keys, pending.nonce);
       const lookups = identityLookups(claims, cfg);
-      const found = await findIdentityByLookups(db, tenantId, lookups);
-      if (!found) {
-        throw new SsoError('ERR_IDENTITY_NOT_FOUND', `You signed in at the IdP, but no provisioned identity matches you (${describeLookups(lookups)}). Ask your IT admin to assign you to the application (SCIM provisioning).`);
-      }
-      const d = decideAccess(await effectiveAccess(db, tenantId, found.identity.id), { kind: 'identity' });
-      if (!d.allowed) throw refusal(d, 'signed in');
-      const method = await loginMethodRow(db, tenantId, d.identity.id);
-      if (method?.method === 'password') throw new SsoError('ERR_LOGIN_METHOD_PASSWORD', `${d.identity.userName} signs in with a password, not through the IdP`);
-      if (d.activate) await idp.activate(tenantId, d.identity.id);
-      const { token } = await issueIdpbridgeToken(sso, {
-        issuer: ssoIssuer(base, tenantId), audience: pending.redirectUri, tenantId, access: d.access, amr: 'idp', idp: { iss: claims.iss!, sub: claims.sub! },
+      const { token, identityId } = await completeSignIn(deps, {
+        tenantId, base, redirectUri: pending.redirectUri, lookups, tried: describeLookups(lookups), idp: { iss: claims.iss!, sub: claims.sub! },
       });
-      req.log.info({ tenantId, identityId: d.identity.id }, 'sso sign-in through the IdP');
+      req.log.info({ tenantId, identityId, connectionId: pending.connectionId }, 'sso sign-in through the IdP');
       return reply.redirect(withParams(pending.redirectUri, { token, state: pending.clientState }), 303);
     } catch (err) {
       if (!(err instanceof SsoError)) throw err;

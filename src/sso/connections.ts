@@ -1,13 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
 import { isUuid } from '../lib/ids.js';
+import type { SecretBox } from '../lib/secret-box.js';
+import { SP_KEY_PURPOSE } from './saml/sp-keys.js';
 
 /**
- * Sign-in connections: a tenant signs in through any number of them, OIDC or SAML 2.0. The OIDC
- * connection stands for the tenant's OIDC configuration (PUT …/oidc; one per tenant); a SAML
- * connection holds its IdP's entity ID, SSO URL and signing certificates (from its metadata).
+ * Sign-in connections: a tenant signs in through any number of them, OIDC or SAML 2.0. One OIDC
+ * connection may stand for the tenant's OIDC configuration (PUT …/oidc, also used for IdP tokens);
+ * further OIDC connections carry their own client (`oidc`). A SAML connection holds its IdP's
+ * entity ID, SSO URL and signing certificates (from its metadata) and its own SP key pairs.
  */
 export type ConnectionType = 'oidc' | 'saml';
+
+/** An OIDC connection's own client (the tenant's configuration, idp_oidc_configs, has the rest). */
+export interface OidcConnectionSettings {
+  issuer: string;
+  /** Derived from the issuer when null. */
+  discoveryUrl: string | null;
+  clientId: string;
+  /** Which ID-token claim finds the identity, tried in order (null: the generic provider's defaults). */
+  identityClaims: { claim: string; attribute: 'externalId' | 'userName' | 'id' }[] | null;
+}
 
 /** Which SAML value identifies the user, and the identity attribute it is looked up by. */
 export interface IdentityMappingRule {
@@ -42,6 +55,19 @@ export interface Connection {
   jitProvisioning: boolean;
   identityMapping: IdentityMappingRule[];
   clockSkewSeconds: number;
+  /** SAML: sign AuthnRequests (Redirect binding) with the SP signing key. */
+  signAuthnRequests: boolean;
+  /** SAML JIT: the attribute carrying group names (null: Entra's and Okta's usual names). */
+  jitGroupsAttribute: string | null;
+  /** SAML: the SP's certificates (PEM) and private keys (encrypted, src/sso/saml/sp-keys.ts); null until generated. */
+  spSigningCert: string | null;
+  spSigningKey: string | null;
+  spEncryptionCert: string | null;
+  spEncryptionKey: string | null;
+  /** OIDC: the connection's own client; null for the connection standing for the tenant's OIDC configuration. */
+  oidc: OidcConnectionSettings | null;
+  /** OIDC: the own client's secret, encrypted (never leaves through the API). */
+  oidcClientSecret: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -61,12 +87,21 @@ interface Row {
   jit_provisioning: boolean;
   identity_mapping: IdentityMappingRule[] | null;
   clock_skew_seconds: number;
+  sign_authn_requests: boolean;
+  jit_groups_attribute: string | null;
+  sp_signing_cert: string | null;
+  sp_signing_key: string | null;
+  sp_encryption_cert: string | null;
+  sp_encryption_key: string | null;
+  oidc_settings: OidcConnectionSettings | null;
+  oidc_client_secret: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const COLUMNS = `tenant_id, id, type, name, domains, idp_entity_id, idp_sso_url, idp_certs, idp_metadata_xml, idp_metadata_url,
-  allow_idp_initiated, jit_provisioning, identity_mapping, clock_skew_seconds, created_at, updated_at`;
+  allow_idp_initiated, jit_provisioning, identity_mapping, clock_skew_seconds, sign_authn_requests, jit_groups_attribute,
+  sp_signing_cert, sp_signing_key, sp_encryption_cert, sp_encryption_key, oidc_settings, oidc_client_secret, created_at, updated_at`;
 
 const toConnection = (r: Row): Connection => ({
   tenantId: r.tenant_id,
@@ -83,6 +118,14 @@ const toConnection = (r: Row): Connection => ({
   jitProvisioning: r.jit_provisioning,
   identityMapping: r.identity_mapping ?? DEFAULT_IDENTITY_MAPPING,
   clockSkewSeconds: r.clock_skew_seconds,
+  signAuthnRequests: r.sign_authn_requests,
+  jitGroupsAttribute: r.jit_groups_attribute,
+  spSigningCert: r.sp_signing_cert,
+  spSigningKey: r.sp_signing_key,
+  spEncryptionCert: r.sp_encryption_cert,
+  spEncryptionKey: r.sp_encryption_key,
+  oidc: r.oidc_settings,
+  oidcClientSecret: r.oidc_client_secret,
   createdAt: new Date(r.created_at).toISOString(),
   updatedAt: new Date(r.updated_at).toISOString(),
 });
@@ -96,7 +139,7 @@ async function adoptOidcConfig(db: Queryable, tenantId: string): Promise<void> {
   await db.query(
     `INSERT INTO sso_connections (tenant_id, id, type, name, created_at, updated_at)
      SELECT c.tenant_id, $2, 'oidc', 'OIDC', c.created_at, c.created_at FROM idp_oidc_configs c
-      WHERE c.tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM sso_connections s WHERE s.tenant_id = $1 AND s.type = 'oidc')
+      WHERE c.tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM sso_connections s WHERE s.tenant_id = $1 AND s.type = 'oidc' AND s.oidc_settings IS NULL)
      ON CONFLICT DO NOTHING`, [tenantId, randomUUID()]);
 }
 
@@ -119,15 +162,20 @@ export type ConnectionFields = Omit<Connection, 'tenantId' | 'id' | 'type' | 'cr
   identityMapping: IdentityMappingRule[] | null;
 };
 
-/** undefined when the tenant already has an OIDC connection (type 'oidc' only). */
+const fieldValues = (f: ConnectionFields) => [f.name, f.domains, f.idpEntityId, f.idpSsoUrl, f.idpCerts, f.idpMetadataXml, f.idpMetadataUrl,
+  f.allowIdpInitiated, f.jitProvisioning, f.identityMapping ? JSON.stringify(f.identityMapping) : null, f.clockSkewSeconds,
+  f.signAuthnRequests, f.jitGroupsAttribute, f.spSigningCert, f.spSigningKey, f.spEncryptionCert, f.spEncryptionKey,
+  f.oidc ? JSON.stringify(f.oidc) : null, f.oidcClientSecret];
+
+/** undefined when the tenant already has the OIDC connection standing for its OIDC configuration (type 'oidc' without `oidc`). */
 export async function insertConnection(db: Queryable, tenantId: string, type: ConnectionType, f: ConnectionFields): Promise<Connection | undefined> {
   const { rows } = await db.query<Row>(
     `INSERT INTO sso_connections (tenant_id, id, type, name, domains, idp_entity_id, idp_sso_url, idp_certs, idp_metadata_xml,
-       idp_metadata_url, allow_idp_initiated, jit_provisioning, identity_mapping, clock_skew_seconds)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       idp_metadata_url, allow_idp_initiated, jit_provisioning, identity_mapping, clock_skew_seconds, sign_authn_requests,
+       jit_groups_attribute, sp_signing_cert, sp_signing_key, sp_encryption_cert, sp_encryption_key, oidc_settings, oidc_client_secret)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
      ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
-    [tenantId, randomUUID(), type, f.name, f.domains, f.idpEntityId, f.idpSsoUrl, f.idpCerts, f.idpMetadataXml, f.idpMetadataUrl,
-      f.allowIdpInitiated, f.jitProvisioning, f.identityMapping ? JSON.stringify(f.identityMapping) : null, f.clockSkewSeconds]);
+    [tenantId, randomUUID(), type, ...fieldValues(f)]);
   return rows[0] ? toConnection(rows[0]) : undefined;
 }
 
@@ -136,21 +184,58 @@ export async function updateConnection(db: Queryable, tenantId: string, id: stri
   const { rows } = await db.query<Row>(
     `UPDATE sso_connections SET name = $3, domains = $4, idp_entity_id = $5, idp_sso_url = $6, idp_certs = $7, idp_metadata_xml = $8,
        idp_metadata_url = $9, allow_idp_initiated = $10, jit_provisioning = $11, identity_mapping = $12, clock_skew_seconds = $13,
-       updated_at = now()
+       sign_authn_requests = $14, jit_groups_attribute = $15, sp_signing_cert = $16, sp_signing_key = $17, sp_encryption_cert = $18,
+       sp_encryption_key = $19, oidc_settings = $20, oidc_client_secret = $21, updated_at = now()
      WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
-    [tenantId, id, f.name, f.domains, f.idpEntityId, f.idpSsoUrl, f.idpCerts, f.idpMetadataXml, f.idpMetadataUrl,
-      f.allowIdpInitiated, f.jitProvisioning, f.identityMapping ? JSON.stringify(f.identityMapping) : null, f.clockSkewSeconds]);
+    [tenantId, id, ...fieldValues(f)]);
   return rows[0] ? toConnection(rows[0]) : undefined;
 }
 
-/** Deletes a connection; deleting the OIDC connection removes the tenant's OIDC configuration too. */
+/** Deletes a connection; deleting the one standing for the tenant's OIDC configuration removes that configuration too. */
 export async function deleteConnection(db: Queryable, tenantId: string, id: string): Promise<ConnectionType | undefined> {
   if (!isUuid(id)) return undefined;
-  const { rows } = await db.query<{ type: ConnectionType }>('DELETE FROM sso_connections WHERE tenant_id = $1 AND id = $2 RETURNING type', [tenantId, id]);
+  const { rows } = await db.query<{ type: ConnectionType; own: boolean }>(
+    'DELETE FROM sso_connections WHERE tenant_id = $1 AND id = $2 RETURNING type, oidc_settings IS NOT NULL AS own', [tenantId, id]);
   const type = rows[0]?.type;
-  if (type === 'oidc') await db.query('DELETE FROM idp_oidc_configs WHERE tenant_id = $1', [tenantId]);
+  if (type === 'oidc' && !rows[0]!.own) await db.query('DELETE FROM idp_oidc_configs WHERE tenant_id = $1', [tenantId]);
   if (type === 'saml') await db.query('DELETE FROM sso_saml_requests WHERE tenant_id = $1 AND connection_id = $2', [tenantId, id]);
   return type;
+}
+
+/** Purpose (authenticated data) of an OIDC connection's encrypted client secret (src/lib/secret-box.ts). */
+export const OIDC_CONNECTION_SECRET_PURPOSE = 'sso.oidc_connection.client_secret';
+
+/** The tenant's OIDC connections, the one standing for its OIDC configuration first. */
+export async function oidcConnections(db: Queryable, tenantId: string): Promise<Connection[]> {
+  return (await listConnections(db, tenantId)).filter((c) => c.type === 'oidc').sort((a, b) => Number(a.oidc !== null) - Number(b.oidc !== null));
+}
+
+/** The encrypted columns of sso_connections and the purpose each is encrypted for. */
+const ENCRYPTED_COLUMNS = [
+  ['sp_signing_key', SP_KEY_PURPOSE.signing],
+  ['sp_encryption_key', SP_KEY_PURPOSE.encryption],
+  ['oidc_client_secret', OIDC_CONNECTION_SECRET_PURPOSE],
+] as const;
+
+/**
+ * The start-up pass over the connections' private keys and client secrets (like
+ * reencryptWebhookSecrets): values under a previous installation key move to the current one, so
+ * the previous key can be dropped after a rotation. Compare-and-set, idempotent.
+ */
+export async function reencryptConnectionSecrets(db: Queryable, secrets: SecretBox): Promise<number> {
+  let n = 0;
+  for (const [column, purpose] of ENCRYPTED_COLUMNS) {
+    const { rows } = await db.query<{ tenant_id: string; id: string; v: string }>(
+      `SELECT tenant_id, id, ${column} AS v FROM sso_connections WHERE ${column} IS NOT NULL AND NOT starts_with(${column}, $1)`,
+      [`enc:v1:${secrets.currentKid ?? ''}:`]);
+    if (rows.length > 0 && !secrets.enabled) throw new Error('IDPBRIDGE_SECRET_KEY is not set, but the database holds encrypted sign-in connection keys (see docs/operator.md)');
+    for (const r of rows) {
+      const res = await db.query(`UPDATE sso_connections SET ${column} = $4 WHERE tenant_id = $1 AND id = $2 AND ${column} = $3`,
+        [r.tenant_id, r.id, r.v, secrets.reencrypt(r.v, purpose)]);
+      n += res.rowCount;
+    }
+  }
+  return n;
 }
 
 /** A lower-case DNS name with at least one dot; the reason otherwise. */

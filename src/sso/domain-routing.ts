@@ -141,6 +141,8 @@ export function domainRoutingRoute(app: FastifyInstance, deps: AppDeps): void {
       if (q.state !== undefined) next.set('state', q.state);
       const c = route.connection;
       if (c.type === 'oidc' && q.email) next.set('login_hint', q.email);
+      // An OIDC connection with its own client is named; the one standing for the tenant's configuration is the default.
+      if (c.type === 'oidc' && c.oidc) next.set('connection', c.id);
       const path = c.type === 'saml' ? `/sso/saml/${route.tenantId}/${c.id}/login` : `/sso/${route.tenantId}/login`;
       reply.header('cache-control', 'no-store');
       return reply.redirect(`${path}?${next}`, 302);

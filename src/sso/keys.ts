@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload, type KeyObject } from 'jose';
 import type { Queryable } from '../db/types.js';
+import { isEncrypted, type SecretBox } from '../lib/secret-box.js';
 
 export type SigningAlg = 'ES256' | 'RS256';
 
@@ -8,6 +9,8 @@ export interface SigningKeysOptions {
   alg: SigningAlg;
   /** A new key signs every period; the next one is published a whole period before it signs. */
   rotationMs: number;
+  /** Encrypts the private keys at rest (IDPBRIDGE_SECRET_KEY); without a key they are stored as JWK. */
+  secrets: SecretBox;
   /** Clock (tests). */
   now?: () => number;
 }
@@ -24,11 +27,75 @@ interface Row {
   generation: string | number;
   kid: string;
   alg: string;
-  private_jwk: JWK | string;
+  private_jwk: unknown;
   public_jwk: JWK | string;
 }
 
 const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+
+/**
+ * Purpose (authenticated data) of an encrypted private key: bound to its kid, so a ciphertext
+ * copied onto another key's row does not decrypt.
+ */
+const purposeOf = (kid: string) => `sso.signing_key:${kid}`;
+
+/**
+ * The private_jwk column as stored: a JWK object (written before encryption at rest, or without an
+ * installation key) or a JSON string holding `enc:v1:…`. Drivers hand jsonb back parsed, a string
+ * scalar as a JS string; a driver returning the raw JSON text is handled too.
+ */
+function storedPrivateJwk(v: unknown): JWK | string {
+  if (typeof v !== 'string') return v as JWK;
+  if (isEncrypted(v)) return v;
+  return storedPrivateJwk(JSON.parse(v));
+}
+
+/** The value to store in private_jwk (jsonb): the JWK encrypted when a key is configured. */
+export function sealPrivateJwk(jwk: JWK, kid: string, secrets: SecretBox): string {
+  return JSON.stringify(secrets.enabled ? secrets.encrypt(JSON.stringify(jwk), purposeOf(kid)) : jwk);
+}
+
+/** The private JWK of a stored row, in either form (plaintext rows are read during the rollout). */
+export function openPrivateJwk(stored: unknown, kid: string, secrets: SecretBox): JWK {
+  const v = storedPrivateJwk(stored);
+  return typeof v === 'string' ? (JSON.parse(secrets.decrypt(v, purposeOf(kid))) as JWK) : v;
+}
+
+/**
+ * The start-up pass over the signing keys (like reencryptWebhookSecrets): plaintext keys and keys
+ * under a previous installation key are re-encrypted under the current one; idempotent and
+ * compare-and-set, so processes starting together agree. Without an installation key, plaintext
+ * keys stay as they are (sign-in keeps working; the start log warns), but an encrypted key is an error.
+ */
+export async function reencryptSigningKeys(db: Queryable, secrets: SecretBox): Promise<number> {
+  const { rows } = await db.query<{ generation: string | number; kid: string; private_jwk: unknown }>(
+    `SELECT generation, kid, private_jwk FROM sso_signing_keys
+      WHERE jsonb_typeof(private_jwk) <> 'string' OR NOT starts_with(private_jwk #>> '{}', $1)`,
+    [`enc:v1:${secrets.currentKid ?? ''}:`],
+  );
+  if (!secrets.enabled) {
+    if (rows.some((r) => typeof storedPrivateJwk(r.private_jwk) === 'string')) {
+      throw new Error('IDPBRIDGE_SECRET_KEY is not set, but the database holds encrypted sign-in signing keys (see docs/operator.md)');
+    }
+    return 0;
+  }
+  let n = 0;
+  for (const r of rows) {
+    const sealed = sealPrivateJwk(openPrivateJwk(r.private_jwk, r.kid, secrets), r.kid, secrets);
+    const res = await db.query(
+      'UPDATE sso_signing_keys SET private_jwk = $3::jsonb WHERE generation = $1 AND private_jwk = $2::jsonb',
+      [r.generation, JSON.stringify(storedPrivateJwk(r.private_jwk)), sealed],
+    );
+    n += res.rowCount;
+  }
+  return n;
+}
+
+/** How many signing keys are stored in plaintext (the start log warns when there is no key to encrypt them). */
+export async function countPlaintextSigningKeys(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: string | number }>("SELECT count(*) AS n FROM sso_signing_keys WHERE jsonb_typeof(private_jwk) = 'object'");
+  return Number(rows[0]?.n ?? 0);
+}
 
 /**
  * idpbridge's own token signing keys, one per installation and rotation period ("generation"
@@ -53,7 +120,7 @@ export class SigningKeys {
   }
 
   private async fromRow(r: Row): Promise<LoadedKey> {
-    const priv = json<JWK>(r.private_jwk);
+    const priv = openPrivateJwk(r.private_jwk, r.kid, this.opts.secrets);
     return {
       generation: Number(r.generation),
       kid: r.kid,
@@ -76,7 +143,7 @@ export class SigningKeys {
       await this.db.query(
         `INSERT INTO sso_signing_keys (generation, kid, alg, private_jwk, public_jwk) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)
          ON CONFLICT (generation) DO NOTHING`,
-        [generation, kid, alg, JSON.stringify({ ...(await exportJWK(privateKey)), ...meta }), JSON.stringify({ ...(await exportJWK(publicKey)), ...meta })],
+        [generation, kid, alg, sealPrivateJwk({ ...(await exportJWK(privateKey)), ...meta }, kid, this.opts.secrets), JSON.stringify({ ...(await exportJWK(publicKey)), ...meta })],
       );
       ({ rows } = await select());
     }

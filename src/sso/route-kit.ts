@@ -37,11 +37,11 @@ export function brokerBaseUrl(req: FastifyRequest, configured: string | undefine
     'IDPBRIDGE_PUBLIC_URL is not set: sign-in is served on a loopback address only until the operator sets idpbridge\'s public URL (the token issuer and callback URL must not follow the request\'s Host header)');
 }
 
-/** The redirect URI must be given and registered for the tenant (exact match). */
+/** The redirect URI must be given and registered for the tenant (exact match; loopback IPs on any port: src/sso/redirect-uris.ts). */
 export async function requireRedirect(db: Queryable, tenantId: string, uri: string | undefined): Promise<void> {
   if (!uri) throw new SsoError('ERR_INVALID_REQUEST', 'redirect_uri is required');
   if (!isUuid(tenantId) || !(await isRegisteredRedirectUri(db, tenantId, uri))) {
-    throw new SsoError('ERR_UNREGISTERED_REDIRECT_URI', `redirect_uri ${uri} is not registered for this tenant (exact match required; register it with POST /admin/v1/tenants/{tenantId}/sso/redirect-uris)`);
+    throw new SsoError('ERR_UNREGISTERED_REDIRECT_URI', `redirect_uri ${uri} is not registered for this tenant (compared exactly, except the port of http://127.0.0.1 and http://[::1]; register it with POST /admin/v1/tenants/{tenantId}/sso/redirect-uris)`);
   }
 }
 

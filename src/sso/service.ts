@@ -3,16 +3,21 @@ import { randomUUID } from 'node:crypto';
 import type { SsoConfig } from '../config.js';
 import type { Queryable } from '../db/types.js';
 import type { EffectiveAccess } from '../access/index.js';
+import type { SecretBox } from '../lib/secret-box.js';
 import { SigningKeys } from './keys.js';
+import { consoleBroker, type ConsoleBroker } from './console-broker.js';
 
 /** The sign-in broker's shared state: its settings and idpbridge's signing keys. One per app (buildApp, on AppDeps). */
 export interface Sso {
   options: SsoConfig;
   keys: SigningKeys;
+  /** Console sign-in through the tenant's IdP (src/sso/console-broker.ts). */
+  console: ConsoleBroker;
 }
 
-export function createSso(db: Queryable, options: SsoConfig): Sso {
-  return { options, keys: new SigningKeys(db, { alg: options.keyAlg, rotationMs: options.keyRotationMs }) };
+export function createSso(db: Queryable, options: SsoConfig, secrets: SecretBox): Sso {
+  const keys = new SigningKeys(db, { alg: options.keyAlg, rotationMs: options.keyRotationMs, secrets });
+  return { options, keys, console: consoleBroker(keys) };
 }
 
 /** What the host product receives: who signed in, to which tenant, and what they may use. */

@@ -3,6 +3,7 @@ import type { Queryable } from '../db/types.js';
 import { isUuid } from '../lib/ids.js';
 import { hashPassword, sha256Hex } from '../lib/secrets.js';
 import { ApiError } from '../http/errors.js';
+import { loopbackPrefix, redirectUriMatches } from './redirect-uris.js';
 
 // ---- registered redirect URIs --------------------------------------------------------------
 
@@ -10,22 +11,6 @@ export interface RedirectUriView {
   id: string;
   uri: string;
   createdAt: string;
-}
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-/** An absolute https URL (http for loopback hosts only), no fragment, no credentials; the reason otherwise. */
-export function redirectUriProblem(uri: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(uri);
-  } catch {
-    return `"${uri}" is not an absolute URL`;
-  }
-  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && LOOPBACK.has(u.hostname))) return 'redirect URIs must use https (plain http only for localhost / 127.0.0.1)';
-  if (u.hash || uri.includes('#')) return 'redirect URIs may not contain a fragment (#…)';
-  if (u.username || u.password) return 'redirect URIs may not contain credentials';
-  return undefined;
 }
 
 export async function listRedirectUris(db: Queryable, tenantId: string): Promise<RedirectUriView[]> {
@@ -48,10 +33,19 @@ export async function deleteRedirectUri(db: Queryable, tenantId: string, id: str
   return (await db.query('DELETE FROM sso_redirect_uris WHERE tenant_id = $1 AND id = $2', [tenantId, id])).rowCount > 0;
 }
 
-/** Exact, byte-for-byte match against the tenant's registered URIs. */
+/**
+ * Whether the requested URI matches one of the tenant's registered URIs (src/sso/redirect-uris.ts:
+ * exact, or a loopback IP URI on any port).
+ */
 export async function isRegisteredRedirectUri(db: Queryable, tenantId: string, uri: string): Promise<boolean> {
   if (!isUuid(tenantId) || uri.length > 2000) return false;
-  return (await db.query('SELECT 1 FROM sso_redirect_uris WHERE tenant_id = $1 AND uri = $2', [tenantId, uri])).rowCount > 0;
+  if ((await db.query('SELECT 1 FROM sso_redirect_uris WHERE tenant_id = $1 AND uri = $2', [tenantId, uri])).rowCount > 0) return true;
+  const prefix = loopbackPrefix(uri);
+  if (!prefix) return false;
+  // Only the tenant's URIs on the same loopback host can match on another port.
+  const { rows } = await db.query<{ uri: string }>(
+    `SELECT uri FROM sso_redirect_uris WHERE tenant_id = $1 AND left(uri, $3) = $2`, [tenantId, prefix, prefix.length]);
+  return rows.some((r) => redirectUriMatches(r.uri, uri));
 }
 
 // ---- pending sign-ins (state) ------------------------------------------------------------
@@ -62,13 +56,15 @@ export interface PendingSignIn {
   redirectUri: string;
   clientState: string | null;
   browserHash: string;
+  /** The OIDC connection signing in (null: the one standing for the tenant's OIDC configuration). */
+  connectionId: string | null;
 }
 
 export async function saveState(db: Queryable, tenantId: string, state: string, s: PendingSignIn, ttlSeconds: number): Promise<void> {
   await db.query(
-    `INSERT INTO sso_states (tenant_id, state_hash, browser_hash, nonce, code_verifier, redirect_uri, client_state, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))`,
-    [tenantId, sha256Hex(state), s.browserHash, s.nonce, s.codeVerifier, s.redirectUri, s.clientState, ttlSeconds],
+    `INSERT INTO sso_states (tenant_id, state_hash, browser_hash, nonce, code_verifier, redirect_uri, client_state, expires_at, connection_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8), $9)`,
+    [tenantId, sha256Hex(state), s.browserHash, s.nonce, s.codeVerifier, s.redirectUri, s.clientState, ttlSeconds, s.connectionId],
   );
   // Opportunistic sweep of abandoned sign-ins (any process may do it; the index makes it cheap).
   if (Math.random() < 0.05) await db.query('DELETE FROM sso_states WHERE expires_at < now()');
@@ -77,14 +73,14 @@ export async function saveState(db: Queryable, tenantId: string, state: string, 
 /** Consumes a state: returns it once (and never again, whichever process asks); undefined if unknown or expired. */
 export async function takeState(db: Queryable, tenantId: string, state: string): Promise<PendingSignIn | undefined> {
   if (!isUuid(tenantId) || state.length === 0 || state.length > 200) return undefined;
-  const { rows } = await db.query<{ nonce: string; code_verifier: string; redirect_uri: string; client_state: string | null; browser_hash: string; live: boolean }>(
+  const { rows } = await db.query<{ nonce: string; code_verifier: string; redirect_uri: string; client_state: string | null; browser_hash: string; connection_id: string | null; live: boolean }>(
     `DELETE FROM sso_states WHERE tenant_id = $1 AND state_hash = $2
-     RETURNING nonce, code_verifier, redirect_uri, client_state, browser_hash, expires_at > now() AS live`,
+     RETURNING nonce, code_verifier, redirect_uri, client_state, browser_hash, connection_id, expires_at > now() AS live`,
     [tenantId, sha256Hex(state)],
   );
   const r = rows[0];
   if (!r || !r.live) return undefined;
-  return { nonce: r.nonce, codeVerifier: r.code_verifier, redirectUri: r.redirect_uri, clientState: r.client_state, browserHash: r.browser_hash };
+  return { nonce: r.nonce, codeVerifier: r.code_verifier, redirectUri: r.redirect_uri, clientState: r.client_state, browserHash: r.browser_hash, connectionId: r.connection_id };
 }
 
 // ---- login methods -------------------------------------------------------------------------

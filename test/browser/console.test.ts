@@ -80,10 +80,10 @@ describe('console in Chromium', { skip, timeout: 90_000 }, () => {
     await shot('01-sign-in');
     await page.getByRole('tab', { name: 'Operator' }).click();
     await page.getByLabel('Operator token').fill('idpb_admin_wrong');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('alert').filter({ hasText: 'operator token is not valid' }).waitFor();
     await page.getByLabel('Operator token').fill(ADMIN_TOKEN);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
     await page.getByText('No tenants yet').waitFor();
     await shot('02-tenants-empty');
@@ -289,10 +289,10 @@ describe('console in Chromium', { skip, timeout: 90_000 }, () => {
     await p2.goto(`${base}/console/`);
     await p2.getByLabel('Login').fill(login);
     await p2.getByLabel('Password').fill('not the password');
-    await p2.getByRole('button', { name: 'Sign in' }).click();
+    await p2.getByRole('button', { name: 'Sign in', exact: true }).click();
     await p2.getByRole('alert').filter({ hasText: 'login or password is not correct' }).waitFor();
     await p2.getByLabel('Password').fill(password);
-    await p2.getByRole('button', { name: 'Sign in' }).click();
+    await p2.getByRole('button', { name: 'Sign in', exact: true }).click();
     await p2.getByRole('heading', { name: 'IdP integration' }).waitFor();
     assert.equal(await p2.getByTestId('tenant-name').innerText(), 'Contoso Ltd');
     assert.equal(await p2.getByRole('link', { name: 'Tenants' }).count(), 0, 'no tenant list for a tenant admin');

@@ -90,7 +90,7 @@ describe('guide screenshots from the console', { skip, timeout: 90_000 }, () => 
     await page.goto(`${base}/console/`);
     await page.getByLabel('Login').fill('it.admin@contoso.com');
     await page.getByLabel('Password').fill('a long enough password 42');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'IdP integration' }).waitFor();
     assert.equal(await page.getByTestId('scim-base-url').inputValue(), `https://idpbridge.example.com/scim/v2/${tenantId}`);
     scimBaseUrl = `${base}/scim/v2/${tenantId}`;

@@ -56,7 +56,7 @@ describe('console: saving OIDC settings keeps sign-in ready', { skip, timeout: 2
     await page.goto(`${base}/console/`);
     await page.getByRole('tab', { name: 'Operator' }).click();
     await page.getByLabel('Operator token').fill(ADMIN_TOKEN);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
     await page.goto(`${base}/console/#/t/${tenantId}/integration`);
     const audience = page.getByLabel('IdP token audience');

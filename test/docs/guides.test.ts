@@ -20,9 +20,10 @@ import { ADMIN_TOKEN, eachDatabase, openTestDatabase, testConfig, type TestDatab
 import { ROOT, runCli, startServerProcess, type ServerProcess } from '../helpers/process.js';
 import { startTestOp, type TestOp } from '../idp-tokens/helpers/op.js';
 import { checkResponse, curlToRequest, parseGuide, shellWords, type DocRequest, type Vars } from './doc-runner.js';
+import { samlGuideEnv } from './saml-guide-env.js';
 
 const DOCS = join(ROOT, 'docs');
-const GUIDES = ['guides/entra-id.md', 'guides/okta.md', 'integration.md', 'operator.md'];
+const GUIDES = ['guides/entra-id.md', 'guides/okta.md', 'guides/entra-id-saml.md', 'guides/okta-saml.md', 'integration.md', 'operator.md'];
 
 /** A free TCP port on 127.0.0.1 (for the webhook receiver the guide starts later). */
 async function freePort(): Promise<number> {
@@ -151,6 +152,20 @@ eachDatabase((kind: TestDatabaseKind) => {
       await consoleSetup('Acme', vars);
       assert.ok(await runGuide(t, 'guides/okta.md', vars) >= 8);
     });
+
+    // The SAML guides: their requests, then a sign-in with the claims they tell the admin to set.
+    for (const [file, idp, min] of [['guides/entra-id-saml.md', 'entra', 4], ['guides/okta-saml.md', 'okta', 4]] as const) {
+      test(`docs/${file}`, async (t) => {
+        const vars: Vars = new Map();
+        const env = await samlGuideEnv(base, idp, vars);
+        try {
+          assert.ok(await runGuide(t, file, vars) >= min);
+          await env.checkSignIn(vars);
+        } finally {
+          await env.close();
+        }
+      });
+    }
 
     test('docs/integration.md', async (t) => {
       const vars: Vars = new Map([

@@ -28,7 +28,11 @@ export async function startServerProcess(env: Record<string, string | undefined>
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { out += d; });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    // A server that does not come up in time is killed: a caller that gives up must not leave it running.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(Object.assign(new Error(`server did not start in ${timeoutMs} ms:\n${out}`), { pid: child.pid }));
+    }, timeoutMs);
     const check = () => {
       const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) { clearTimeout(timer); resolve(m[1]!); }

@@ -69,18 +69,62 @@ eachDatabase((kind) => {
       await t.close();
     }
   });
+
+  test('one tenant flooding its admin/v1 reads and /v1 is gated on its canonical id; another tenant gets no 429 or 503', async () => {
+    const t = await startTestApp(kind, { tenantConcurrency: 1, rateLimitPerMinute: 0 });
+    try {
+      const other = await t.newTenant('other');
+      const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+      const apiKeyOf = async (tenantId: string) => {
+        const u = await t.app.inject({ method: 'POST', url: `/admin/v1/tenants/${tenantId}/users`, headers: admin, payload: { userName: `key@${tenantId}.example` } });
+        assert.equal(u.statusCode, 201, u.body);
+        const k = await t.app.inject({ method: 'POST', url: `/admin/v1/tenants/${tenantId}/users/${u.json().id}/api-keys`, headers: admin, payload: { name: 'flood' } });
+        assert.equal(k.statusCode, 201, k.body);
+        return k.json().key as string;
+      };
+      const keyA = await apiKeyOf(t.tenantId);
+      const keyB = await apiKeyOf(other.tenantId);
+      // Upper-case and lower-case URLs of tenant A share one lane: 300 reads at once overflow its
+      // queue (256 waiting behind 1 running), so some are refused with 429 + Retry-After.
+      const floodA = Array.from({ length: 300 }, (_, i) => {
+        const id = i % 2 ? t.tenantId.toUpperCase() : t.tenantId;
+        return i % 3 === 0
+          ? t.app.inject({ method: 'GET', url: `/v1/${id}/me`, headers: { authorization: `Bearer ${keyA}` } })
+          : t.app.inject({ method: 'GET', url: `/admin/v1/tenants/${id}/users?limit=50`, headers: admin });
+      });
+      const reads = [
+        `/admin/v1/tenants/${other.tenantId}/users?limit=50`, `/admin/v1/tenants/${other.tenantId}/access-groups`,
+        `/admin/v1/tenants/${other.tenantId}/settings`, `/admin/v1/tenants/${other.tenantId}/sso`,
+      ];
+      const forB = [
+        ...reads.map((url) => t.app.inject({ method: 'GET', url, headers: admin })),
+        t.app.inject({ method: 'GET', url: `/v1/${other.tenantId}/me`, headers: { authorization: `Bearer ${keyB}` } }),
+        t.app.inject({ method: 'GET', url: `${other.scimBase}/Users?count=5`, headers: { authorization: `Bearer ${other.scimToken}` } }),
+      ];
+      const [a, b] = await Promise.all([Promise.all(floodA), Promise.all(forB)]);
+      assert.deepEqual(b.map((r) => r.statusCode), b.map(() => 200), b.map((r) => r.body).join('\n'));
+      const refused = a.filter((r) => r.statusCode === 429);
+      assert.ok(refused.length > 0, 'the flooding tenant is gated');
+      assert.ok(a.every((r) => r.statusCode === 200 || r.statusCode === 429), [...new Set(a.map((r) => r.statusCode))].join());
+      assert.equal(refused[0]!.json().code, 'ERR_RATE_LIMITED');
+      assert.ok(Number(refused[0]!.headers['retry-after']) > 0);
+      assert.equal(t.deps.tenantGate!.active(t.tenantId), 0, 'every slot is given back');
+    } finally {
+      await t.close();
+    }
+  });
 });
 
 describe('TenantGate', () => {
   const refusal = (retryAfter: number, limit: number) => Object.assign(new Error(`busy ${limit}`), { retryAfter });
 
   test('holds at most `limit` per tenant, hands a freed slot to the next waiter, keeps tenants apart', async () => {
-    const gate = new TenantGate({ limit: 2, queueMax: 10, waitMs: 5_000, error: refusal });
-    const a1 = await gate.acquire('a');
-    const a2 = await gate.acquire('a');
+    const gate = new TenantGate({ limit: 2, queueMax: 10, waitMs: 5_000 });
+    const a1 = await gate.acquire('a', refusal);
+    const a2 = await gate.acquire('a', refusal);
     const third: { release?: () => void } = {};
-    const waiting = gate.acquire('a').then((r) => { third.release = r; });
-    const b1 = await gate.acquire('b'); // another tenant is not held up
+    const waiting = gate.acquire('a', refusal).then((r) => { third.release = r; });
+    const b1 = await gate.acquire('b', refusal); // another tenant is not held up
     await new Promise((r) => setImmediate(r));
     assert.equal(third.release, undefined);
     assert.equal(gate.active('a'), 2);
@@ -97,10 +141,10 @@ describe('TenantGate', () => {
   });
 
   test('a full queue is refused at once; a wait past waitMs is refused', async () => {
-    const gate = new TenantGate({ limit: 1, queueMax: 1, waitMs: 50, error: refusal });
-    const held = await gate.acquire('a');
-    const queued = gate.acquire('a');
-    await assert.rejects(gate.acquire('a'), /busy 1/); // queue full
+    const gate = new TenantGate({ limit: 1, queueMax: 1, waitMs: 50 });
+    const held = await gate.acquire('a', refusal);
+    const queued = gate.acquire('a', refusal);
+    await assert.rejects(gate.acquire('a', refusal), /busy 1/); // queue full
     await assert.rejects(queued, (e: Error & { retryAfter?: number }) => e.retryAfter === 1); // waited 50 ms
     held();
     assert.equal(gate.active('a'), 0);

@@ -1,13 +1,15 @@
 // Issue 17, item 25 (soak: `npm run test:soak`, it starts eight server processes): servers stopped
 // with SIGTERM (repeatedly, under load, in the middle of SCIM writes, lists and admin reads) on both
 // databases exit within 15 s every time, and nothing a client was told is stored (201) is lost.
-// The forced exit with a stuck main thread: test/reliability/shutdown-watchdog.test.ts.
+// The forced exit with a stuck main thread: test/reliability/shutdown-watchdog.test.ts. The cause of
+// the original hang (an unread stdout) is the last test here.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServerProcess, type ServerProcess } from '../helpers/process.js';
+import { ROOT, startServerProcess, TEST_SERVER_ENV, type ServerProcess } from '../helpers/process.js';
 
 const ADMIN_TOKEN = 'shutdown-test-operator-token-0123456789';
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -97,3 +99,47 @@ for (const kind of ['pglite', 'postgres'] as const) {
     });
   });
 }
+
+// The root cause of the original hang: pino flushes its last lines synchronously at exit and
+// retried a full stdout pipe forever, sleeping on the main thread (idle, no timer firing). A
+// supervisor or harness that stops reading the server's stdout then kept it alive until SIGKILL.
+// Now the flush gives up 5 s after SIGTERM and the process exits by itself (code 0, not the
+// watchdog's SIGKILL at 13 s).
+test('a server whose stdout nobody reads exits by itself within 15 s of SIGTERM', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'idpb-stdout-'));
+  const fifo = join(dir, 'stdout');
+  execFileSync('mkfifo', [fifo]);
+  // The read end is open (so writes do not fail with EPIPE) but never read: the pipe fills.
+  const readEnd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writeEnd = openSync(fifo, constants.O_WRONLY);
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...TEST_SERVER_ENV, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', DATABASE_URL: '', IDPBRIDGE_DATA_DIR: join(dir, 'data'), IDPBRIDGE_ADMIN_TOKEN: ADMIN_TOKEN },
+    stdio: ['ignore', writeEnd, 'ignore'],
+  });
+  closeSync(writeEnd);
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    let up = false;
+    for (let i = 0; i < 1200 && !up; i++) up = await fetch(`${url}/healthz`).then(() => true, () => new Promise((r) => setTimeout(() => r(false), 100)));
+    assert.ok(up, 'the server started');
+    // Each refused /v1 call logs two lines: far more than a pipe holds (64 KB).
+    for (let i = 0; i < 2000; i++) await fetch(`${url}/v1/00000000-0000-0000-0000-000000000000/me`).then((r) => r.arrayBuffer(), () => undefined);
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const { code, signal } = await exited;
+    clearTimeout(timer);
+    const ms = Date.now() - t0;
+    assert.ok(ms <= EXIT_DEADLINE_MS, `exit took ${ms} ms`);
+    assert.equal(signal, null, `ended by ${signal} (the watchdog), not by itself`);
+    assert.equal(code, 0);
+    process.stdout.write(`unread stdout: exit after SIGTERM in ${ms} ms\n`);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    closeSync(readEnd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

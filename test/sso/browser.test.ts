@@ -90,12 +90,12 @@ eachDatabase((kind) => {
       assert.ok(page.url().startsWith(`${op.issuer}/interaction/`), page.url());
       await page.getByLabel('Username').fill('alice');
       await page.getByLabel('Password').fill('wrong');
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByRole('alert').filter({ hasText: 'Wrong username or password' }).waitFor();
       await page.screenshot({ path: join(SHOTS, `${kind}-01-idp-login.png`) });
       await page.getByLabel('Username').fill('alice');
       await page.getByLabel('Password').fill('alice-idp-pw');
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByRole('heading', { name: 'Signed in: alice@acme.example' }).waitFor();
       await page.screenshot({ path: join(SHOTS, `${kind}-02-host-product.png`) });
 
@@ -120,10 +120,10 @@ eachDatabase((kind) => {
       await page.goto(`${base}/sso/${t.tenantId}/password-login?redirect_uri=${encodeURIComponent(hostCb)}&state=g1`);
       await page.getByLabel('User name').fill('guest@partner.example');
       await page.getByLabel('Password').fill('nope-nope-nope');
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByRole('alert').filter({ hasText: 'User name or password is wrong' }).waitFor();
       await page.getByLabel('Password').fill('guest-password-0123');
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByRole('heading', { name: 'Signed in: guest@partner.example' }).waitFor();
       await page.screenshot({ path: join(SHOTS, `${kind}-03-guest.png`) });
       assert.equal(landed.at(-1)!.searchParams.get('state'), 'g1');

@@ -3,11 +3,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { eachDatabase, openTestDatabase } from '../helpers/app.js';
+import { eachDatabase, openTestDatabase, TEST_SECRET_KEY } from '../helpers/app.js';
+import { SecretBox } from '../../src/lib/secret-box.js';
 import type { Database } from '../../src/db/types.js';
 import { SigningKeys } from '../../src/sso/keys.js';
 
 const DAY = 86_400_000;
+const secrets = new SecretBox(TEST_SECRET_KEY);
 
 eachDatabase((kind) => {
   let db: Database;
@@ -21,8 +23,8 @@ eachDatabase((kind) => {
   test('rotation with overlap: sign with the current key, publish previous + current + next', async () => {
     // A clock far from now and unique per run, so generations do not collide with other tests' keys.
     let now = (20_000 + Math.floor(Math.random() * 1_000_000)) * 7 * DAY;
-    const a = new SigningKeys(db, { alg: 'ES256', rotationMs: 7 * DAY, now: () => now });
-    const b = new SigningKeys(db, { alg: 'ES256', rotationMs: 7 * DAY, now: () => now });
+    const a = new SigningKeys(db, { alg: 'ES256', rotationMs: 7 * DAY, secrets, now: () => now });
+    const b = new SigningKeys(db, { alg: 'ES256', rotationMs: 7 * DAY, secrets, now: () => now });
     const opts = { issuer: 'https://idpbridge.test', audience: 'https://app.test/cb', subject: 'u1', ttlSeconds: 300, jti: 'j1' };
 
     const [t1, t1b] = await Promise.all([a.sign({ tenant: 't' }, opts), b.sign({ tenant: 't' }, opts)]);
@@ -49,7 +51,7 @@ eachDatabase((kind) => {
 
   test('RS256 keys work too', async () => {
     const now = (30_000_000 + Math.floor(Math.random() * 1_000_000)) * DAY;
-    const k = new SigningKeys(db, { alg: 'RS256', rotationMs: DAY, now: () => now });
+    const k = new SigningKeys(db, { alg: 'RS256', rotationMs: DAY, secrets, now: () => now });
     const { token } = await k.sign({}, { issuer: 'i', audience: 'a', subject: 's', ttlSeconds: 60, jti: 'j' });
     assert.equal(decodeProtectedHeader(token).alg, 'RS256');
     await jwtVerify(token, createLocalJWKSet(await k.jwks()), { currentDate: new Date(now + 1000) });

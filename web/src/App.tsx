@@ -12,9 +12,15 @@ import { AccessGroupPage, AccessGroupsPage } from './pages/AccessGroups';
 import { DatasetsPage } from './pages/Datasets';
 import { WebhookPage, WebhooksPage } from './pages/Webhooks';
 import { LogPage } from './pages/Log';
+import { AuditPage } from './pages/Audit';
 import { AdminsPage } from './pages/Admins';
 import { SetupLinkOpen, SetupLinksPage } from './pages/SetupLinks';
 import { WizardPage } from './pages/Wizard';
+import { SignInSetupPage } from './pages/SignInSetup';
+import { ApiKeysPage } from './pages/ApiKeys';
+import { HealthPage, OperatorHealthPage } from './pages/Health';
+import { SamlPage } from './pages/Saml';
+import { isSignInTestLanding, SignInTestLanding } from './signInTest';
 
 /** Which admin routes this server has (from its OpenAPI document): pages for missing ones are hidden. */
 export type Features = Set<string>;
@@ -23,6 +29,8 @@ const has = (f: Features, p: string) => f.has(`/admin/v1/tenants/{tenantId}${p}`
 const TENANT_PAGES: { key: string; label: string; need?: string; operatorOnly?: boolean }[] = [
   { key: 'setup', label: 'Guided set-up', need: '/provisioning-log' },
   { key: 'integration', label: 'IdP integration', need: '/scim-tokens' },
+  { key: 'saml', label: 'SAML sign-in', need: '/connections' },
+  { key: 'sign-in', label: 'Sign-in', need: '/sso' },
   { key: 'settings', label: 'Provisioning settings', need: '/settings' },
   { key: 'users', label: 'Users', need: '/scim-users' },
   { key: 'groups', label: 'Groups', need: '/scim-groups' },
@@ -30,6 +38,9 @@ const TENANT_PAGES: { key: string; label: string; need?: string; operatorOnly?: 
   { key: 'datasets', label: 'Datasets', need: '/datasets' },
   { key: 'webhooks', label: 'Webhooks', need: '/webhooks' },
   { key: 'log', label: 'Provisioning log', need: '/provisioning-log' },
+  { key: 'audit', label: 'Audit log', need: '/audit-log' },
+  { key: 'health', label: 'Health', need: '/provisioning-health' },
+  { key: 'api-keys', label: 'API keys', need: '/api-keys' },
   { key: 'admins', label: 'Console accounts', need: '/console-accounts', operatorOnly: true },
   { key: 'setup-links', label: 'Set-up links', need: '/setup-links', operatorOnly: true },
 ];
@@ -73,6 +84,8 @@ export function App() {
     return () => clearInterval(t);
   }, [route.parts.join('/')]);
 
+  // The broker's redirect after a console "Sign in to test" (signInTest.tsx): a page of its own.
+  if (isSignInTestLanding()) return <SignInTestLanding />;
   // A set-up link (#/setup/<tenantId>/<secret>) opens a session of its own, whoever was signed in.
   if (route.parts[0] === 'setup' && route.parts[1] && route.parts[2]) {
     return <SetupLinkOpen tenantId={route.parts[1]} secret={route.parts[2]} onOpened={setPrincipal} />;
@@ -111,11 +124,13 @@ function Shell({ principal, onSignOut }: { principal: Principal; onSignOut: () =
 
   let content;
   if (openapi.loading) content = <Loading what="the console" />;
-  else if (!inTenant) content = operator ? <TenantsPage /> : <Loading what="your tenant" />;
+  else if (!inTenant) content = !operator ? <Loading what="your tenant" /> : p0 === 'health' ? <OperatorHealthPage /> : p0 === 'audit' ? <AuditPage /> : <TenantsPage />;
   else {
     const t = tenantId!;
     switch (page) {
       case 'integration': content = <IntegrationPage tenantId={t} features={features} />; break;
+      case 'saml': content = <SamlPage tenantId={t} connectionId={sub} />; break;
+      case 'sign-in': content = <SignInSetupPage tenantId={t} />; break;
       case 'settings': content = <SettingsPage tenantId={t} />; break;
       case 'users': content = sub ? <UserPage tenantId={t} userId={sub} features={features} /> : <UsersPage tenantId={t} features={features} />; break;
       case 'groups': content = sub ? <GroupPage tenantId={t} groupId={sub} features={features} /> : <GroupsPage tenantId={t} features={features} />; break;
@@ -123,6 +138,9 @@ function Shell({ principal, onSignOut }: { principal: Principal; onSignOut: () =
       case 'datasets': content = <DatasetsPage tenantId={t} />; break;
       case 'webhooks': content = sub ? <WebhookPage tenantId={t} webhookId={sub} /> : <WebhooksPage tenantId={t} />; break;
       case 'log': content = <LogPage tenantId={t} />; break;
+      case 'audit': content = <AuditPage tenantId={t} />; break;
+      case 'health': content = <HealthPage tenantId={t} />; break;
+      case 'api-keys': content = <ApiKeysPage tenantId={t} />; break;
       case 'admins': content = operator ? <AdminsPage tenantId={t} /> : null; break;
       case 'setup-links': content = operator ? <SetupLinksPage tenantId={t} /> : null; break;
       case 'setup': content = <WizardPage tenantId={t} features={features} />; break;
@@ -142,6 +160,8 @@ function Shell({ principal, onSignOut }: { principal: Principal; onSignOut: () =
             <span data-testid="tenant-name">{tenant.data?.name ?? (tenant.error ? 'Unknown tenant' : '…')}</span>
           </span>
         )}
+        {operator && <a className="top-link" href={href('/health')} aria-current={p0 === 'health' ? 'page' : undefined}>Provisioning health</a>}
+        {operator && <a className="top-link" href={href('/audit')} aria-current={p0 === 'audit' ? 'page' : undefined}>Audit log</a>}
         <span className="who">
           <span className="who-label">{operator ? 'Operator' : principal.login}</span>
           <button type="button" className="secondary small" onClick={signOut}>Sign out</button>

@@ -148,3 +148,12 @@ export interface LogEntry {
 }
 
 export interface ConsoleAccount { id: string; login: string; displayName: string | null; disabled: boolean; lastLoginAt: string | null; createdAt: string }
+
+export interface Connection {
+  id: string; type: 'oidc' | 'saml'; name: string; domains: string[]; createdAt: string; updatedAt: string;
+  oidc?: { configUrl: string; callbackUrl: string; loginUrl: string };
+  saml?: {
+    spEntityId: string; acsUrl: string; metadataUrl: string; loginUrl: string; idpEntityId: string | null; idpSsoUrl: string | null;
+    idpCertificates: number; idpMetadataUrl: string | null; allowIdpInitiated: boolean; jitProvisioning: boolean; clockSkewSeconds: number; ready: boolean;
+  };
+}

@@ -34,21 +34,22 @@ export function schemaResource(baseUrl: string, schema: SchemaDef): Record<strin
   };
 }
 
-function uniqueSchemas(rsList: ResourceSchemas[]): SchemaDef[] {
+function uniqueSchemas(rsList: ResourceSchemas[], others: SchemaDef[]): SchemaDef[] {
   const seen = new Map<string, SchemaDef>();
-  for (const rs of rsList) {
-    for (const s of [rs.core, ...rs.extensions]) if (!seen.has(s.id.toLowerCase())) seen.set(s.id.toLowerCase(), s);
-  }
+  for (const s of [...rsList.flatMap((rs) => [rs.core, ...rs.extensions]), ...others]) if (!seen.has(s.id.toLowerCase())) seen.set(s.id.toLowerCase(), s);
   return [...seen.values()];
 }
 
-/** GET /Schemas: core, enterprise, built-in and tenant extensions of every resource type. */
-export function schemaResources(baseUrl: string, rsList: ResourceSchemas[]): ListResponse<Record<string, unknown>> {
-  return listResponse(uniqueSchemas(rsList).map((s) => schemaResource(baseUrl, s)));
+/**
+ * GET /Schemas: core, enterprise, built-in and tenant extensions of every resource type, and
+ * `others` (schemas of the discovery resources, such as the ServiceProviderConfig extension).
+ */
+export function schemaResources(baseUrl: string, rsList: ResourceSchemas[], others: SchemaDef[] = []): ListResponse<Record<string, unknown>> {
+  return listResponse(uniqueSchemas(rsList, others).map((s) => schemaResource(baseUrl, s)));
 }
 
 /** GET /Schemas/{id}; schema URNs compare case-insensitively. undefined means 404. */
-export function findSchemaResource(baseUrl: string, rsList: ResourceSchemas[], id: string): Record<string, unknown> | undefined {
-  const s = uniqueSchemas(rsList).find((x) => x.id.toLowerCase() === id.toLowerCase());
+export function findSchemaResource(baseUrl: string, rsList: ResourceSchemas[], id: string, others: SchemaDef[] = []): Record<string, unknown> | undefined {
+  const s = uniqueSchemas(rsList, others).find((x) => x.id.toLowerCase() === id.toLowerCase());
   return s ? schemaResource(baseUrl, s) : undefined;
 }

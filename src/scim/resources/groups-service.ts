@@ -3,7 +3,7 @@ import type { ScimContext } from './context.js';
 import type { Queryable } from '../../db/types.js';
 import { normalizeResource } from '../schema/validate.js';
 import { applyPatch, type MemberOp, type MemberRef } from '../patch/index.js';
-import { listPage } from './list-page.js';
+import { listPage, type ListedPage } from './list-page.js';
 import { NotFoundError, UniquenessError } from '../errors.js';
 import { checkIfMatch } from './etag.js';
 import {
@@ -170,12 +170,12 @@ export async function deleteGroup(ctx: ScimContext, id: string, ifMatch: string 
   });
 }
 
-export async function listGroups(ctx: ScimContext, q: ListQuery, withMembers: boolean): Promise<{ total: number; views: GroupView[] }> {
-  const { total, rows } = await listPage<GroupRow>(ctx.db, { table: 'scim_groups', columns: GROUP_COLUMNS, rs: ctx.groups, tenantId: ctx.tenantId, q });
+export async function listGroups(ctx: ScimContext, q: ListQuery, withMembers: boolean): Promise<ListedPage<GroupView>> {
+  const { rows, ...page } = await listPage<GroupRow>(ctx.db, { table: 'scim_groups', columns: GROUP_COLUMNS, rs: ctx.groups, tenantId: ctx.tenantId, q });
   // Members of the page's groups, in page order, up to membersPageMax in all (the response stays bounded:
   // 1,000 groups of 10,000 members were a 184 MB answer); the rest are paged with groups.value eq.
   const members = withMembers ? await membersOfGroups(ctx.db, ctx.tenantId, rows.map((r) => r.id), ctx.membersInlineMax, ctx.membersPageMax) : undefined;
-  return { total, views: rows.map((row) => ({ row, members: members ? members.get(row.id) ?? [] : undefined })) };
+  return { ...page, views: rows.map((row) => ({ row, members: members ? members.get(row.id) ?? [] : undefined })) };
 }
 
 export function renderGroup(ctx: ScimContext, v: GroupView): Record<string, unknown> {

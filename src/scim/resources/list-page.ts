@@ -1,44 +1,224 @@
-import type { Queryable } from '../../db/types.js';
+import type { Database, Queryable } from '../../db/types.js';
 import type { ResourceSchemas } from '../schema/types.js';
 import { compileFilter, compileSort } from '../filter/compile-sql.js';
 import type { ListQuery } from './list-query.js';
+import { rememberPosition, rememberTotal, rememberedPosition, rememberedTotal, seekStats } from './list-positions.js';
+import { decodeCursor, encodeCursor, type CursorPosition } from './cursor.js';
+import { InvalidCursorError } from '../errors.js';
+
+export interface Page<Row> {
+  total: number;
+  rows: Row[];
+  /** RFC 9865, on a cursor request: the next page's cursor, absent on the last page. */
+  nextCursor?: string;
+  /** RFC 9865, on a cursor request: the previous page's cursor, absent on the first page. */
+  previousCursor?: string;
+}
+
+/** A page as the services return it: the rows turned into views. */
+export type ListedPage<V> = Omit<Page<unknown>, 'rows'> & { views: V[] };
+
+export interface ListSource {
+  table: 'scim_users' | 'scim_groups'; columns: string; rs: ResourceSchemas; tenantId: string; q: ListQuery;
+  /** Extra select-list expressions over alias r (e.g. a user's groups), to save a round trip. */
+  extra?: string;
+}
 
 /**
- * One page of a tenant's resources, filtered and sorted entirely in SQL. The count query is
- * skipped when the page itself proves the total (a first page that is not full) — the common
- * `userName eq` / `displayName eq` probe costs one indexed SELECT.
+ * One page of a tenant's resources, filtered and sorted entirely in SQL.
+ *
+ * Order: by `sortBy` when given, else by creation (created_at, then id), ascending unless
+ * sortOrder=descending — stable, so a walk sees every resource once. In creation order a page is
+ * an index seek however deep it is: a `startIndex` page seeks past the last row of the page served
+ * before it (list-positions.ts), a cursor page (RFC 9865) past the row its cursor names.
+ *
+ * `totalResults` is exact: an unfiltered list reads the tenant's count (scim_resource_counts, kept
+ * by triggers) in the same statement as the page; a filtered list counts once per list version,
+ * in the same snapshot as the page, and reuses that total while nothing changes.
  */
-export async function listPage<Row>(
-  db: Queryable,
-  opts: {
-    table: 'scim_users' | 'scim_groups'; columns: string; rs: ResourceSchemas; tenantId: string; q: ListQuery;
-    /** Extra select-list expressions over alias r (e.g. a user's groups), to save a round trip. */
-    extra?: string;
-  },
-): Promise<{ total: number; rows: Row[] }> {
+export async function listPage<Row>(db: Database, opts: ListSource): Promise<Page<Row>> {
   const { q } = opts;
+  if (q.cursor !== undefined) return cursorPage<Row>(db, opts);
+  if (q.sortBy) return sortedPage<Row>(db, opts);
+  return indexPage<Row>(db, opts);
+}
+
+const KIND = { scim_users: 'User', scim_groups: 'Group' } as const;
+
+interface Versions { n: number; moves: number; changes: number }
+
+/** The tenant's count and list versions, as one text column (the same in every driver). */
+const countsExpr = (table: ListSource['table']) =>
+  `(SELECT coalesce(sum(n), 0) || ',' || coalesce(sum(moves), 0) || ',' || coalesce(sum(changes), 0)
+      FROM scim_resource_counts WHERE tenant_id = $1 AND kind = '${KIND[table]}')`;
+
+function parseCounts(s: string): Versions {
+  const [n, moves, changes] = s.split(',').map(Number);
+  return { n: n!, moves: moves!, changes: changes! };
+}
+
+async function readCounts(db: Queryable, opts: ListSource): Promise<Versions> {
+  const { rows } = await db.query<{ c: string }>(`SELECT ${countsExpr(opts.table)} AS c`, [opts.tenantId]);
+  return parseCounts(rows[0]!.c);
+}
+
+/** WHERE for the tenant and filter; its parameters start with the tenant id ($1). */
+function whereOf(opts: ListSource): { where: string; params: unknown[] } {
   const params: unknown[] = [opts.tenantId];
   let where = 'r.tenant_id = $1';
-  if (q.filter) where += ` AND (${compileFilter(q.filter, { rs: opts.rs, alias: 'r', params })})`;
-  // The count query runs the WHERE alone: it takes only the filter's parameters, not the sort's
-  // (an open Metadata attribute's name is a parameter of the ORDER BY).
-  const whereParams = [...params];
-  const dir = q.sortOrder === 'descending' ? 'DESC' : 'ASC';
-  const order = q.sortBy
-    ? `${compileSort(q.sortBy, { rs: opts.rs, alias: 'r', params })} ${dir} NULLS LAST, r.id ${dir}`
-    : `r.created_at ${dir}, r.id ${dir}`;
-  let rows: Row[] = [];
-  if (q.count > 0) {
-    const pageParams = [...params, q.count, q.startIndex - 1];
-    const cols = opts.columns.split(', ').map((c) => `r.${c}`).join(', ') + (opts.extra ? `, ${opts.extra}` : '');
-    const res = await db.query<Row>(
-      `SELECT ${cols} FROM ${opts.table} r WHERE ${where}
-        ORDER BY ${order} LIMIT $${pageParams.length - 1} OFFSET $${pageParams.length}`,
-      pageParams,
-    );
-    rows = res.rows;
+  if (opts.q.filter) where += ` AND (${compileFilter(opts.q.filter, { rs: opts.rs, alias: 'r', params })})`;
+  return { where, params };
+}
+
+const selectList = (opts: ListSource) =>
+  opts.columns.split(', ').map((c) => `r.${c}`).join(', ') + (opts.extra ? `, ${opts.extra}` : '');
+
+/** The tenant, resource type, filter and order of a list in creation order: what its positions belong to. */
+function shapeOf(opts: ListSource): string {
+  return `${opts.tenantId}\0${opts.table}\0${opts.q.sortOrder}\0${opts.q.filter ? JSON.stringify(opts.q.filter) : ''}`;
+}
+
+type KeyedRow = { id: string; _at: string; _counts: string };
+
+/** Rows in creation order, after (or before) a position when given; with the counts of the same snapshot. */
+async function creationOrderRows<Row>(
+  db: Queryable, opts: ListSource, page: { limit: number; offset: number; seek?: { at: string; id: string; backwards: boolean } },
+): Promise<{ rows: (Row & KeyedRow)[] }> {
+  const { where, params } = whereOf(opts);
+  const desc = opts.q.sortOrder === 'descending' !== (page.seek?.backwards ?? false);
+  const dir = desc ? 'DESC' : 'ASC';
+  let seek = '';
+  if (page.seek) {
+    params.push(page.seek.at, page.seek.id);
+    seek = ` AND (r.created_at, r.id) ${desc ? '<' : '>'} ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
   }
-  if (q.startIndex === 1 && rows.length < q.count) return { total: rows.length, rows };
-  const c = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${opts.table} r WHERE ${where}`, whereParams);
-  return { total: c.rows[0]!.n, rows };
+  params.push(page.limit, page.offset);
+  const res = await db.query<Row & KeyedRow>(
+    `SELECT ${selectList(opts)}, r.created_at::text AS _at, ${countsExpr(opts.table)} AS _counts
+       FROM ${opts.table} r WHERE ${where}${seek}
+      ORDER BY r.created_at ${dir}, r.id ${dir} LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    params,
+  );
+  return res;
+}
+
+function strip<Row>(rows: (Row & Partial<KeyedRow>)[]): Row[] {
+  return rows.map(({ _at, _counts, ...row }) => row as Row);
+}
+
+/** The filtered list's count and versions, read in one statement (one snapshot). */
+async function countFiltered(db: Queryable, opts: ListSource): Promise<{ total: number; v: Versions }> {
+  const { where, params } = whereOf(opts);
+  const { rows } = await db.query<{ n: number; c: string }>(
+    `SELECT count(*)::int AS n, ${countsExpr(opts.table)} AS c FROM ${opts.table} r WHERE ${where}`,
+    params,
+  );
+  return { total: rows[0]!.n, v: parseCounts(rows[0]!.c) };
+}
+
+/** startIndex paging in creation order. */
+async function indexPage<Row>(db: Database, opts: ListSource): Promise<Page<Row>> {
+  const { q } = opts;
+  const filtered = q.filter !== undefined;
+  const shape = shapeOf(opts);
+  const versionOf = (v: Versions) => (filtered ? v.changes : v.moves);
+  if (q.count === 0) return { total: filtered ? (await filteredTotal(db, opts, shape)).total : (await readCounts(db, opts)).n, rows: [] };
+
+  let rows: (Row & KeyedRow)[] | undefined;
+  const known = q.startIndex > 1 ? rememberedPosition(shape, q.startIndex) : undefined;
+  if (known) {
+    const seeked = (await creationOrderRows<Row>(db, opts, { limit: q.count, offset: 0, seek: { ...known, backwards: false } })).rows;
+    // The remembered position holds only if nothing moved since: else the OFFSET below decides.
+    if (seeked.length > 0 && versionOf(parseCounts(seeked[0]!._counts)) === known.version) {
+      rows = seeked;
+      seekStats.seeks++;
+    }
+  }
+  let v: Versions;
+  let total: number | undefined;
+  if (!rows) rows = (await creationOrderRows<Row>(db, opts, { limit: q.count, offset: q.startIndex - 1 })).rows;
+  if (rows.length > 0) {
+    v = parseCounts(rows[0]!._counts);
+    total = filtered ? (q.startIndex === 1 && rows.length < q.count ? rows.length : rememberedTotal(shape, v.changes)) : v.n;
+    if (total === undefined) {
+      // The page and its count in one snapshot: a write between two statements would make
+      // totalResults disagree with the page.
+      ({ rows, total, v } = await db.transaction(async (tx) => {
+        await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const page = (await creationOrderRows<Row>(tx, opts, { limit: q.count, offset: q.startIndex - 1 })).rows;
+        const c = await countFiltered(tx, opts);
+        return { rows: page, total: c.total, v: c.v };
+      }));
+      rememberTotal(shape, v.changes, total);
+    }
+  } else {
+    // Past the end (or nothing matches): the total alone.
+    const t = filtered ? await filteredTotal(db, opts, shape) : { total: (await readCounts(db, opts)).n };
+    total = t.total;
+    return { total, rows: [] };
+  }
+  const last = rows[rows.length - 1];
+  if (last && rows.length === q.count) rememberPosition(shape, q.startIndex + rows.length, { version: versionOf(v), at: last._at, id: last.id });
+  return { total, rows: strip(rows) };
+}
+
+async function filteredTotal(db: Queryable, opts: ListSource, shape: string): Promise<{ total: number }> {
+  const c = await countFiltered(db, opts);
+  rememberTotal(shape, c.v.changes, c.total);
+  return { total: c.total };
+}
+
+/** The total for a page whose rows came with the counts (v): the tenant's count, or the filter's. */
+async function totalFor(db: Queryable, opts: ListSource, shape: string, v: Versions | undefined): Promise<number> {
+  if (!opts.q.filter) return v ? v.n : (await readCounts(db, opts)).n;
+  const known = v && rememberedTotal(shape, v.changes);
+  return known ?? (await filteredTotal(db, opts, shape)).total;
+}
+
+/** RFC 9865 cursor paging, in creation order. */
+async function cursorPage<Row>(db: Database, opts: ListSource): Promise<Page<Row>> {
+  const { q } = opts;
+  if (q.sortBy) throw new InvalidCursorError('Cursor paging lists resources in creation order (ascending or descending): sortBy cannot be combined with cursor');
+  const shape = shapeOf(opts);
+  const wire = `${KIND[opts.table]}\0${q.sortOrder}\0${q.filter ? JSON.stringify(q.filter) : ''}`;
+  const from: CursorPosition | undefined = q.cursor ? await decodeCursor(db, opts.tenantId, wire, q.cursor) : undefined;
+  if (q.count === 0) return { total: await totalFor(db, opts, shape, undefined), rows: [] };
+  const backwards = from?.dir === 'p';
+  // One row more than the page says whether there is a page beyond it.
+  let rows = (await creationOrderRows<Row>(db, opts, { limit: q.count + 1, offset: 0, seek: from && { at: from.at, id: from.id, backwards } })).rows;
+  const more = rows.length > q.count;
+  if (more) rows = rows.slice(0, q.count);
+  if (backwards) rows.reverse();
+  const total = await totalFor(db, opts, shape, rows[0] && parseCounts(rows[0]._counts));
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  const encode = (dir: 'n' | 'p', r: KeyedRow) => encodeCursor(db, opts.tenantId, wire, { dir, at: r._at, id: r.id });
+  const out: Page<Row> = { total, rows: strip(rows) };
+  // Forwards: a next page when the extra row came; a previous one unless this is the first page.
+  // Backwards: a previous page when the extra row came; the next one is where the client came from.
+  if (last && (backwards || more)) out.nextCursor = await encode('n', last);
+  if (first && (backwards ? more : from !== undefined)) out.previousCursor = await encode('p', first);
+  return out;
+}
+
+/** A list sorted by sortBy: OFFSET paging (positions are not remembered for these). */
+async function sortedPage<Row>(db: Queryable, opts: ListSource): Promise<Page<Row>> {
+  const { q } = opts;
+  const { where, params } = whereOf(opts);
+  // The sort's parameters (an open Metadata attribute's name) come after the WHERE's.
+  const dir = q.sortOrder === 'descending' ? 'DESC' : 'ASC';
+  const order = `${compileSort(q.sortBy!, { rs: opts.rs, alias: 'r', params })} ${dir} NULLS LAST, r.id ${dir}`;
+  let rows: (Row & { _counts: string })[] = [];
+  if (q.count > 0) {
+    params.push(q.count, q.startIndex - 1);
+    rows = (await db.query<Row & { _counts: string }>(
+      `SELECT ${selectList(opts)}, ${countsExpr(opts.table)} AS _counts FROM ${opts.table} r WHERE ${where}
+        ORDER BY ${order} LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
+    )).rows;
+  }
+  if (q.startIndex === 1 && rows.length < q.count) return { total: rows.length, rows: strip(rows) };
+  if (!q.filter && rows[0]) return { total: parseCounts(rows[0]._counts).n, rows: strip(rows) };
+  const total = q.filter ? (await countFiltered(db, opts)).total : (await readCounts(db, opts)).n;
+  return { total, rows: strip(rows) };
 }

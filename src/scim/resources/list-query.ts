@@ -1,12 +1,14 @@
 import type { FilterNode } from '../filter/ast.js';
 import { parseFilter } from '../filter/parse.js';
 import { parseAttributeList } from '../schema/project.js';
-import { InvalidValueError, InvalidSyntaxError } from '../errors.js';
+import { InvalidCursorError, InvalidValueError, InvalidSyntaxError } from '../errors.js';
 
 /** A list/search request (RFC 7644 §3.4.2 query parameters or §3.4.3 SearchRequest body). */
 export interface ListQuery {
   filter: FilterNode | undefined;
   startIndex: number;
+  /** RFC 9865: present (possibly empty, the first page) when the client pages by cursor. */
+  cursor?: string | undefined;
   count: number;
   sortBy: string | undefined;
   sortOrder: 'ascending' | 'descending';
@@ -31,6 +33,9 @@ export function parseListQuery(src: Record<string, unknown>, maxResults: number)
   // Past the end is an empty page; capped so that OFFSET stays within bigint.
   const startIndex = Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, toInt('startIndex', src.startIndex, 1)));
   const count = Math.min(maxResults, Math.max(0, toInt('count', src.count, maxResults)));
+  const cursor = src.cursor;
+  if (cursor !== undefined && typeof cursor !== 'string') throw new InvalidCursorError('cursor must be a string');
+  if (cursor !== undefined && src.startIndex !== undefined) throw new InvalidCursorError('startIndex and cursor cannot be combined: page by index or by cursor');
   const sortBy = src.sortBy;
   if (sortBy !== undefined && typeof sortBy !== 'string') throw new InvalidValueError('sortBy must be a string');
   const order = src.sortOrder === undefined ? 'ascending' : typeof src.sortOrder === 'string' ? src.sortOrder.toLowerCase() : undefined;
@@ -47,6 +52,7 @@ export function parseListQuery(src: Record<string, unknown>, maxResults: number)
   return {
     filter: filterText && filterText.trim() ? parseFilter(filterText) : undefined,
     startIndex,
+    ...(cursor !== undefined ? { cursor: cursor.trim() } : {}),
     count,
     sortBy: sortBy?.trim() || undefined,
     sortOrder: order,

@@ -51,12 +51,15 @@ export function wants(q: { attributes: string[]; excludedAttributes: string[] },
 
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
-export function listResponse(resources: Record<string, unknown>[], total: number, startIndex: number) {
+/** `startIndex` for index paging; the cursors instead for cursor paging (RFC 9865 §2.2). */
+export function listResponse(resources: Record<string, unknown>[], total: number, page: number | { nextCursor?: string | undefined; previousCursor?: string | undefined }) {
   return {
     schemas: [LIST_RESPONSE_SCHEMA],
     totalResults: total,
-    startIndex,
+    ...(typeof page === 'number' ? { startIndex: page } : {}),
     itemsPerPage: resources.length,
+    ...(typeof page === 'object' && page.previousCursor ? { previousCursor: page.previousCursor } : {}),
+    ...(typeof page === 'object' && page.nextCursor ? { nextCursor: page.nextCursor } : {}),
     Resources: resources,
   };
 }

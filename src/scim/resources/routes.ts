@@ -7,8 +7,9 @@ import { listResponse, project, wants } from './render.js';
 import { etagOf, notModified } from './etag.js';
 import * as users from './users-service.js';
 import * as groups from './groups-service.js';
+import type { ListedPage } from './list-page.js';
 import { publicBaseUrl } from '../../http/base-url.js';
-import { InvalidSyntaxError } from '../errors.js';
+import { InvalidCursorError, InvalidSyntaxError } from '../errors.js';
 import type { ResourceSchemas } from '../schema/types.js';
 
 type Req = FastifyRequest<{ Params: { tenantId: string; id?: string }; Querystring: Record<string, unknown> }>;
@@ -42,7 +43,7 @@ interface ResourceAdapter<V extends { row: { id: string; version: number } }> {
   /** The multi-valued attribute that is loaded from other rows (user groups / group members). */
   child: 'groups' | 'members';
   rs(ctx: ScimContext): ResourceSchemas;
-  list(ctx: ScimContext, q: ListQuery, withChild: boolean): Promise<{ total: number; views: V[] }>;
+  list(ctx: ScimContext, q: ListQuery, withChild: boolean): Promise<ListedPage<V>>;
   get(ctx: ScimContext, id: string, withChild: boolean): Promise<V>;
   create(ctx: ScimContext, body: unknown): Promise<V>;
   replace(ctx: ScimContext, id: string, body: unknown, ifMatch: string | undefined, withChild: boolean): Promise<V>;
@@ -82,8 +83,8 @@ function registerResource<V extends { row: { id: string; version: number } }>(ap
   const ifMatch = (req: FastifyRequest) => req.headers['if-match'];
   const base = `/${r.endpoint}`;
   const list = async (ctx: ScimContext, q: ListQuery) => {
-    const { total, views } = await r.list(ctx, q, wants(q, r.child));
-    return listResponse(views.map((v) => project(r.rs(ctx), r.render(ctx, v), q)), total, q.startIndex);
+    const { total, views, nextCursor, previousCursor } = await r.list(ctx, q, wants(q, r.child));
+    return listResponse(views.map((v) => project(r.rs(ctx), r.render(ctx, v), q)), total, q.cursor !== undefined ? { nextCursor, previousCursor } : q.startIndex);
   };
 
   app.get(base, async (req: Req) => list(scimContext(req, deps), parseListQuery(req.query, max)));
@@ -137,6 +138,7 @@ export async function resourceRoutes(app: FastifyInstance, { deps }: { deps: App
   app.post('/.search', async (req: Req, reply) => {
     const ctx = scimContext(req, deps);
     const q = parseSearchRequest(req.body, max);
+    if (q.cursor !== undefined) throw new InvalidCursorError('A root search pages by startIndex: cursor paging is per resource type (/Users, /Groups)');
     // Attributes differ per type; a filter on an attribute one type lacks simply excludes that type.
     const countOnly = { ...q, startIndex: 1, count: 0 };
     const userTotal = (await users.listUsers(ctx, countOnly, false).catch(noMatch)).total;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ScimContext } from './context.js';
 import { normalizeResource } from '../schema/validate.js';
 import { applyPatch } from '../patch/index.js';
-import { listPage } from './list-page.js';
+import { listPage, type ListedPage } from './list-page.js';
 import { NotFoundError, UniquenessError } from '../errors.js';
 import { checkIfMatch } from './etag.js';
 import { extractPassword } from './password.js';
@@ -146,11 +146,11 @@ export async function deleteUser(ctx: ScimContext, id: string, ifMatch: string |
   });
 }
 
-export async function listUsers(ctx: ScimContext, q: ListQuery, withGroups: boolean): Promise<{ total: number; views: UserView[] }> {
-  const { total, rows } = await listPage<UserRowWithGroupIds>(ctx.db, {
+export async function listUsers(ctx: ScimContext, q: ListQuery, withGroups: boolean): Promise<ListedPage<UserView>> {
+  const { rows, ...page } = await listPage<UserRowWithGroupIds>(ctx.db, {
     table: 'scim_users', columns: USER_COLUMNS, rs: ctx.users, tenantId: ctx.tenantId, q, extra: withGroups ? GROUP_IDS : undefined,
   });
-  return { total, views: withGroups ? await withGroupNames(ctx, rows) : rows.map((row) => ({ row })) };
+  return { ...page, views: withGroups ? await withGroupNames(ctx, rows) : rows.map((row) => ({ row })) };
 }
 
 /** Users with their `groups` (ids from the row, names from the cache), each user's groups sorted by displayName. */

@@ -1,20 +1,18 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../app-deps.js';
-import { publicBaseUrl } from '../../http/base-url.js';
 import { sha256Hex } from '../../lib/secrets.js';
 import { isUuid } from '../../lib/ids.js';
-import { decideAccess, effectiveAccess, findIdentityByLookups, type IdentityLookup, type IdentitySummary } from '../../access/index.js';
-import { createManualIdentity, IdentityError, updateIdentity } from '../../access/identities.js';
+import type { IdentityLookup } from '../../access/index.js';
 import { storableText } from '../../idp-tokens/claims.js';
 import { getConnection, type Connection } from '../connections.js';
+import { completeSignIn } from '../complete-sign-in.js';
 import { SsoError } from '../errors.js';
 import { randomToken } from '../oidc-client.js';
-import { isRegisteredRedirectUri, loginMethodRow } from '../store.js';
-import { issueIdpbridgeToken } from '../service.js';
-import { failPage, readCookie, refusal, requireRedirect, withParams } from '../route-kit.js';
-import { ssoIssuer } from '../urls.js';
-import { authnRequestUrl, newRequestId, spMetadata, spUrls, verifySamlResponse, type VerifiedAssertion } from './sp.js';
+import { isRegisteredRedirectUri } from '../store.js';
+import { brokerBaseUrl, failPage, readCookie, requireRedirect, withParams } from '../route-kit.js';
+import { authnRequestUrl, newRequestId, spMetadata, spPrivateKeys, spUrls, verifySamlResponse, type VerifiedAssertion } from './sp.js';
 import { saveSamlRequest, takeSamlRequest, useAssertionOnce } from './store.js';
+import { jitProfile, provisionJustInTime } from './jit.js';
 
 type ConnParams = { tenantId: string; connectionId: string };
 
@@ -50,7 +48,8 @@ export function samlLookups(conn: Connection, a: VerifiedAssertion): (IdentityLo
  */
 export function samlRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { db, sso } = deps;
-  const base = (req: Parameters<typeof publicBaseUrl>[0]) => publicBaseUrl(req, deps.config.publicUrl);
+  // The SAML URLs (entity ID, ACS) are signed into every message: like the OIDC broker, they never follow an untrusted Host header.
+  const base = (req: FastifyRequest) => brokerBaseUrl(req, deps.config.publicUrl);
 
   const samlConnection = async (tenantId: string, connectionId: string): Promise<Connection> => {
     const conn = isUuid(tenantId) ? await getConnection(db, tenantId, connectionId) : undefined;
@@ -63,7 +62,7 @@ export function samlRoutes(app: FastifyInstance, deps: AppDeps): void {
   }, async (req, reply) => {
     try {
       const conn = await samlConnection(req.params.tenantId, req.params.connectionId);
-      return reply.header('content-type', 'application/samlmetadata+xml; charset=utf-8').header('cache-control', 'public, max-age=300').send(spMetadata(conn, base(req)));
+      return reply.header('content-type', 'application/samlmetadata+xml; charset=utf-8').header('cache-control', 'public, max-age=300').send(spMetadata(conn, base(req), spPrivateKeys(conn, deps.secrets)));
     } catch (err) {
       if (err instanceof SsoError) return failPage(reply, err);
       throw err;
@@ -96,7 +95,7 @@ export function samlRoutes(app: FastifyInstance, deps: AppDeps): void {
       reply.header('set-cookie', `${samlCookieName(relayState)}=${browser}; Path=${acsPath}; Max-Age=${ttl}; HttpOnly${site}`);
       reply.header('cache-control', 'no-store');
       req.log.info({ tenantId, connectionId }, 'saml sign-in started');
-      return reply.redirect(await authnRequestUrl(conn, b, requestId, relayState), 302);
+      return reply.redirect(await authnRequestUrl(conn, b, spPrivateKeys(conn, deps.secrets), requestId, relayState), 302);
     } catch (err) {
       if (err instanceof SsoError) return failPage(reply, err);
       throw err;
@@ -149,11 +148,19 @@ export function samlRoutes(app: FastifyInstance, deps: AppDeps): void {
     // From here the redirect URI is known and registered: failures go back to the host product.
     try {
       const b = base(req);
-      const verified = await verifySamlResponse(conn, b, samlResponse, expectedRequestId);
+      const verified = await verifySamlResponse(conn, b, spPrivateKeys(conn, deps.secrets), samlResponse, expectedRequestId);
       if (!(await useAssertionOnce(db, tenantId, connectionId, verified.assertionId, verified.keepUntil))) {
         throw new SsoError('ERR_SAML_REPLAYED', 'this SAML assertion was already used');
       }
-      const token = await completeSignIn(deps, { tenantId, conn, verified, base: b, redirectUri });
+      const lookups = samlLookups(conn, verified);
+      const origin = { path: req.url.split('?')[0]!, userAgent: req.headers['user-agent'] };
+      const { token } = await completeSignIn(deps, {
+        tenantId, base: b, redirectUri, lookups,
+        tried: lookups.length === 0 ? 'the assertion has none of the mapped attributes'
+          : lookups.map((l) => `${l.from} → ${l.attribute} ${JSON.stringify(l.value)}`).join(', '),
+        idp: { iss: verified.issuer, sub: verified.profile.nameID },
+        ...(conn.jitProvisioning ? { provision: (found) => provisionJustInTime(deps, tenantId, conn, jitProfile(conn, lookups, verified), found, origin) } : {}),
+      });
       req.log.info({ tenantId, connectionId, idpInitiated: expectedRequestId === undefined }, 'sso sign-in through SAML');
       return reply.redirect(withParams(redirectUri, { token, state: clientState }), 303);
     } catch (err) {
@@ -164,79 +171,4 @@ export function samlRoutes(app: FastifyInstance, deps: AppDeps): void {
       }), 303);
     }
   });
-}
-
-/**
- * The verified assertion → a provisioned identity → the access decision (src/access/decision.ts)
- * → an idpbridge token, with the same rules as the OIDC callback (callback-route.ts): no identity
- * or a suspended one is refused, a password-login identity too, a staged one is activated.
- */
-async function completeSignIn(
-  deps: AppDeps,
-  p: { tenantId: string; conn: Connection; verified: VerifiedAssertion; base: string; redirectUri: string },
-): Promise<string> {
-  const { db, idpTokens: idp, sso } = deps;
-  const lookups = samlLookups(p.conn, p.verified);
-  let found: { identity: IdentitySummary } | undefined = await findIdentityByLookups(db, p.tenantId, lookups);
-  if (p.conn.jitProvisioning) found = await provisionJustInTime(db, p.tenantId, lookups, p.verified, found?.identity);
-  if (!found) {
-    const tried = lookups.length === 0 ? 'the assertion has none of the mapped attributes'
-      : lookups.map((l) => `${l.from} → ${l.attribute} ${JSON.stringify(l.value)}`).join(', ');
-    throw new SsoError('ERR_IDENTITY_NOT_FOUND', `You signed in at the IdP, but no provisioned identity matches you (${tried}). Ask your IT admin to assign you to the application (SCIM provisioning).`);
-  }
-  const d = decideAccess(await effectiveAccess(db, p.tenantId, found.identity.id), { kind: 'identity' });
-  if (!d.allowed) throw refusal(d, 'signed in');
-  const method = await loginMethodRow(db, p.tenantId, d.identity.id);
-  if (method?.method === 'password') throw new SsoError('ERR_LOGIN_METHOD_PASSWORD', `${d.identity.userName} signs in with a password, not through the IdP`);
-  if (d.activate) await idp.activate(p.tenantId, d.identity.id);
-  const { token } = await issueIdpbridgeToken(sso, {
-    issuer: ssoIssuer(p.base, p.tenantId), audience: p.redirectUri, tenantId: p.tenantId, access: d.access, amr: 'idp',
-    idp: { iss: p.verified.issuer, sub: p.verified.profile.nameID },
-  });
-  return token;
-}
-
-const DISPLAY_NAME_ATTRS = ['displayName', 'http://schemas.microsoft.com/identity/claims/displayname', 'name'];
-const EMAIL_ATTRS = ['email', 'mail', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress'];
-
-/**
- * JIT provisioning (per connection, off by default): someone the assertion names who has no
- * identity gets one (source `manual`, through the access model's own create), and an identity it
- * created is updated from later assertions (display name, externalId). SCIM-provisioned
- * identities are never touched. A refusal (e.g. the userName is taken) is `identity_not_found`.
- */
-async function provisionJustInTime(
-  db: AppDeps['db'], tenantId: string, lookups: (IdentityLookup & { from: string })[], a: VerifiedAssertion, existing: IdentitySummary | undefined,
-): Promise<{ identity: IdentitySummary } | undefined> {
-  const attrs = (a.profile.attributes ?? {}) as Record<string, unknown>;
-  const first = (names: string[]) => {
-    for (const n of names) {
-      const v = Array.isArray(attrs[n]) ? (attrs[n] as unknown[])[0] : attrs[n];
-      if (typeof v === 'string' && v.length > 0 && v.length <= 1024 && storableText(v)) return v;
-    }
-    return undefined;
-  };
-  const userName = lookups.find((l) => l.attribute === 'userName')?.value;
-  const externalId = lookups.find((l) => l.attribute === 'externalId')?.value ?? null;
-  const displayName = first(DISPLAY_NAME_ATTRS) ?? null;
-  const email = first(EMAIL_ATTRS) ?? (userName && /^[^@\s]+@[^@\s]+$/.test(userName) ? userName : undefined);
-  try {
-    if (!existing) {
-      if (!userName) return undefined;
-      const created = await createManualIdentity(db, tenantId, {
-        userName, externalId, displayName, ...(email ? { emails: [{ value: email, type: 'work', primary: true }] } : {}),
-      });
-      return findIdentityByLookups(db, tenantId, [{ attribute: 'id', value: created.id }]);
-    }
-    if (existing.source !== 'manual') return { identity: existing };
-    const changes: { displayName?: string | null; externalId?: string | null } = {};
-    if (displayName !== null && displayName !== existing.displayName) changes.displayName = displayName;
-    if (externalId !== null && externalId !== existing.externalId) changes.externalId = externalId;
-    if (Object.keys(changes).length === 0) return { identity: existing };
-    await updateIdentity(db, tenantId, existing.id, changes);
-    return findIdentityByLookups(db, tenantId, [{ attribute: 'id', value: existing.id }]);
-  } catch (err) {
-    if (err instanceof IdentityError) throw new SsoError('ERR_IDENTITY_NOT_FOUND', `Just-in-time provisioning refused: ${err.message}`);
-    throw err;
-  }
 }

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { SAML, ValidateInResponseTo, type Profile } from '@node-saml/node-saml';
+import { decryptXml } from '@node-saml/node-saml/lib/xml.js';
+import type { SecretBox } from '../../lib/secret-box.js';
 import type { Connection } from '../connections.js';
 import { SsoError } from '../errors.js';
 import { hasDoctype, parseXml } from './metadata.js';
+import { SP_KEY_PURPOSE } from './sp-keys.js';
 
 /**
  * idpbridge as a SAML 2.0 service provider, one SP per connection. Signature, audience and
@@ -10,7 +13,9 @@ import { hasDoctype, parseXml } from './metadata.js';
  * library does not make: DOCTYPE / entity declarations, exactly one Assertion and one Response
  * element in the document (signature wrapping), the assertion's Issuer, Destination and
  * Recipient = our ACS URL, InResponseTo = the request this browser started (or none, for an
- * IdP-initiated sign-in), and no comment or other markup inside NameID.
+ * IdP-initiated sign-in), and no comment or other markup inside NameID. An encrypted assertion is
+ * decrypted by the library with the connection's SP encryption key; the same checks then run on
+ * the decrypted assertion.
  */
 
 const PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
@@ -24,7 +29,22 @@ export function spUrls(base: string, tenantId: string, connectionId: string) {
 
 const toPem = (body: string) => `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----`;
 
-function samlFor(conn: Connection, base: string, requestId?: string): SAML {
+/** The SP's private keys of a connection, decrypted for one use of the library. */
+export interface SpPrivateKeys {
+  /** Signs AuthnRequests; only when the connection signs them. */
+  signing: string | undefined;
+  /** Decrypts encrypted assertions. */
+  decryption: string | undefined;
+}
+
+export function spPrivateKeys(conn: Connection, secrets: SecretBox): SpPrivateKeys {
+  return {
+    signing: conn.signAuthnRequests && conn.spSigningKey && conn.spSigningCert ? secrets.decrypt(conn.spSigningKey, SP_KEY_PURPOSE.signing) : undefined,
+    decryption: conn.spEncryptionKey && conn.spEncryptionCert ? secrets.decrypt(conn.spEncryptionKey, SP_KEY_PURPOSE.encryption) : undefined,
+  };
+}
+
+function samlFor(conn: Connection, base: string, keys: SpPrivateKeys, requestId?: string): SAML {
   const urls = spUrls(base, conn.tenantId, conn.id);
   return new SAML({
     issuer: urls.entityId,
@@ -40,20 +60,27 @@ function samlFor(conn: Connection, base: string, requestId?: string): SAML {
     acceptedClockSkewMs: conn.clockSkewSeconds * 1000,
     identifierFormat: null,
     disableRequestedAuthnContext: true,
+    // Redirect binding: the query carries SigAlg and Signature over SAMLRequest and RelayState.
+    ...(keys.signing ? { privateKey: keys.signing, signatureAlgorithm: 'sha256' as const } : {}),
+    ...(keys.decryption ? { decryptionPvk: keys.decryption } : {}),
     ...(requestId ? { generateUniqueId: () => requestId } : {}),
   });
 }
 
-/** The SP metadata for the IdP's administrator (entity ID, ACS URL with the POST binding). */
-export function spMetadata(conn: Connection, base: string): string {
-  return samlFor(conn, base).generateServiceProviderMetadata(null, null);
+/**
+ * The SP metadata for the IdP's administrator: entity ID, ACS URL with the POST binding, the
+ * encryption certificate (`KeyDescriptor use="encryption"`) and, when AuthnRequests are signed,
+ * the signing certificate (`use="signing"`, `AuthnRequestsSigned="true"`).
+ */
+export function spMetadata(conn: Connection, base: string, keys: SpPrivateKeys): string {
+  return samlFor(conn, base, keys).generateServiceProviderMetadata(keys.decryption ? conn.spEncryptionCert : null, keys.signing ? conn.spSigningCert : null);
 }
 
 export const newRequestId = () => `_${randomBytes(20).toString('hex')}`;
 
 /** The IdP's SSO URL with a Redirect-binding AuthnRequest (ID = requestId) and the RelayState. */
-export async function authnRequestUrl(conn: Connection, base: string, requestId: string, relayState: string): Promise<string> {
-  return samlFor(conn, base, requestId).getAuthorizeUrlAsync(relayState, undefined, {});
+export async function authnRequestUrl(conn: Connection, base: string, keys: SpPrivateKeys, requestId: string, relayState: string): Promise<string> {
+  return samlFor(conn, base, keys, requestId).getAuthorizeUrlAsync(relayState, undefined, {});
 }
 
 export interface VerifiedAssertion {
@@ -71,6 +98,32 @@ const elements = (root: Document | Element, ns: string, local: string): Element[
 
 const bad = (message: string) => new SsoError('ERR_SAML_INVALID_RESPONSE', message);
 
+/** CVE-2017-11428 class: a comment (or any markup) inside NameID splits its text. */
+function refuseMarkupInNameId(doc: Document): void {
+  for (const n of elements(doc, '*', 'NameID')) {
+    for (let c = n.firstChild; c; c = c.nextSibling) {
+      if (c.nodeType !== 3) throw bad('NameID contains a comment or markup');
+    }
+  }
+}
+
+/** The raw decrypted assertion: well-formed, no DTD, exactly one Assertion and no Response inside, no markup in NameID. */
+async function checkDecryptedMarkup(encryptedAssertion: Element, decryptionKey: string): Promise<void> {
+  let xml: string;
+  try {
+    xml = await decryptXml(encryptedAssertion.toString(), decryptionKey);
+  } catch (err) {
+    throw bad(`the encrypted assertion does not decrypt with this connection's SP key (${(err as Error).message})`);
+  }
+  if (hasDoctype(xml)) throw bad('the encrypted assertion contains a DOCTYPE (DTDs and entities are refused)');
+  const doc = parseXml(xml);
+  if (!doc || doc.documentElement.localName !== 'Assertion') throw bad('the encrypted assertion does not hold an Assertion');
+  if (elements(doc, '*', 'Assertion').length !== 1 || elements(doc, '*', 'Response').length > 0) {
+    throw new SsoError('ERR_SAML_INVALID_SIGNATURE', 'the encrypted assertion nests another Assertion or Response (signature wrapping)');
+  }
+  refuseMarkupInNameId(doc);
+}
+
 /** node-saml's refusal as the broker's error code. */
 function libraryRefusal(err: Error): SsoError {
   const m = err.message;
@@ -86,7 +139,9 @@ function libraryRefusal(err: Error): SsoError {
  * browser started (SP-initiated), or undefined for an unsolicited response (IdP-initiated), which
  * must then carry no InResponseTo. Throws SsoError with the reason.
  */
-export async function verifySamlResponse(conn: Connection, base: string, samlResponse: string, expectedRequestId: string | undefined): Promise<VerifiedAssertion> {
+export async function verifySamlResponse(
+  conn: Connection, base: string, keys: SpPrivateKeys, samlResponse: string, expectedRequestId: string | undefined,
+): Promise<VerifiedAssertion> {
   if (!conn.idpEntityId || conn.idpCerts.length === 0) throw new SsoError('ERR_SSO_NOT_CONFIGURED', 'this SAML connection has no IdP metadata yet');
   if (samlResponse.length > 1_000_000 || !/^[A-Za-z0-9+/=\s]+$/.test(samlResponse)) throw bad('SAMLResponse is not base64');
   const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
@@ -98,21 +153,23 @@ export async function verifySamlResponse(conn: Connection, base: string, samlRes
   // Signature wrapping moves a signed assertion aside and adds the attacker's: one of each, nothing more.
   // Counted by local name in any namespace: the library's XPath matches on local names too.
   if (elements(doc, '*', 'Response').length !== 1) throw new SsoError('ERR_SAML_INVALID_SIGNATURE', 'the SAML response nests another Response (signature wrapping)');
-  if (elements(doc, '*', 'EncryptedAssertion').length > 0) throw bad('encrypted assertions are not supported by this connection');
-  if (elements(doc, '*', 'Assertion').length !== 1) throw new SsoError('ERR_SAML_INVALID_SIGNATURE', 'the SAML response must hold exactly one assertion (signature wrapping)');
-  // CVE-2017-11428 class: a comment (or any markup) inside NameID splits its text.
-  for (const n of elements(doc, '*', 'NameID')) {
-    for (let c = n.firstChild; c; c = c.nextSibling) {
-      if (c.nodeType !== 3) throw bad('NameID contains a comment or markup');
-    }
-  }
+  // An encrypted assertion stands alone: a plain Assertion next to it, anywhere in the document,
+  // is an attacker's (XSW7 and its kin) — the library would read one while verifying the other.
+  const encrypted = elements(doc, '*', 'EncryptedAssertion').length;
+  const plain = elements(doc, '*', 'Assertion').length;
+  if (encrypted > 0 && !keys.decryption) throw bad('the SAML response carries an encrypted assertion, but this connection has no SP encryption key yet (save the connection to generate one)');
+  if (encrypted + plain !== 1) throw new SsoError('ERR_SAML_INVALID_SIGNATURE', 'the SAML response must hold exactly one assertion, plain or encrypted (signature wrapping)');
+  refuseMarkupInNameId(doc);
+  // The library reads an encrypted assertion in its canonical form, where comments are gone: the
+  // checks on the raw markup run on the decrypted text here (the library's own decryption).
+  if (encrypted === 1) await checkDecryptedMarkup(elements(doc, '*', 'EncryptedAssertion')[0]!, keys.decryption!);
   const acsUrl = spUrls(base, conn.tenantId, conn.id).acsUrl;
   const destination = root.getAttribute('Destination');
   if (destination && destination !== acsUrl) throw new SsoError('ERR_SAML_WRONG_DESTINATION', `the SAML response is addressed to ${destination}, not this connection's ACS URL`);
 
   let profile: Profile;
   try {
-    const r = await samlFor(conn, base).validatePostResponseAsync({ SAMLResponse: samlResponse });
+    const r = await samlFor(conn, base, keys).validatePostResponseAsync({ SAMLResponse: samlResponse });
     if (!r.profile) throw new Error('Missing SAML assertion');
     profile = r.profile;
   } catch (err) {
@@ -120,10 +177,17 @@ export async function verifySamlResponse(conn: Connection, base: string, samlRes
     throw libraryRefusal(err as Error);
   }
 
-  // From here: the assertion node-saml verified, not whatever else the document holds.
-  const signed = parseXml(profile.getAssertionXml?.() ?? '');
+  // From here: the assertion node-saml verified (decrypted, when it came encrypted), not whatever
+  // else the document holds; the document-level checks above are repeated on it.
+  const verifiedXml = profile.getAssertionXml?.() ?? '';
+  if (hasDoctype(verifiedXml)) throw bad('the SAML assertion contains a DOCTYPE (DTDs and entities are refused)');
+  const signed = parseXml(verifiedXml);
   const assertion = signed?.documentElement;
-  if (!assertion || assertion.localName !== 'Assertion') throw bad('the verified assertion could not be read');
+  if (!signed || !assertion || assertion.localName !== 'Assertion') throw bad('the verified assertion could not be read');
+  if (elements(signed, '*', 'Assertion').length !== 1 || elements(signed, '*', 'Response').length > 0) {
+    throw new SsoError('ERR_SAML_INVALID_SIGNATURE', 'the verified assertion nests another Assertion or Response (signature wrapping)');
+  }
+  refuseMarkupInNameId(signed);
   const assertionId = assertion.getAttribute('ID');
   if (!assertionId) throw bad('the assertion has no ID');
   const issuer = elements(assertion, ASSERTION, 'Issuer')[0]?.textContent?.trim() ?? '';

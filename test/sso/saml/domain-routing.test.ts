@@ -16,6 +16,7 @@ const run = randomBytes(4).toString('hex');
 const ACME = `acme-${run}.example`;
 const PARENT = `parent-${run}.example`;
 const CONTESTED = `contested-${run}.example`;
+const SUBSIDIARY = `subsidiary-${run}.example`;
 
 eachDatabase((kind) => {
   let t: TestApp;
@@ -101,6 +102,18 @@ eachDatabase((kind) => {
     const o = new URL(viaOidc.headers.location as string, 'http://x');
     assert.equal(o.pathname, `/sso/${A}/login`);
     assert.equal(o.searchParams.get('login_hint'), `bob@${PARENT}`);
+
+    // A second OIDC connection (its own client) serving another domain is named in the redirect
+    const second = await api.ok('POST', `/tenants/${A}/connections`, {
+      type: 'oidc', name: 'Subsidiary OIDC', domains: [SUBSIDIARY], oidc: { issuer: 'https://sub.okta.example', clientId: 'sub-client', clientSecret: 'sub-secret' },
+    });
+    const sub = (await api.ok('POST', `/tenants/${A}/domains`, { domain: SUBSIDIARY }));
+    txt.set(sub.txtRecordName, [sub.txtRecordValue]);
+    await api.ok('POST', `/tenants/${A}/domains/${SUBSIDIARY}/verify`);
+    const viaSecond = new URL((await login(`email=sue@${SUBSIDIARY}&redirect_uri=${encodeURIComponent(HOST_CB)}`)).headers.location as string, 'http://x');
+    assert.equal(viaSecond.pathname, `/sso/${A}/login`);
+    assert.equal(viaSecond.searchParams.get('connection'), second.id);
+    assert.equal(o.searchParams.get('connection'), null, 'the configuration\'s connection is the default');
 
     // Bad requests: no address, not an address, an unregistered redirect URI
     assert.equal((await login(`redirect_uri=${encodeURIComponent(HOST_CB)}`)).statusCode, 400);

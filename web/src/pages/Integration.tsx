@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { ApiError, del, get, post, put, tenantPath, type ScimToken, type Tenant } from '../api';
 import type { Features } from '../App';
+import { BasicCredential } from './Scim';
 import { Badge, Confirm, CopyField, Empty, ErrorBox, Loading, PageHeader, SecretOnce, Section, Status, useAction, useGet, when } from '../ui';
 
 export function IntegrationPage({ tenantId, features }: { tenantId: string; features: Features }) {
@@ -16,6 +17,7 @@ export function IntegrationPage({ tenantId, features }: { tenantId: string; feat
           : tenant.error ? <ErrorBox onRetry={tenant.reload}>{tenant.error}</ErrorBox>
           : <CopyField label="SCIM base URL (Tenant URL)" value={tenant.data!.scimBaseUrl} testId="scim-base-url" />}
         <Tokens tenantId={tenantId} />
+        {features.has('/admin/v1/tenants/{tenantId}/scim-basic') && <BasicCredential tenantId={tenantId} />}
       </Section>
       {hasOidc && <Oidc tenantId={tenantId} />}
     </>

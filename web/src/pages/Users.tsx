@@ -1,5 +1,5 @@
-import { useCallback, useState } from 'react';
-import { del, patch, post, qs, tenantPath, type DirectoryUser } from '../api';
+import { Fragment, useCallback, useEffect, useId, useState } from 'react';
+import { del, patch, post, put, qs, tenantPath, type DirectoryUser } from '../api';
 import type { Features } from '../App';
 import { href, navigate, tpath, useRoute } from '../router';
 import {
@@ -89,7 +89,8 @@ function CreateUser({ tenantId, onCreated }: { tenantId: string; onCreated: (id:
 
 interface UserDetail {
   id: string; userName: string; displayName: string | null; externalId: string | null; status: string; source: string; active: boolean;
-  readOnly: boolean; emails: { value: string; type?: string }[]; userType: string | null; roles: string[]; createdAt: string; updatedAt: string;
+  readOnly: boolean; emails: { value: string; type?: string }[]; userType: string | null; roles: string[]; metadata: Record<string, string>;
+  createdAt: string; updatedAt: string;
   groups: { id: string; displayName: string }[]; accessGroups: { id: string; name: string }[];
   datasets: { id: string; name: string }[]; grants: { value: string; datasetId: string | null; datasetName: string | null }[];
 }
@@ -99,6 +100,7 @@ interface ApiKey { id: string; name: string; keyHint: string; auto: boolean; ena
 export function UserPage({ tenantId, userId, features }: { tenantId: string; userId: string; features: Features }) {
   const u = useGet<UserDetail>(tenantPath(tenantId, `/users/${userId}`));
   const hasKeys = features.has('/admin/v1/tenants/{tenantId}/users/{userId}/api-keys');
+  const hasLoginMethod = features.has('/admin/v1/tenants/{tenantId}/users/{userId}/login-method');
   const act = useAction();
   const [confirmDelete, setConfirmDelete] = useState(false);
   const back = <a href={href(tpath(tenantId, '/users'))}>← All users</a>;
@@ -135,6 +137,9 @@ export function UserPage({ tenantId, userId, features }: { tenantId: string; use
         </div>
         {d.grants.length > 0 && <p className="help">Direct grants: {d.grants.map((g) => g.datasetName ?? `${g.value} (no such dataset yet)`).join(', ')}</p>}
       </Section>
+      <Roles tenantId={tenantId} user={d} onSaved={u.reload} />
+      <Metadata values={d.metadata ?? {}} />
+      {hasLoginMethod && <LoginMethod tenantId={tenantId} userId={userId} />}
       {hasKeys && <ApiKeys tenantId={tenantId} userId={userId} />}
       <Confirm open={confirmDelete} title={`Delete ${d.userName}?`} confirmLabel="Delete user" danger busy={act.busy} error={act.error}
         onCancel={() => setConfirmDelete(false)}
@@ -177,6 +182,114 @@ function ApiKeys({ tenantId, userId }: { tenantId: string; userId: string }) {
             ))}</tbody>
           </table></div>
         )}
+    </Section>
+  );
+}
+
+/** Roles (seed 004: ReadOnly, User, Admin…): shown for every identity, edited on manual ones; the API checks them against the tenant's allow-list. */
+function Roles({ tenantId, user, onSaved }: { tenantId: string; user: UserDetail; onSaved: () => void }) {
+  const settings = useGet<{ roleAllowList?: string[] }>(tenantPath(tenantId, '/settings'));
+  const allowed = settings.data?.roleAllowList ?? [];
+  const [draft, setDraft] = useState(user.roles.join(', '));
+  const [saved, setSaved] = useState(false);
+  const a = useAction();
+  const id = useId();
+  useEffect(() => setDraft(user.roles.join(', ')), [user.roles]);
+  const editable = user.source === 'manual';
+  return (
+    <Section title="Roles" id="roles">
+      {user.roles.length
+        ? <ul className="chips" data-testid="user-roles">{user.roles.map((r) => <li key={r}>{r}</li>)}</ul>
+        : <p className="muted" data-testid="user-roles">No roles.</p>}
+      {allowed.length > 0 && <p className="help">Roles this tenant allows: {allowed.map((r, i) => <span key={r}>{i > 0 && ', '}<code>{r}</code></span>)}.</p>}
+      {!editable ? <p className="help">Provisioned by your IdP: roles come from the IdP's <code>roles</code> mapping (seed guides: appRoleAssignments in Entra, a roles attribute in Okta).</p> : (
+        <form className="inline-form" onSubmit={async (e) => {
+          e.preventDefault();
+          setSaved(false);
+          const roles = draft.split(/[,\n]/).map((r) => r.trim()).filter(Boolean);
+          if (await a.run(() => patch(tenantPath(tenantId, `/users/${user.id}`), { roles: roles.length ? roles : null }))) { setSaved(true); onSaved(); }
+        }}>
+          <div className="field grow">
+            <label htmlFor={id}>Roles <span className="muted">(comma-separated)</span></label>
+            <input id={id} value={draft} onChange={(e) => { setDraft(e.target.value); setSaved(false); }} placeholder={allowed.length ? allowed.join(', ') : 'User, Admin'} />
+          </div>
+          <button type="submit" className="primary" disabled={a.busy}>{a.busy ? 'Saving…' : 'Save roles'}</button>
+          <span role="status" aria-live="polite">{saved ? 'Roles saved.' : ''}</span>
+        </form>
+      )}
+      <ErrorBox>{a.error}</ErrorBox>
+    </Section>
+  );
+}
+
+/** The `Metadata` extension's values (read-only: they come from the IdP or the admin API). */
+function Metadata({ values }: { values: Record<string, string> }) {
+  const entries = Object.entries(values);
+  return (
+    <Section title="Metadata" id="metadata">
+      {entries.length === 0 ? <p className="muted">No Metadata values. Register Metadata attributes in Provisioning settings (extension attributes) and map them in your IdP.</p> : (
+        <dl className="props" data-testid="user-metadata">
+          {entries.map(([k, v]) => <Fragment key={k}><dt className="mono">{k}</dt><dd>{v}</dd></Fragment>)}
+        </dl>
+      )}
+    </Section>
+  );
+}
+
+interface LoginMethodView { method: 'idp' | 'password'; passwordSet: boolean; lockedUntil: string | null; lastLoginAt: string | null; updatedAt: string | null }
+
+/** How the user signs in: through the tenant's IdP (default) or with a built-in password (guests not in the IdP). */
+function LoginMethod({ tenantId, userId }: { tenantId: string; userId: string }) {
+  const path = tenantPath(tenantId, `/users/${userId}/login-method`);
+  const lm = useGet<LoginMethodView>(path);
+  const [method, setMethod] = useState<'idp' | 'password'>('idp');
+  const [password, setPassword] = useState('');
+  const [saved, setSaved] = useState<string>();
+  const a = useAction();
+  const pwId = useId();
+  useEffect(() => { if (lm.data) setMethod(lm.data.method); }, [lm.data]);
+  if (lm.loading && !lm.data) return <Section title="Sign-in" id="login-method"><Loading what="the login method" /></Section>;
+  if (lm.error) return <Section title="Sign-in" id="login-method"><ErrorBox onRetry={lm.reload}>{lm.error}</ErrorBox></Section>;
+  const d = lm.data!;
+  const needsPassword = method === 'password' && !d.passwordSet;
+  return (
+    <Section title="Sign-in" id="login-method">
+      <p data-testid="login-method">
+        Signs in {d.method === 'idp' ? <b>through the identity provider</b> : <b>with a password</b>}
+        {d.method === 'password' && d.passwordSet && ' (set)'}
+        {d.lockedUntil && <> · <Badge tone="bad">locked until {when(d.lockedUntil)}</Badge></>}
+        {' · '}last sign-in {d.lastLoginAt ? when(d.lastLoginAt) : 'never'}
+      </p>
+      <form onSubmit={async (e) => {
+        e.preventDefault();
+        setSaved(undefined);
+        const body: Record<string, string> = { method };
+        if (method === 'password' && password) body.password = password;
+        if (await a.run(() => put(path, body))) {
+          setPassword('');
+          setSaved(method === 'password' ? (password ? 'Password set: the user signs in with it from now on.' : 'Saved.') : 'Saved: the user signs in through the IdP; any password is forgotten.');
+          lm.reload();
+        }
+      }}>
+        <fieldset>
+          <legend>Login method</legend>
+          <label className="radio"><input type="radio" name="login-method" value="idp" checked={method === 'idp'} onChange={() => setMethod('idp')} /> Through the identity provider (default)</label>
+          <label className="radio"><input type="radio" name="login-method" value="password" checked={method === 'password'} onChange={() => setMethod('password')} /> With a password (guests who are not in the IdP)</label>
+        </fieldset>
+        {method === 'password' && (
+          <div className="field">
+            <label htmlFor={pwId}>{d.passwordSet ? 'New password (leave empty to keep the current one)' : 'Password'} <span className="muted">(at least 12 characters; never shown again)</span></label>
+            <input id={pwId} type="password" autoComplete="new-password" minLength={12} maxLength={1024} required={needsPassword}
+              value={password} onChange={(e) => setPassword(e.target.value)} />
+          </div>
+        )}
+        {method === 'idp' && d.method === 'password' && <p className="help">Switching to the IdP forgets the password.</p>}
+        <ErrorBox>{a.error}</ErrorBox>
+        <div className="form-actions">
+          <button type="submit" className="primary" disabled={a.busy}>{a.busy ? 'Saving…' : method === 'password' && password ? 'Set password' : 'Save login method'}</button>
+          <span role="status" aria-live="polite">{saved ?? ''}</span>
+        </div>
+      </form>
     </Section>
   );
 }

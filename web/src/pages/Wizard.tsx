@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'react';
 import { get, post, tenantPath, type ScimToken, type Tenant } from '../api';
 import type { Features } from '../App';
-import { href, tpath } from '../router';
+import { href, tpath, useRoute } from '../router';
 import { CopyField, ErrorBox, Loading, PageHeader, Section, useAction, useGet } from '../ui';
 import { Oidc } from './Integration';
+import { ClientSection, readSignInTest, SignInTestButton, SignInTestOutcome } from './SignInSetup';
 
 type Idp = 'entra' | 'okta' | 'other';
 const IDP_LABEL: Record<Idp, string> = { entra: 'Microsoft Entra ID', okta: 'Okta', other: 'another SCIM 2.0 / OpenID Connect provider' };
@@ -55,8 +56,11 @@ function LiveCheck({ ok, fail, children, testId }: { ok: boolean; fail?: boolean
 
 /** The guided set-up an IT admin lands on from a set-up link (any tenant admin may open it). */
 export function WizardPage({ tenantId, features }: { tenantId: string; features: Features }) {
-  const [idp, setIdp] = useState<Idp>('entra');
-  const [step, setStep] = useState(0);
+  const route = useRoute();
+  // "Sign in to test" leaves the console for the IdP and comes back here with its result (step 4).
+  const signInTest = readSignInTest(route.query.get('signin_test'));
+  const [idp, setIdp] = useState<Idp>(() => (route.query.get('idp') as Idp | null) ?? 'entra');
+  const [step, setStep] = useState(signInTest ? 3 : 0);
   const tenant = useGet<Tenant>(tenantPath(tenantId));
   const [token, setToken] = useState<ScimToken>();
   const create = useAction();
@@ -70,6 +74,8 @@ export function WizardPage({ tenantId, features }: { tenantId: string; features:
     ]);
     return { users: u.total, groups: g.total, linked: g.groups.filter((x) => x.linkedAccessGroup).length };
   });
+  const sso = usePoll(step === 3 && features.has('/admin/v1/tenants/{tenantId}/sso'), () =>
+    get<{ ready: boolean; oidcConfigured: boolean; clientId: string | null; clientSecretSet: boolean; callbackUrl: string }>(tenantPath(tenantId, '/sso')));
   const summary = usePoll(step === 4, async () => {
     const [tokens, oidc, sso] = await Promise.all([
       get<{ tokens: ScimToken[] }>(tenantPath(tenantId, '/scim-tokens')),
@@ -196,6 +202,20 @@ export function WizardPage({ tenantId, features }: { tenantId: string; features:
       {step === 3 && (
         <>
           {features.has('/admin/v1/tenants/{tenantId}/oidc') ? <Oidc tenantId={tenantId} /> : <p>This server has no OIDC settings.</p>}
+          {sso.data && sso.data.oidcConfigured && (
+            <ClientSection tenantId={tenantId} sso={sso.data} onSaved={() => undefined} title="Sign-in: client id and secret" />
+          )}
+          {sso.data && (
+            <Section title="Sign in to test" id="wizard-signin">
+              <p className="help">Register the callback URL at your IdP as a web application's redirect URI and enter its client id and secret above (also on the <a href={href(tpath(tenantId, '/sign-in'))}>Sign-in</a> page); then run the real sign-in as one of your provisioned users.</p>
+              <CopyField label="Callback URL to register at the IdP" value={sso.data.callbackUrl} testId="wizard-callback-url" />
+              <LiveCheck ok={!!sso.data.clientId && sso.data.clientSecretSet} testId="check-signin-client">
+                {sso.data.clientId && sso.data.clientSecretSet ? <>Sign-in client {sso.data.clientId} configured</> : <>Waiting for the client id and secret…</>}
+              </LiveCheck>
+              {signInTest && <SignInTestOutcome result={signInTest} />}
+              <p><SignInTestButton tenantId={tenantId} returnTo="wizard" disabled={!sso.data.clientId || !sso.data.clientSecretSet} /></p>
+            </Section>
+          )}
           <Section title="Next">{nav}</Section>
         </>
       )}

@@ -26,7 +26,8 @@ export interface ResponseSpec {
   nameId: string;
   /** The AuthnRequest ID answered; undefined: unsolicited (IdP-initiated). */
   inResponseTo?: string | undefined;
-  attributes?: Record<string, string>;
+  /** Attribute name → value (several values: an array, one AttributeValue each). */
+  attributes?: Record<string, string | string[]>;
   /** Template values replacing the defaults (Audience, SubjectRecipient, Destination, Issuer, times…). */
   values?: Record<string, string | undefined>;
   /** Changes the XML before samlify signs it. */
@@ -50,7 +51,15 @@ export class TestSamlIdp {
   private readonly idp: ReturnType<typeof samlify.IdentityProvider>;
 
   /** `key` signs; `cert` is what the IdP publishes and puts in KeyInfo (the attacker's trick: key ≠ cert). */
-  constructor(opts: { entityId?: string; ssoUrl?: string; key?: KeyName; cert?: KeyName; extraCerts?: KeyName[] } = {}) {
+  /**
+   * `encryptAssertions`: the assertion is encrypted to the SP's encryption certificate (from its
+   * metadata) after signing; `wantAuthnRequestsSigned`: parseRequest verifies the Redirect-binding
+   * signature with the SP's signing certificate (from its metadata) and refuses an unsigned request.
+   */
+  constructor(opts: {
+    entityId?: string; ssoUrl?: string; key?: KeyName; cert?: KeyName; extraCerts?: KeyName[];
+    encryptAssertions?: boolean; wantAuthnRequestsSigned?: boolean;
+  } = {}) {
     this.entityId = opts.entityId ?? 'https://idp.test.example/saml';
     this.ssoUrl = opts.ssoUrl ?? 'https://idp.test.example/saml/sso';
     const certs = [opts.cert ?? opts.key ?? 'idp', ...(opts.extraCerts ?? [])].map(certPem);
@@ -60,7 +69,8 @@ export class TestSamlIdp {
       signingCert: certs.length === 1 ? certs[0]! : certs,
       singleSignOnService: [{ Binding: REDIRECT, Location: this.ssoUrl }],
       nameIDFormat: [EMAIL_FORMAT],
-      wantAuthnRequestsSigned: false,
+      wantAuthnRequestsSigned: opts.wantAuthnRequestsSigned ?? false,
+      isAssertionEncrypted: opts.encryptAssertions ?? false,
     } as never);
   }
 
@@ -74,7 +84,9 @@ export class TestSamlIdp {
     const u = new URL(authorizeUrl);
     const sp = samlify.ServiceProvider({ metadata: spMetadataXml });
     const query = Object.fromEntries(u.searchParams);
-    const parsed = await this.idp.parseLoginRequest(sp, 'redirect', { query, octetString: '' } as never);
+    // What the Redirect-binding signature covers: the query as sent, without Signature (SAML bindings §3.4.4.1).
+    const octetString = u.search.slice(1).split('&').filter((p) => !p.startsWith('Signature=')).join('&');
+    const parsed = await this.idp.parseLoginRequest(sp, 'redirect', { query, octetString } as never);
     const req = parsed.extract.request as { id: string; assertionConsumerServiceUrl?: string };
     return { id: req.id, relayState: query.RelayState ?? '', acsUrl: req.assertionConsumerServiceUrl, issuer: parsed.extract.issuer as string | undefined };
   }
@@ -108,7 +120,8 @@ export class TestSamlIdp {
     const markup = {
       AuthnStatement: `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="_s${randomBytes(8).toString('hex')}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`,
       AttributeStatement: attrs.length === 0 ? '' : `<saml:AttributeStatement>${attrs.map(([n, v]) =>
-        `<saml:Attribute Name="${esc(n)}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic"><saml:AttributeValue xsi:type="xs:string">${esc(v)}</saml:AttributeValue></saml:Attribute>`).join('')}</saml:AttributeStatement>`,
+        `<saml:Attribute Name="${esc(n)}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic">${(Array.isArray(v) ? v : [v]).map((x) =>
+          `<saml:AttributeValue xsi:type="xs:string">${esc(x)}</saml:AttributeValue>`).join('')}</saml:Attribute>`).join('')}</saml:AttributeStatement>`,
     };
     const { context } = await this.idp.createLoginResponse(sp, {} as never, 'post', {}, {
       customTagReplacement: (template: string) => {

@@ -1,0 +1,243 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { Database, Queryable } from '../db/types.js';
+import { inRequestTransaction } from './ambient.js';
+import { isAuditedUrl, ruleFor, WRITE_METHODS, type AuditRule } from './catalogue.js';
+import { fieldChanges } from './changes.js';
+import type { AuditActor, AuditEntryInput } from './entry.js';
+import { recordAudit } from './record.js';
+
+const ANONYMOUS: AuditActor = { kind: 'anonymous', id: null, login: null };
+const OPERATOR: AuditActor = { kind: 'operator', id: null, login: null };
+
+export interface AuditHttpOptions {
+  db: Database;
+  /** The actor of a console session cookie (src/console/sessions.ts, given by the app floor). */
+  sessionActor(req: FastifyRequest): Promise<SessionActor | undefined>;
+  /** The tenant a console login belongs to, for refused sign-ins (undefined when unknown). */
+  tenantOfLogin(login: string): Promise<string | undefined>;
+}
+
+/** A console session's holder, with the tenant it administers (null for the operator). */
+export type SessionActor = AuditActor & { tenantId: string | null };
+
+const kBefore = Symbol('idpbridge.auditBefore');
+type WithBefore = FastifyRequest & { [kBefore]?: Record<string, unknown> };
+
+/**
+ * A route that knows the values its change replaces hands them here (one line, before it writes):
+ * the entry then records `{before, after}` of each changed field instead of `after` alone.
+ */
+export function auditBefore(req: FastifyRequest, before: object | undefined | null): void {
+  if (before) (req as WithBefore)[kBefore] = before as Record<string, unknown>;
+}
+
+/** Who made the request, as the admin guard has established it (it has run before any handler). */
+async function actorOf(req: FastifyRequest, opts: AuditHttpOptions): Promise<SessionActor> {
+  if (req.headers.authorization !== undefined) return { ...OPERATOR, tenantId: null };
+  return (await opts.sessionActor(req)) ?? { ...ANONYMOUS, tenantId: null };
+}
+
+const requestFacts = (req: FastifyRequest) => ({
+  clientIp: req.ip ?? null,
+  userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null,
+  requestId: String(req.id),
+});
+
+const str = (v: unknown): string | null => (typeof v === 'string' || typeof v === 'number' ? String(v) : null);
+const field = (o: unknown, k: string): unknown => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined);
+
+/** The entry of one successful write, from the route's rule, its parameters, body and answer. */
+function entryOf(req: FastifyRequest, rule: AuditRule, actor: SessionActor, payload: unknown): AuditEntryInput {
+  const params = (req.params ?? {}) as Record<string, unknown>;
+  const names = Object.keys(params).filter((k) => k !== 'tenantId' && k !== '*');
+  const tenantId = str(params.tenantId) ?? (rule.target === 'tenant' ? str(field(payload, 'id')) : null);
+  let targetId = names.length ? str(params[names[names.length - 1]!]) : str(field(payload, 'id'));
+  if (targetId === null && tenantId !== null) targetId = tenantId; // a tenant's singleton (settings, oidc …)
+  let who: AuditActor = actor;
+  let tenant = tenantId;
+  const sessionApi = req.url.toLowerCase().startsWith('/console/api/');
+  if (sessionApi) {
+    // Sign-in: the actor is who signed in (the answer's principal); sign-out: the session's holder.
+    const p = field(payload, 'principal');
+    if (p) {
+      const tenantAdmin = field(p, 'kind') === 'tenant_admin';
+      who = !tenantAdmin ? OPERATOR
+        : field(p, 'setupLink') === true ? { kind: 'setup-link', id: null, login: str(field(p, 'login')) }
+          : { kind: 'console-account', id: str(field(p, 'accountId')), login: str(field(p, 'login')) };
+      tenant = tenantAdmin ? str(field(p, 'tenantId')) : null;
+    } else {
+      tenant = actor.tenantId;
+    }
+    targetId = null;
+  }
+  return {
+    tenantId: tenant,
+    action: rule.action!,
+    outcome: 'success',
+    actor: { kind: who.kind, id: who.id, login: who.login },
+    target: rule.target ? { type: rule.target, id: targetId } : null,
+    // A sign-in's body is credentials: nothing of it is a change.
+    changes: sessionApi ? {} : fieldChanges(req.body, (req as WithBefore)[kBefore]),
+    ...requestFacts(req),
+  };
+}
+
+type Send = FastifyReply['send'];
+
+/** The handler's error, when its transaction can only be rolled back. */
+class Aborted extends Error {
+  constructor(override readonly cause: unknown) {
+    super('aborted');
+  }
+}
+
+/**
+ * Wraps a state-changing route's handler: the handler and its audit entry run in one request-wide
+ * transaction (src/audit/ambient.ts). The answer is held back until the transaction has committed,
+ * so a client never sees a change that is not stored. As before, statements the handler ran
+ * outside its own transactions stay when it then fails (sign-in failure counters, for one); the
+ * entry is written only for a success.
+ */
+function auditedHandler(handler: RouteHandlerMethod, rule: AuditRule, opts: AuditHttpOptions, read?: () => RouteHandlerMethod | undefined): RouteHandlerMethod {
+  return async function (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
+    const actor = await actorOf(req, opts);
+    const readBefore = async () => {
+      const get = read?.();
+      // No savepoint (two round trips on every write): the views refuse unknown ids before any SQL,
+      // and a read that did abort the transaction makes the write fail and roll back as a whole.
+      if (get && !(req as WithBefore)[kBefore]) auditBefore(req, await currentView(this, get, req).catch(() => undefined));
+    };
+    const record = async (tx: Queryable, payload: unknown) => {
+      if (reply.statusCode < 400) await recordAudit(tx, entryOf(req, rule, actor, payload));
+    };
+    if (rule.transactional === false) {
+      let sent: { payload: unknown } | undefined;
+      const held = holdSend(reply, (p) => { sent = { payload: p }; });
+      let result: unknown;
+      try {
+        await readBefore();
+        result = await handler.call(this, req, reply);
+      } finally {
+        held.release();
+      }
+      const payload = sent ? sent.payload : result;
+      await opts.db.transaction((tx) => record(tx, payload));
+      return sent ? reply.send(sent.payload) : result;
+    }
+    let sent: { payload: unknown } | undefined;
+    const held = holdSend(reply, (p) => { sent = { payload: p }; });
+    let outcome: { result: unknown; error?: unknown };
+    try {
+      outcome = await inRequestTransaction(opts.db, async (tx) => {
+        let result: unknown;
+        try {
+          await readBefore();
+          result = await handler.call(this, req, reply);
+        } catch (error) {
+          // A failed statement has aborted the transaction: nothing of it can be kept.
+          if (await tx.query('SELECT 1').then(() => false, () => true)) throw new Aborted(error);
+          return { result: undefined, error };
+        }
+        // No change without its entry: a failure here rolls both back.
+        await record(tx, sent ? sent.payload : result);
+        return { result };
+      });
+    } catch (err) {
+      throw err instanceof Aborted ? err.cause : err;
+    } finally {
+      held.release();
+    }
+    if ('error' in outcome) throw outcome.error;
+    return sent ? reply.send(sent.payload) : outcome.result;
+  };
+}
+
+/**
+ * The resource as the route's own GET answers it (same URL, same parameters), read in the write's
+ * transaction just before the change: the `before` values of a PATCH or PUT. Throws when the GET
+ * refuses (404: the write will refuse too); undefined when it answers something else than an object.
+ */
+async function currentView(app: FastifyInstance, get: RouteHandlerMethod, req: FastifyRequest): Promise<object | undefined> {
+  let sent: unknown;
+  const fake = {
+    code() { return fake; }, status() { return fake; }, header() { return fake; }, headers() { return fake; }, type() { return fake; },
+    send(p: unknown) { sent = p; return fake; },
+  };
+  const r = await get.call(app, req, fake as unknown as FastifyReply);
+  const view = r === fake ? sent : r;
+  return view !== null && typeof view === 'object' && !Array.isArray(view) ? view : undefined;
+}
+
+/**
+ * Replaces reply.send until release(): the payload is kept, nothing goes out yet. It returns
+ * undefined, not the reply: a reply is thenable (it settles once the answer is out), so a handler
+ * ending in `return reply.code(201).send(x)` would otherwise never settle while the answer is held.
+ */
+function holdSend(reply: FastifyReply, keep: (payload: unknown) => void): { release(): void } {
+  const r = reply as FastifyReply & { send: Send };
+  r.send = ((payload?: unknown) => {
+    keep(payload);
+    return undefined;
+  }) as unknown as Send;
+  return { release: () => { delete (r as Partial<FastifyReply>).send; } };
+}
+
+/** Refusals worth an entry: 401/403 on the admin API, refused console sign-ins. */
+async function recordRefusal(req: FastifyRequest, reply: FastifyReply, opts: AuditHttpOptions): Promise<void> {
+  const status = reply.statusCode;
+  const url = req.routeOptions.url ?? req.url.split('?')[0]!;
+  const route = { type: 'route', id: `${req.method} ${url}` };
+  if (/^\/admin\/v1\//i.test(req.url) && (status === 401 || status === 403)) {
+    const { tenantId: _, ...actor } = status === 403 ? await actorOf(req, opts) : { ...ANONYMOUS, tenantId: null };
+    const credential = req.headers.authorization !== undefined ? 'bearer' : req.headers.cookie ? 'session' : 'none';
+    await opts.db.transaction((tx) => recordAudit(tx, {
+      tenantId: null, action: 'admin.auth_refused', outcome: 'refused', actor, target: route,
+      changes: { credential: { after: credential }, status: { after: status } }, ...requestFacts(req),
+    }));
+    return;
+  }
+  const signIn = req.method === 'POST' && /^\/console\/api\/(setup-)?session$/i.test(url);
+  // 400 (malformed form) and 429 (rate limited) are not attempts at a credential.
+  if (signIn && status >= 401 && status !== 429 && status < 500) {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const login = typeof body.login === 'string' ? body.login.slice(0, 320) : null;
+    const tenantId = typeof body.tenantId === 'string' ? body.tenantId : login ? (await opts.tenantOfLogin(login)) ?? null : null;
+    const actor: AuditActor = body.operatorToken !== undefined ? { kind: 'operator', id: null, login: null }
+      : url.endsWith('setup-session') ? { kind: 'setup-link', id: null, login: null } : { kind: 'console-account', id: null, login };
+    await opts.db.transaction((tx) => recordAudit(tx, {
+      tenantId: tenantId && /^[0-9a-f-]{36}$/i.test(tenantId) ? tenantId : null,
+      action: 'console.sign_in_refused', outcome: 'refused', actor, target: { type: 'console_session', id: null },
+      changes: { status: { after: status } }, ...requestFacts(req),
+    }));
+  }
+}
+
+/**
+ * Installs the audit trail on an app, before its route plugins register: every state-changing
+ * route under /admin/v1 and /console/api gets its handler wrapped (rule from the catalogue), and
+ * refusals are recorded after their answer. A write route missing from the catalogue is recorded as
+ * `unknown.<method>` (and test/audit/route-table.test.ts fails).
+ */
+export function installAudit(app: FastifyInstance, opts: AuditHttpOptions): void {
+  // GET handlers by URL (this app's): a PATCH or PUT reads its resource's values before the change.
+  const reads = new Map<string, RouteHandlerMethod>();
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat().map((m) => String(m).toUpperCase());
+    if (!isAuditedUrl(route.url)) return;
+    if (methods.includes('GET')) reads.set(route.url, route.handler as RouteHandlerMethod);
+    const write = methods.find((m) => WRITE_METHODS.has(m));
+    if (!write) return;
+    const rule = ruleFor(write, route.url) ?? { action: `unknown.${write.toLowerCase()}`, target: 'route' };
+    if (rule.action === null) return;
+    const read = write === 'PATCH' || write === 'PUT' ? () => reads.get(route.url) : undefined;
+    route.handler = auditedHandler(route.handler as RouteHandlerMethod, rule, opts, read);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode < 401 || !isAuditedUrl(req.url)) return;
+    try {
+      await recordRefusal(req, reply, opts);
+    } catch (err) {
+      req.log.error({ err }, 'could not record the refusal in the audit log');
+    }
+  });
+}
