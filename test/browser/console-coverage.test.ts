@@ -157,6 +157,34 @@ describe('console covers the API (issue 19)', { skip, timeout: 240_000 }, () => 
     await noAxe('a provisioned user page');
   });
 
+  test('provisioning overrides (issue 18): set on an identity and on an access group; saving one field keeps the other', async () => {
+    await open(`/t/${tenantId}/users/${guestId}`, 'Grace Guest');
+    const form = page.getByTestId('provisioning-overrides');
+    assert.equal(await form.getByLabel('New user status').inputValue(), 'inherit');
+    await form.getByLabel('New user status').selectOption('staged');
+    await form.getByLabel('Invitation e-mail').selectOption('skip');
+    await form.getByRole('button', { name: 'Save overrides' }).click();
+    await form.getByRole('status').filter({ hasText: 'Overrides saved.' }).waitFor();
+    assert.deepEqual(await ok('GET', `/tenants/${tenantId}/users/${guestId}/provisioning`), { newUserStatus: 'staged', automaticInvitation: false });
+    await noAxe('the user page with provisioning overrides');
+
+    // A fresh load shows what is stored; changing one field sends both, so the other is kept.
+    await open(`/t/${tenantId}/users/${guestId}`, 'Grace Guest');
+    assert.equal(await form.getByLabel('Invitation e-mail').inputValue(), 'skip');
+    await form.getByLabel('New user status').selectOption('inherit');
+    await form.getByRole('button', { name: 'Save overrides' }).click();
+    await form.getByRole('status').filter({ hasText: 'Overrides saved.' }).waitFor();
+    assert.deepEqual(await ok('GET', `/tenants/${tenantId}/users/${guestId}/provisioning`), { newUserStatus: null, automaticInvitation: false });
+
+    const ag = await ok('POST', `/tenants/${tenantId}/access-groups`, { name: 'Contractors' });
+    await open(`/t/${tenantId}/access-groups/${ag.id}`, 'Contractors');
+    await form.getByLabel('Invitation e-mail').selectOption('send');
+    await form.getByRole('button', { name: 'Save overrides' }).click();
+    await form.getByRole('status').filter({ hasText: 'Overrides saved.' }).waitFor();
+    assert.deepEqual(await ok('GET', `/tenants/${tenantId}/access-groups/${ag.id}/provisioning`), { newUserStatus: null, automaticInvitation: true });
+    await noAxe('the access group page with provisioning overrides');
+  });
+
   test('SCIM page: set the HTTP Basic credential, see the username (never the password), provision with it, remove it', async () => {
     await open(`/t/${tenantId}/integration`, 'IdP integration');
     const box = page.getByTestId('scim-basic');

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { del, get, post, qs, tenantPath, type AccessGroup, type Dataset, type Member } from '../api';
 import { href, navigate, tpath } from '../router';
 import { Badge, Confirm, Empty, ErrorBox, Loading, PageHeader, Section, Status, useAction, useGet } from '../ui';
+import { ProvisioningOverrides } from './ProvisioningOverrides';
 
 function LinkedGroup({ tenantId, ag }: { tenantId: string; ag: AccessGroup }) {
   return ag.linkedGroup
@@ -78,6 +79,7 @@ export function AccessGroupPage({ tenantId, agId }: { tenantId: string; agId: st
         <p><LinkedGroup tenantId={tenantId} ag={ag.data} /></p>
         <p className="help">Linking is by exact name. Renaming the group in the IdP, or this access group here, changes the link at once.</p>
       </Section>
+      <ProvisioningOverrides path={`${base}/provisioning`} scope="access group" />
       <Section title="Datasets" id="datasets">
         {datasets.loading && !datasets.data ? <Loading what="datasets" />
           : datasets.error ? <ErrorBox onRetry={datasets.reload}>{datasets.error}</ErrorBox>

@@ -2,6 +2,7 @@ import { Fragment, useCallback, useEffect, useId, useState } from 'react';
 import { del, patch, post, put, qs, tenantPath, type DirectoryUser } from '../api';
 import type { Features } from '../App';
 import { href, navigate, tpath, useRoute } from '../router';
+import { ProvisioningOverrides } from './ProvisioningOverrides';
 import {
   Badge, Confirm, Empty, ErrorBox, Loading, PageHeader, Pager, SearchBox, SecretOnce, Section, Status, useAction, useGet, when,
 } from '../ui';
@@ -101,6 +102,7 @@ export function UserPage({ tenantId, userId, features }: { tenantId: string; use
   const u = useGet<UserDetail>(tenantPath(tenantId, `/users/${userId}`));
   const hasKeys = features.has('/admin/v1/tenants/{tenantId}/users/{userId}/api-keys');
   const hasLoginMethod = features.has('/admin/v1/tenants/{tenantId}/users/{userId}/login-method');
+  const hasOverrides = features.has('/admin/v1/tenants/{tenantId}/users/{userId}/provisioning');
   const act = useAction();
   const [confirmDelete, setConfirmDelete] = useState(false);
   const back = <a href={href(tpath(tenantId, '/users'))}>← All users</a>;
@@ -140,6 +142,7 @@ export function UserPage({ tenantId, userId, features }: { tenantId: string; use
       <Roles tenantId={tenantId} user={d} onSaved={u.reload} />
       <Metadata values={d.metadata ?? {}} />
       {hasLoginMethod && <LoginMethod tenantId={tenantId} userId={userId} />}
+      {hasOverrides && <ProvisioningOverrides path={tenantPath(tenantId, `/users/${userId}/provisioning`)} scope="identity" />}
       {hasKeys && <ApiKeys tenantId={tenantId} userId={userId} />}
       <Confirm open={confirmDelete} title={`Delete ${d.userName}?`} confirmLabel="Delete user" danger busy={act.busy} error={act.error}
         onCancel={() => setConfirmDelete(false)}
