@@ -238,8 +238,13 @@ describe('set-up link and guided wizard in Chromium', { skip, timeout: 280_000 }
     await it.getByRole('heading', { name: 'Guided set-up', level: 1 }).waitFor();
     await shot(it, '06c-wizard-signin-test', '4-signin-test');
 
+    // An IdP set up for SAML instead: the step points to the SAML page, and the summary lists what is left.
+    assert.equal(await it.getByTestId('wizard-saml-link').getAttribute('href'), `#/t/${tenantId}/saml`);
+    await admin('POST', `/tenants/${tenantId}/connections`, { type: 'saml', name: 'Subsidiary SAML' });
+
     await it.getByRole('button', { name: 'Continue' }).click();
     await it.getByRole('heading', { name: '5. Summary' }).waitFor();
+    await it.locator('[data-testid="sum-saml"][data-status="waiting"]').getByText('Left to do: finish SAML connection “Subsidiary SAML”', { exact: false }).waitFor();
     for (const id of ['sum-token', 'sum-sync', 'sum-oidc']) {
       await it.locator(`[data-testid="${id}"][data-status="ok"]`).waitFor();
     }

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { get, post, tenantPath, type ScimToken, type Tenant } from '../api';
+import { get, post, tenantPath, type Connection, type ScimToken, type Tenant } from '../api';
 import type { Features } from '../App';
 import { href, tpath, useRoute } from '../router';
 import { CopyField, ErrorBox, Loading, PageHeader, Section, useAction, useGet } from '../ui';
@@ -77,12 +77,16 @@ export function WizardPage({ tenantId, features }: { tenantId: string; features:
   const sso = usePoll(step === 3 && features.has('/admin/v1/tenants/{tenantId}/sso'), () =>
     get<{ ready: boolean; oidcConfigured: boolean; clientId: string | null; clientSecretSet: boolean; callbackUrl: string }>(tenantPath(tenantId, '/sso')));
   const summary = usePoll(step === 4, async () => {
-    const [tokens, oidc, sso] = await Promise.all([
+    const [tokens, oidc, sso, connections] = await Promise.all([
       get<{ tokens: ScimToken[] }>(tenantPath(tenantId, '/scim-tokens')),
       get<{ issuer: string }>(tenantPath(tenantId, '/oidc')).catch(() => null),
       features.has('/admin/v1/tenants/{tenantId}/sso') ? get<{ ready: boolean }>(tenantPath(tenantId, '/sso')).catch(() => null) : Promise.resolve(null),
+      features.has('/admin/v1/tenants/{tenantId}/connections')
+        ? get<Connection[]>(tenantPath(tenantId, '/connections')).catch(() => [] as Connection[])
+        : Promise.resolve([] as Connection[]),
     ]);
-    return { activeTokens: tokens.tokens.filter((t) => t.status === 'active').length, oidc, sso };
+    const saml = connections.filter((x) => x.type === 'saml');
+    return { activeTokens: tokens.tokens.filter((t) => t.status === 'active').length, oidc, sso, saml };
   });
 
   const entries = log.data ?? [];
@@ -216,6 +220,12 @@ export function WizardPage({ tenantId, features }: { tenantId: string; features:
               <p><SignInTestButton tenantId={tenantId} returnTo="wizard" disabled={!sso.data.clientId || !sso.data.clientSecretSet} /></p>
             </Section>
           )}
+          {features.has('/admin/v1/tenants/{tenantId}/connections') && (
+            <Section title="Your IdP signs in with SAML instead?" id="wizard-saml">
+              <p className="help">Some organisations set up single sign-on as a SAML 2.0 application (Entra ID: Enterprise application → Single sign-on → SAML; Okta: Create App Integration → SAML 2.0). Provisioning above stays the same.</p>
+              <p><a href={href(tpath(tenantId, '/saml'))} data-testid="wizard-saml-link">Set up SAML sign-in</a>: copy the ACS URL and Entity ID to your IdP, paste its metadata, then sign in to test.</p>
+            </Section>
+          )}
           <Section title="Next">{nav}</Section>
         </>
       )}
@@ -227,6 +237,9 @@ export function WizardPage({ tenantId, features }: { tenantId: string; features:
               <li><LiveCheck ok={summary.data.activeTokens > 0} testId="sum-token">{summary.data.activeTokens > 0 ? 'SCIM secret token created' : 'Left to do: create a secret token (step 2)'}</LiveCheck></li>
               <li><LiveCheck ok={c.users > 0} testId="sum-sync">{c.users > 0 ? `${c.users} user${c.users === 1 ? '' : 's'} and ${c.groups} group${c.groups === 1 ? '' : 's'} provisioned, ${c.linked} linked to access groups` : 'Left to do: assign users and start provisioning (step 3)'}</LiveCheck></li>
               <li><LiveCheck ok={!!summary.data.oidc} testId="sum-oidc">{summary.data.oidc ? `Token verification configured (${summary.data.oidc.issuer})` : 'Left to do: enter the OIDC settings (step 4)'}</LiveCheck></li>
+              {summary.data.saml.map((x) => (
+                <li key={x.id}><LiveCheck ok={!!x.saml?.ready} testId="sum-saml">{x.saml?.ready ? `SAML sign-in “${x.name}” is ready` : `Left to do: finish SAML connection “${x.name}” (paste the IdP's metadata)`}</LiveCheck></li>
+              ))}
               {summary.data.sso && <li><LiveCheck ok={summary.data.sso.ready} testId="sum-sso">{summary.data.sso.ready ? 'Sign-in through your IdP is ready' : 'Optional: sign-in through your IdP is not set up yet'}</LiveCheck></li>}
             </ul>
           )}
