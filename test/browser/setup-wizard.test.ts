@@ -19,7 +19,7 @@ import { ROOT } from '../helpers/process.js';
 import { browserSkip, ensureConsoleBuilt, launchChromium } from '../helpers/browser.js';
 import { axeViolations } from '../helpers/axe.js';
 import { startSsoTestOp, WEB_CLIENT_ID, WEB_CLIENT_SECRET, type SsoTestOp } from '../sso/helpers/op.js';
-import { loadFixture, replayFixture, type ReplayContext } from '../conformance/replay.js';
+import { loadFixture, replayFixture, seedVars, type ReplayContext } from '../conformance/replay.js';
 
 const SHOTS = join(ROOT, 'test-output/setup-wizard');
 // The guides show the wizard as it is: its screenshots are committed only on request (as guide-screenshots.test.ts).
@@ -176,27 +176,18 @@ describe('set-up link and guided wizard in Chromium', { skip, timeout: 280_000 }
     await it.getByRole('button', { name: 'Continue' }).click();
     await it.getByRole('heading', { name: '3. Assign users and groups' }).waitFor();
     await it.getByTestId('check-first-sync').getByText('Waiting for the first sync…').waitFor();
-    const ids: string[] = [];
-    for (const name of ['adele.vance', 'alex.wilber']) {
-      const look = await scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${name}@contoso.example"`)}`);
-      assert.equal(look.status, 200);
-      const r = await scim('POST', '/Users', {
-        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'],
-        userName: `${name}@contoso.example`, externalId: `oid-${name}`, active: 'True', displayName: name,
-        emails: [{ primary: true, type: 'work', value: `${name}@contoso.example` }],
-      });
-      assert.equal(r.status, 201, await r.clone().text());
-      ids.push(((await r.json()) as { id: string }).id);
-    }
-    const g = await scim('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Finance', externalId: 'oid-finance', members: [] });
-    assert.equal(g.status, 201);
-    const gid = ((await g.json()) as { id: string }).id;
-    const patch = await scim('PATCH', `/Groups/${gid}`, {
-      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'Add', path: 'members', value: ids.map((value) => ({ value })) }],
-    });
-    assert.ok(patch.status === 204 || patch.status === 200, String(patch.status));
+    // Entra's first sync as recorded in test/conformance (entra-groups: the users are created after a probe,
+    // the group is looked up, created and given its members in batches), against the wizard's URL and token.
+    // The group is the one the access group links to by name; users A and B are the ones who sign in later.
+    const firstSync = loadFixture('entra-groups').slice(0, 12);
+    assert.equal(firstSync[11]!.name, 'Get Group: members A, B, C');
+    const asEntra: ReplayContext['app'] = {
+      inject: ((o: { headers?: Record<string, string> }) => app.inject({ ...o, headers: { ...o.headers, 'user-agent': ENTRA_UA } } as never)) as never,
+    };
+    const vars = { ...seedVars(), userName: 'adele.vance@contoso.example', userName2: 'alex.wilber@contoso.example', groupName: 'Finance' };
+    await replayFixture(firstSync, { app: asEntra, scimBase: new URL(scimUrl).pathname, token: scimToken, vars });
     const check = it.getByTestId('check-first-sync');
-    await check.getByText('First sync: 2 users, 1 group, 1 linked to access groups').waitFor();
+    await check.getByText('First sync: 4 users, 1 group, 1 linked to access groups').waitFor();
     assert.equal(await check.getAttribute('data-status'), 'ok');
     await shot(it, '05-wizard-first-sync-green', '3-first-sync');
   });
@@ -244,11 +235,12 @@ describe('set-up link and guided wizard in Chromium', { skip, timeout: 280_000 }
 
     await it.getByRole('button', { name: 'Continue' }).click();
     await it.getByRole('heading', { name: '5. Summary' }).waitFor();
+    await it.getByTestId('sum-sso').getByText("register your product's redirect URI", { exact: false }).waitFor();
     await it.locator('[data-testid="sum-saml"][data-status="waiting"]').getByText('Left to do: finish SAML connection “Subsidiary SAML”', { exact: false }).waitFor();
     for (const id of ['sum-token', 'sum-sync', 'sum-oidc']) {
       await it.locator(`[data-testid="${id}"][data-status="ok"]`).waitFor();
     }
-    await it.getByTestId('sum-sync').getByText('2 users and 1 group provisioned, 1 linked to access groups').waitFor();
+    await it.getByTestId('sum-sync').getByText('4 users and 1 group provisioned, 1 linked to access groups').waitFor();
     await shot(it, '07-wizard-summary', '5-summary');
   });
 

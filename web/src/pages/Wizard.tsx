@@ -240,7 +240,7 @@ export function WizardPage({ tenantId, features }: { tenantId: string; features:
               {summary.data.saml.map((x) => (
                 <li key={x.id}><LiveCheck ok={!!x.saml?.ready} testId="sum-saml">{x.saml?.ready ? `SAML sign-in “${x.name}” is ready` : `Left to do: finish SAML connection “${x.name}” (paste the IdP's metadata)`}</LiveCheck></li>
               ))}
-              {summary.data.sso && <li><LiveCheck ok={summary.data.sso.ready} testId="sum-sso">{summary.data.sso.ready ? 'Sign-in through your IdP is ready' : 'Optional: sign-in through your IdP is not set up yet'}</LiveCheck></li>}
+              {summary.data.sso && <li><LiveCheck ok={summary.data.sso.ready} testId="sum-sso">{summary.data.sso.ready ? 'Sign-in through your IdP is ready' : <>Optional: for sign-in through your IdP, enter the client id and secret and register your product's redirect URI on the <a href={href(tpath(tenantId, '/sign-in'))}>Sign-in</a> page</>}</LiveCheck></li>}
             </ul>
           )}
           <p>Later, watch the <a href={href(tpath(tenantId, '/log'))}>provisioning log</a>; the <a href={href(tpath(tenantId, '/integration'))}>IdP integration</a> page has every setting.</p>
