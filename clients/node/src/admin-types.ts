@@ -479,6 +479,133 @@ export interface AdminPaths {
       };
     };
   };
+  "/tenants/{tenantId}/provisioning-health": {
+    /** Provisioning health of a tenant: requests and failures over time, failures by cause with the fix, the last request of each IdP */
+    get: {
+      path: {
+        tenantId: string;
+      };
+      query: {
+        /** The window: the last this many hours */
+        hours?: number;
+      };
+      body: never;
+      status: 200;
+      response: {
+        /** Start of the window (inclusive), aligned to bucketSeconds */
+        from?: string;
+        /** End of the window (exclusive); the last bucket is the current one */
+        to?: string;
+        /** Width of each bucket: at most 48 buckets per window */
+        bucketSeconds?: number;
+        totals?: {
+          requests?: number;
+          /** Refused (4xx) */
+          failures?: number;
+          /** Server errors (5xx) */
+          errors?: number;
+        };
+        buckets?: Array<{
+          at?: string;
+          requests?: number;
+          /** Refused (4xx) */
+          failures?: number;
+          /** Server errors (5xx) */
+          errors?: number;
+        }>;
+        /** Failures in the window grouped by cause, most frequent first (at most 20) */
+        causes?: Array<{
+          status?: number;
+          /** The catalogued error code (docs/errors.md) */
+          code?: string | null;
+          scimType?: string | null;
+          count?: number;
+          lastAt?: string;
+          /** What to change, in the words of the IdP guides */
+          fix?: string;
+          /** The latest failure's error detail */
+          example?: string | null;
+        }>;
+        /** The last request of each IdP (from its User-Agent) ever logged, newest first, with its requests in the window */
+        idps?: Array<{
+          idp?: string;
+          lastAt?: string;
+          lastUserAgent?: string | null;
+          lastMethod?: string;
+          /** list, read, create, replace, patch, delete, search, bulk or discovery */
+          lastOperation?: string;
+          lastResourceType?: "User" | "Group" | "Bulk" | "Discovery" | null;
+          lastStatus?: number;
+          lastOutcome?: "success" | "failure" | "error";
+          requests?: number;
+          /** Refused or failed requests in the window */
+          failures?: number;
+        }>;
+      };
+    };
+  };
+  "/provisioning-health": {
+    /** Provisioning health across tenants (operator only): requests and failures over time, causes, and each tenant's counts and last request */
+    get: {
+      path: {};
+      query: {
+        /** The window: the last this many hours */
+        hours?: number;
+      };
+      body: never;
+      status: 200;
+      response: {
+        /** Start of the window (inclusive), aligned to bucketSeconds */
+        from?: string;
+        /** End of the window (exclusive); the last bucket is the current one */
+        to?: string;
+        /** Width of each bucket: at most 48 buckets per window */
+        bucketSeconds?: number;
+        totals?: {
+          requests?: number;
+          /** Refused (4xx) */
+          failures?: number;
+          /** Server errors (5xx) */
+          errors?: number;
+        };
+        buckets?: Array<{
+          at?: string;
+          requests?: number;
+          /** Refused (4xx) */
+          failures?: number;
+          /** Server errors (5xx) */
+          errors?: number;
+        }>;
+        causes?: Array<{
+          status?: number;
+          /** The catalogued error code (docs/errors.md) */
+          code?: string | null;
+          scimType?: string | null;
+          count?: number;
+          lastAt?: string;
+          /** What to change, in the words of the IdP guides */
+          fix?: string;
+          /** Tenants that saw this cause */
+          tenants?: number;
+        }>;
+        /** Tenants, most failures first (at most 200) */
+        tenants?: Array<{
+          tenantId?: string;
+          name?: string;
+          requests?: number;
+          /** Refused (4xx) */
+          failures?: number;
+          /** Server errors (5xx) */
+          errors?: number;
+          lastAt?: string | null;
+          lastIdp?: string | null;
+          lastStatus?: number | null;
+          lastOutcome?: string | null;
+        }>;
+        tenantCount?: number;
+      };
+    };
+  };
   "/tenants/{tenantId}/access-groups": {
     /** List access groups with the IdP group each is linked to now */
     get: {
@@ -595,6 +722,45 @@ export interface AdminPaths {
       body: never;
       status: 200;
       response: void;
+    };
+  };
+  "/tenants/{tenantId}/access-groups/{agId}/provisioning": {
+    /** The access group's overrides of the tenant's provisioning defaults (null = inherit) */
+    get: {
+      path: {
+        tenantId: string;
+        agId: string;
+      };
+      query: {};
+      body: never;
+      status: 200;
+      response: {
+        /** Status a SCIM-created identity starts in; null inherits */
+        newUserStatus: "staged" | "active" | null;
+        /** Send the activation e-mail; null inherits */
+        automaticInvitation: boolean | null;
+      };
+    };
+    /** Set the overrides that apply to new SCIM users who join the linked IdP group (or are added by hand) within 24 hours of their creation */
+    put: {
+      path: {
+        tenantId: string;
+        agId: string;
+      };
+      query: {};
+      body: {
+        /** Status a SCIM-created identity starts in; null inherits */
+        newUserStatus: "staged" | "active" | null;
+        /** Send the activation e-mail; null inherits */
+        automaticInvitation: boolean | null;
+      };
+      status: 200;
+      response: {
+        /** Status a SCIM-created identity starts in; null inherits */
+        newUserStatus: "staged" | "active" | null;
+        /** Send the activation e-mail; null inherits */
+        automaticInvitation: boolean | null;
+      };
     };
   };
   "/tenants/{tenantId}/access-groups/{agId}/datasets": {
@@ -1060,6 +1226,45 @@ export interface AdminPaths {
       response: void;
     };
   };
+  "/tenants/{tenantId}/users/{userId}/provisioning": {
+    /** The identity's overrides of the tenant's provisioning defaults (null = inherit) */
+    get: {
+      path: {
+        tenantId: string;
+        userId: string;
+      };
+      query: {};
+      body: never;
+      status: 200;
+      response: {
+        /** Status a SCIM-created identity starts in; null inherits */
+        newUserStatus: "staged" | "active" | null;
+        /** Send the activation e-mail; null inherits */
+        automaticInvitation: boolean | null;
+      };
+    };
+    /** Set the overrides a SCIM create that adopts this (pre-created) identity applies; they win over access groups and the tenant */
+    put: {
+      path: {
+        tenantId: string;
+        userId: string;
+      };
+      query: {};
+      body: {
+        /** Status a SCIM-created identity starts in; null inherits */
+        newUserStatus: "staged" | "active" | null;
+        /** Send the activation e-mail; null inherits */
+        automaticInvitation: boolean | null;
+      };
+      status: 200;
+      response: {
+        /** Status a SCIM-created identity starts in; null inherits */
+        newUserStatus: "staged" | "active" | null;
+        /** Send the activation e-mail; null inherits */
+        automaticInvitation: boolean | null;
+      };
+    };
+  };
   "/tenants/{tenantId}/users/{userId}/api-keys": {
     /** List an identity's API keys (never the secrets); enabled is false while the identity is suspended */
     get: {
@@ -1111,6 +1316,43 @@ export interface AdminPaths {
         lastUsedAt?: string | null;
         /** The secret: shown in this response only */
         key?: string;
+      };
+    };
+  };
+  "/tenants/{tenantId}/api-keys": {
+    /** Every API key of the tenant across identities, newest first, with its owner (never the secrets); revoke through the owner's routes */
+    get: {
+      path: {
+        tenantId: string;
+      };
+      query: {
+        limit?: number;
+        offset?: number;
+      };
+      body: never;
+      status: 200;
+      response: {
+        total?: number;
+        apiKeys?: Array<{
+          id?: string;
+          identityId?: string;
+          name?: string;
+          keyHint?: string;
+          /** Auto-created for a provisioned user; follows the user (name, enabled, deletion) */
+          auto?: boolean;
+          enabled?: boolean;
+          disabledReason?: "disabled" | "identity_suspended" | null;
+          createdAt?: string;
+          disabledAt?: string | null;
+          lastUsedAt?: string | null;
+          /** The identity the key belongs to */
+          owner?: {
+            id?: string;
+            userName?: string;
+            displayName?: string | null;
+            status?: "staged" | "active" | "suspended";
+          };
+        }>;
       };
     };
   };
@@ -1553,7 +1795,7 @@ export interface AdminPaths {
     };
   };
   "/tenants/{tenantId}/sso/redirect-uris": {
-    /** Registered redirect URIs of the host product (exact match) */
+    /** Registered redirect URIs of the host product (exact match; loopback IPs on any port) */
     get: {
       path: {
         tenantId: string;
@@ -1569,7 +1811,7 @@ export interface AdminPaths {
         }>;
       };
     };
-    /** Register a redirect URI: sign-in returns only to registered URIs, compared exactly */
+    /** Register a redirect URI: https, a native app's own scheme (com.example.app://cb) or http on 127.0.0.1 / [::1] (any port at sign-in, RFC 8252 §7.3); sign-in returns only to registered URIs */
     post: {
       path: {
         tenantId: string;
@@ -1719,9 +1961,18 @@ export interface AdminPaths {
         createdAt?: string;
         updatedAt?: string;
         oidc?: {
-          configUrl?: string;
+          /** The tenant's OIDC configuration this connection stands for (null: the connection has its own client) */
+          configUrl?: string | null;
           callbackUrl?: string;
           loginUrl?: string;
+          issuer?: string | null;
+          discoveryUrl?: string | null;
+          clientId?: string | null;
+          clientSecretSet?: boolean;
+          identityClaims?: Array<{
+            claim?: string;
+            attribute?: string;
+          }> | null;
         };
         saml?: {
           spEntityId?: string;
@@ -1740,11 +1991,17 @@ export interface AdminPaths {
             to: "userName" | "externalId";
           }>;
           clockSkewSeconds?: number;
+          signAuthnRequests?: boolean;
+          jitGroupsAttribute?: string | null;
+          /** PEM; in the SP metadata when AuthnRequests are signed */
+          spSigningCertificate?: string | null;
+          /** PEM; the IdP encrypts assertions to it (in the SP metadata) */
+          spEncryptionCertificate?: string | null;
           ready?: boolean;
         };
       }>;
     };
-    /** Create a connection: SAML (with the IdP's metadata, pasted or by URL) or the OIDC one (configured with PUT …/oidc) */
+    /** Create a connection: SAML (with the IdP's metadata, pasted or by URL), OIDC with its own client (`oidc`), or the OIDC one standing for the tenant's configuration (PUT …/oidc) */
     post: {
       path: {
         tenantId: string;
@@ -1768,6 +2025,22 @@ export interface AdminPaths {
           to: "userName" | "externalId";
         }>;
         clockSkewSeconds?: number;
+        /** SAML: sign AuthnRequests (Redirect binding, RSA-SHA256) with the connection's SP signing key; its certificate is in the SP metadata */
+        signAuthnRequests?: boolean;
+        /** SAML JIT: the attribute whose values are the user's group names (null: Entra's http://schemas.microsoft.com/ws/2008/06/identity/claims/groups, then Okta's groups) */
+        jitGroupsAttribute?: string | null;
+        /** OIDC: the connection's own client (further OIDC connections); left out on create, the connection stands for the tenant's OIDC configuration (PUT …/oidc) */
+        oidc?: {
+          issuer: string;
+          discoveryUrl?: string | null;
+          clientId: string;
+          /** Write-only; left out keeps the stored one (forgotten when the issuer or discovery URL changes), null removes it */
+          clientSecret?: string | null;
+          identityClaims?: (Array<{
+            claim: string;
+            attribute: "externalId" | "userName" | "id";
+          }>) | null;
+        };
       };
       status: 201;
       response: {
@@ -1778,9 +2051,18 @@ export interface AdminPaths {
         createdAt?: string;
         updatedAt?: string;
         oidc?: {
-          configUrl?: string;
+          /** The tenant's OIDC configuration this connection stands for (null: the connection has its own client) */
+          configUrl?: string | null;
           callbackUrl?: string;
           loginUrl?: string;
+          issuer?: string | null;
+          discoveryUrl?: string | null;
+          clientId?: string | null;
+          clientSecretSet?: boolean;
+          identityClaims?: Array<{
+            claim?: string;
+            attribute?: string;
+          }> | null;
         };
         saml?: {
           spEntityId?: string;
@@ -1799,6 +2081,12 @@ export interface AdminPaths {
             to: "userName" | "externalId";
           }>;
           clockSkewSeconds?: number;
+          signAuthnRequests?: boolean;
+          jitGroupsAttribute?: string | null;
+          /** PEM; in the SP metadata when AuthnRequests are signed */
+          spSigningCertificate?: string | null;
+          /** PEM; the IdP encrypts assertions to it (in the SP metadata) */
+          spEncryptionCertificate?: string | null;
           ready?: boolean;
         };
       };
@@ -1822,9 +2110,18 @@ export interface AdminPaths {
         createdAt?: string;
         updatedAt?: string;
         oidc?: {
-          configUrl?: string;
+          /** The tenant's OIDC configuration this connection stands for (null: the connection has its own client) */
+          configUrl?: string | null;
           callbackUrl?: string;
           loginUrl?: string;
+          issuer?: string | null;
+          discoveryUrl?: string | null;
+          clientId?: string | null;
+          clientSecretSet?: boolean;
+          identityClaims?: Array<{
+            claim?: string;
+            attribute?: string;
+          }> | null;
         };
         saml?: {
           spEntityId?: string;
@@ -1843,6 +2140,12 @@ export interface AdminPaths {
             to: "userName" | "externalId";
           }>;
           clockSkewSeconds?: number;
+          signAuthnRequests?: boolean;
+          jitGroupsAttribute?: string | null;
+          /** PEM; in the SP metadata when AuthnRequests are signed */
+          spSigningCertificate?: string | null;
+          /** PEM; the IdP encrypts assertions to it (in the SP metadata) */
+          spEncryptionCertificate?: string | null;
           ready?: boolean;
         };
       };
@@ -1871,6 +2174,22 @@ export interface AdminPaths {
           to: "userName" | "externalId";
         }>;
         clockSkewSeconds?: number;
+        /** SAML: sign AuthnRequests (Redirect binding, RSA-SHA256) with the connection's SP signing key; its certificate is in the SP metadata */
+        signAuthnRequests?: boolean;
+        /** SAML JIT: the attribute whose values are the user's group names (null: Entra's http://schemas.microsoft.com/ws/2008/06/identity/claims/groups, then Okta's groups) */
+        jitGroupsAttribute?: string | null;
+        /** OIDC: the connection's own client (further OIDC connections); left out on create, the connection stands for the tenant's OIDC configuration (PUT …/oidc) */
+        oidc?: {
+          issuer: string;
+          discoveryUrl?: string | null;
+          clientId: string;
+          /** Write-only; left out keeps the stored one (forgotten when the issuer or discovery URL changes), null removes it */
+          clientSecret?: string | null;
+          identityClaims?: (Array<{
+            claim: string;
+            attribute: "externalId" | "userName" | "id";
+          }>) | null;
+        };
       };
       status: 200;
       response: {
@@ -1881,9 +2200,18 @@ export interface AdminPaths {
         createdAt?: string;
         updatedAt?: string;
         oidc?: {
-          configUrl?: string;
+          /** The tenant's OIDC configuration this connection stands for (null: the connection has its own client) */
+          configUrl?: string | null;
           callbackUrl?: string;
           loginUrl?: string;
+          issuer?: string | null;
+          discoveryUrl?: string | null;
+          clientId?: string | null;
+          clientSecretSet?: boolean;
+          identityClaims?: Array<{
+            claim?: string;
+            attribute?: string;
+          }> | null;
         };
         saml?: {
           spEntityId?: string;
@@ -1902,6 +2230,12 @@ export interface AdminPaths {
             to: "userName" | "externalId";
           }>;
           clockSkewSeconds?: number;
+          signAuthnRequests?: boolean;
+          jitGroupsAttribute?: string | null;
+          /** PEM; in the SP metadata when AuthnRequests are signed */
+          spSigningCertificate?: string | null;
+          /** PEM; the IdP encrypts assertions to it (in the SP metadata) */
+          spEncryptionCertificate?: string | null;
           ready?: boolean;
         };
       };
@@ -1993,6 +2327,76 @@ export interface AdminPaths {
       body: never;
       status: 200;
       response: void;
+    };
+  };
+  "/tenants/{tenantId}/audit-log": {
+    /** The tenant's audit trail, newest first (filters, cursor paging; jsonl and csv exports) */
+    get: {
+      path: {
+        tenantId: string;
+      };
+      query: {
+        /** Actor id or login */
+        actor?: string;
+        actorKind?: "operator" | "console-account" | "setup-link" | "api-caller" | "anonymous";
+        /** An action, or a prefix such as `scim_token.*` */
+        action?: string;
+        targetType?: string;
+        targetId?: string;
+        outcome?: "success" | "refused";
+        from?: string;
+        to?: string;
+        /** nextCursor of the previous page */
+        cursor?: string;
+        limit?: number;
+        /** jsonl and csv stream every matching entry (no paging) */
+        format?: "json" | "jsonl" | "csv";
+      };
+      body: never;
+      status: 200;
+      response: void;
+    };
+  };
+  "/audit-log": {
+    /** Every audit entry (all tenants and operator-wide ones), newest first; `tenantId=operator` for operator-wide entries only */
+    get: {
+      path: {};
+      query: {
+        /** Actor id or login */
+        actor?: string;
+        actorKind?: "operator" | "console-account" | "setup-link" | "api-caller" | "anonymous";
+        /** An action, or a prefix such as `scim_token.*` */
+        action?: string;
+        targetType?: string;
+        targetId?: string;
+        outcome?: "success" | "refused";
+        from?: string;
+        to?: string;
+        /** nextCursor of the previous page */
+        cursor?: string;
+        limit?: number;
+        /** jsonl and csv stream every matching entry (no paging) */
+        format?: "json" | "jsonl" | "csv";
+        tenantId?: string;
+      };
+      body: never;
+      status: 200;
+      response: void;
+    };
+  };
+  "/audit-log/purge": {
+    /** Delete audit entries now: one tenant's (e.g. a deleted tenant's) and/or every entry older than `before` */
+    post: {
+      path: {};
+      query: {};
+      body: {
+        tenantId?: string;
+        before?: string;
+      };
+      status: 200;
+      response: {
+        removed?: number;
+      };
     };
   };
 }
