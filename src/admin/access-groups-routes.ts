@@ -5,26 +5,13 @@ import { isUniqueViolation } from '../db/errors.js';
 import {
   createAccessGroup, deleteAccessGroup, getAccessGroup, listAccessGroups, updateAccessGroup, type AccessGroupView,
 } from '../access/access-groups.js';
-import { accessGroupOverrides, setAccessGroupOverrides, type ProvisioningOverrides } from '../access/provisioning-overrides.js';
+import { accessGroupOverrides, setAccessGroupOverrides } from '../access/provisioning-overrides.js';
+import { registerOverridesRoutes } from './provisioning-overrides-routes.js';
 import { conflict, notFound } from '../http/errors.js';
 import { accessGroupSchema, pageQuery, params, requireTenant } from './access-schemas.js';
 
 export const tags = ['access-groups'];
 const nameSchema = { type: 'string', minLength: 1, maxLength: 256 } as const;
-
-/**
- * Overrides of the tenant's provisioning defaults (docs/access-model.md "Provisioning overrides"),
- * on an access group or an identity: both fields required, null = inherit.
- */
-export const provisioningOverridesSchema = {
-  type: 'object',
-  required: ['newUserStatus', 'automaticInvitation'],
-  additionalProperties: false,
-  properties: {
-    newUserStatus: { type: ['string', 'null'], enum: ['staged', 'active', null], description: 'Status a SCIM-created identity starts in; null inherits' },
-    automaticInvitation: { type: ['boolean', 'null'], description: 'Send the activation e-mail; null inherits' },
-  },
-} as const;
 
 type P = { tenantId: string };
 export type PA = P & { agId: string };
@@ -101,29 +88,15 @@ export async function accessGroupsRoutes(app: FastifyInstance, { deps }: { deps:
     }
   });
 
-  app.get<{ Params: PA }>('/tenants/:tenantId/access-groups/:agId/provisioning', {
-    schema: {
-      tags,
-      summary: 'The access group\'s overrides of the tenant\'s provisioning defaults (null = inherit)',
-      params: params('tenantId', 'agId'),
-      response: { 200: provisioningOverridesSchema },
-    },
-  }, async (req) => {
-    await requireAg(req.params.tenantId, req.params.agId);
-    return accessGroupOverrides(db, req.params.tenantId, req.params.agId);
-  });
-
-  app.put<{ Params: PA; Body: ProvisioningOverrides }>('/tenants/:tenantId/access-groups/:agId/provisioning', {
-    schema: {
-      tags,
-      summary: 'Set the overrides that apply to new SCIM users who join the linked IdP group (or are added by hand) within 24 hours of their creation',
-      params: params('tenantId', 'agId'),
-      body: provisioningOverridesSchema,
-      response: { 200: provisioningOverridesSchema },
-    },
-  }, async (req) => {
-    await requireAg(req.params.tenantId, req.params.agId);
-    return setAccessGroupOverrides(db, req.params.tenantId, req.params.agId, req.body);
+  registerOverridesRoutes(app, {
+    path: '/tenants/:tenantId/access-groups/:agId',
+    idParam: 'agId',
+    tags,
+    getSummary: 'The access group\'s overrides of the tenant\'s provisioning defaults (null = inherit)',
+    putSummary: 'Set the overrides that apply to new SCIM users who join the linked IdP group (or are added by hand) within 24 hours of their creation',
+    require: requireAg,
+    read: (tenantId, agId) => accessGroupOverrides(db, tenantId, agId),
+    write: (tenantId, agId, value) => setAccessGroupOverrides(db, tenantId, agId, value),
   });
 
   app.delete<{ Params: PA }>('/tenants/:tenantId/access-groups/:agId', {

@@ -4,9 +4,9 @@ import {
   createManualIdentity, deleteManualIdentity, getIdentityDetail, listIdentities, updateIdentity, type IdentityInput,
 } from '../access/identities.js';
 import { identityExists } from '../access/identities.js';
-import { identityOverrides, setIdentityOverrides, type ProvisioningOverrides } from '../access/provisioning-overrides.js';
+import { identityOverrides, setIdentityOverrides } from '../access/provisioning-overrides.js';
 import { notFound } from '../http/errors.js';
-import { provisioningOverridesSchema } from './access-groups-routes.js';
+import { registerOverridesRoutes } from './provisioning-overrides-routes.js';
 import { identityDetailSchema, identitySchema, pageQuery, params, requireTenant } from './access-schemas.js';
 
 const tags = ['users'];
@@ -105,29 +105,15 @@ export async function usersRoutes(app: FastifyInstance, { deps }: { deps: AppDep
     if (!(await identityExists(db, tenantId, userId))) throw notFound('identity');
   };
 
-  app.get<{ Params: PU }>('/tenants/:tenantId/users/:userId/provisioning', {
-    schema: {
-      tags,
-      summary: 'The identity\'s overrides of the tenant\'s provisioning defaults (null = inherit)',
-      params: params('tenantId', 'userId'),
-      response: { 200: provisioningOverridesSchema },
-    },
-  }, async (req) => {
-    await requireIdentity(req.params.tenantId, req.params.userId);
-    return identityOverrides(db, req.params.tenantId, req.params.userId);
-  });
-
-  app.put<{ Params: PU; Body: ProvisioningOverrides }>('/tenants/:tenantId/users/:userId/provisioning', {
-    schema: {
-      tags,
-      summary: 'Set the overrides a SCIM create that adopts this (pre-created) identity applies; they win over access groups and the tenant',
-      params: params('tenantId', 'userId'),
-      body: provisioningOverridesSchema,
-      response: { 200: provisioningOverridesSchema },
-    },
-  }, async (req) => {
-    await requireIdentity(req.params.tenantId, req.params.userId);
-    return setIdentityOverrides(db, req.params.tenantId, req.params.userId, req.body);
+  registerOverridesRoutes(app, {
+    path: '/tenants/:tenantId/users/:userId',
+    idParam: 'userId',
+    tags,
+    getSummary: 'The identity\'s overrides of the tenant\'s provisioning defaults (null = inherit)',
+    putSummary: 'Set the overrides a SCIM create that adopts this (pre-created) identity applies; they win over access groups and the tenant',
+    require: requireIdentity,
+    read: (tenantId, userId) => identityOverrides(db, tenantId, userId),
+    write: (tenantId, userId, value) => setIdentityOverrides(db, tenantId, userId, value),
   });
 
   app.delete<{ Params: PU }>('/tenants/:tenantId/users/:userId', {
