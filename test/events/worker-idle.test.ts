@@ -24,11 +24,12 @@ eachDatabase((kind) => {
       assert.equal((await sc('POST', '/Users', userBody('woken@example.com'))).status, 201);
       await waitFor('the woken delivery', () => receiver.received.find((e) => (e.data.user as { userName?: string } | undefined)?.userName === 'woken@example.com'), 5_000);
       const ms = Date.now() - t0;
-      assert.ok(ms < 1_000, `delivered after ${ms} ms`);
+      // The poll interval is 120 s: anything within seconds is the wake-up (the margin is for a busy CI machine).
+      assert.ok(ms < 3_000, `delivered after ${ms} ms`);
 
       // A write through the other process once this worker is done with the first (its webhook
       // queue may still be open for a moment): nothing wakes it, and it does not poll.
-      await sleep(1_000);
+      await sleep(2_500);
       const sc2 = scim(other.app, t.scimToken, t.scimBase);
       assert.equal((await sc2('POST', '/Users', userBody('unwoken@example.com'))).status, 201);
       await sleep(1_500);
