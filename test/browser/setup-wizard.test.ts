@@ -365,7 +365,10 @@ describe('set-up link and guided wizard in Chromium', { skip, timeout: 280_000 }
       ['datasets', `#/t/${tenantId}/datasets`, 'Datasets'], ['webhooks', `#/t/${tenantId}/webhooks`, 'Webhooks'],
       ['log', `#/t/${tenantId}/log`, 'Provisioning log'], ['admins', `#/t/${tenantId}/admins`, 'Console accounts'],
       ['setup-links', `#/t/${tenantId}/setup-links`, 'Set-up links'], ['wizard', `#/t/${tenantId}/setup`, 'Guided set-up'],
-      ['sign-in', `#/t/${tenantId}/sign-in`, 'Sign-in']] as const;
+      ['sign-in', `#/t/${tenantId}/sign-in`, 'Sign-in'], ['saml', `#/t/${tenantId}/saml`, 'SAML sign-in'],
+      ['audit', `#/t/${tenantId}/audit`, 'Audit log'], ['health', `#/t/${tenantId}/health`, 'Provisioning health'],
+      ['api-keys', `#/t/${tenantId}/api-keys`, 'API keys'], ['operator-health', '#/health', 'Provisioning health'],
+      ['operator-audit', '#/audit', 'Audit log']] as const;
     for (const [name, hash, title] of pages) {
       await operator.goto(`${base}/console/${hash}`);
       await operator.getByRole('heading', { name: title, level: 1 }).waitFor();
