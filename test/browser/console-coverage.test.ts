@@ -277,6 +277,30 @@ describe('console covers the API (issue 19)', { skip, timeout: 240_000 }, () => 
     await page.getByTestId('health-idps').waitFor();
   });
 
+  test('audit log page (issue 23): the tenant\'s changes with actor and target, filtered by action, exported as JSON Lines; no secret shown', async () => {
+    await open(`/t/${tenantId}/audit`, 'Audit log');
+    const table = page.getByTestId('audit-table');
+    await table.getByText('identity.login_method_set').first().waitFor();
+    await table.getByText('settings.updated').first().waitFor();
+    const text = await table.innerText();
+    assert.ok(!text.includes('a guest password of some length'), 'the password set on the user page is not in the audit log');
+    await noAxe('the audit log page');
+
+    await page.getByLabel('Action (e.g. scim_token.*)').fill('settings.*');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByRole('button', { name: 'Clear' }).waitFor();
+    await table.getByText('identity.login_method_set').waitFor({ state: 'detached' });
+    const actions = await table.locator('tbody tr td[data-label="Action"] .mono').allInnerTexts();
+    assert.ok(actions.length > 0 && actions.every((a) => a.startsWith('settings.')), actions.join(','));
+
+    const href = await page.getByTestId('audit-export-jsonl').getAttribute('href');
+    assert.ok(href?.includes('format=jsonl') && href.includes('action=settings.*'), String(href));
+    const exported = await ctx.request.get(`${base}${href}`);
+    assert.equal(exported.status(), 200);
+    const lines = (await exported.text()).trim().split('\n').map((l) => JSON.parse(l) as { tenantId: string; action: string });
+    assert.ok(lines.length === actions.length && lines.every((l) => l.tenantId === tenantId && l.action.startsWith('settings.')), JSON.stringify(lines));
+  });
+
   test('every write went through api.ts with the CSRF header, and nothing failed in the page', async () => {
     const csrf = (await ctx.cookies(base)).find((c) => c.name === 'idpb_csrf' || c.name === '__Host-idpb_csrf')?.value;
     assert.ok(csrf);
