@@ -10,17 +10,12 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { buildApp } from '../../src/app.js';
-import { openDatabase } from '../../src/db/open.js';
-import { migrate } from '../../src/db/migrate.js';
-import type { Database } from '../../src/db/types.js';
 import type { Config } from '../../src/config.js';
 import { keyId, parseSecretKey, SecretBox, SecretKeyError } from '../../src/lib/secret-box.js';
 import { verifySignature } from '../../src/events/signature.js';
-import { openPrivateJwk } from '../../src/sso/keys.js';
-import { eachDatabase, testConfig, ADMIN_TOKEN, type TestDatabaseKind } from '../helpers/app.js';
+import { eachDatabase, testConfig, ADMIN_TOKEN } from '../helpers/app.js';
+import { privateDatabase } from './private-database.js';
 import { FAST_WORKER, Receiver, userBody, waitFor } from '../events/helpers.js';
 
 const KEY_A = randomBytes(32).toString('base64');
@@ -50,36 +45,6 @@ describe('SecretBox', () => {
     assert.throws(() => new SecretBox(undefined).encrypt('x', 'p'), /IDPBRIDGE_SECRET_KEY is not set/);
   });
 });
-
-/** A database of this test only: rotation rewrites every row, which must not touch other suites' rows. */
-async function privateDatabase(kind: TestDatabaseKind): Promise<{ db: Database; drop(): Promise<void> } | undefined> {
-  if (kind === 'pglite') {
-    const db = await openDatabase({});
-    await migrate(db);
-    return { db, drop: () => db.close() };
-  }
-  const url = new URL(process.env.TEST_DATABASE_URL!);
-  const name = `idpb_secrets_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const adminClient = new pg.Client({ connectionString: url.href });
-  await adminClient.connect();
-  try {
-    await adminClient.query(`CREATE DATABASE ${name}`);
-  } catch {
-    await adminClient.end();
-    return undefined; // no CREATEDB privilege: the PGlite run covers it
-  }
-  url.pathname = `/${name}`;
-  const db = await openDatabase({ databaseUrl: url.href, poolMax: 4 });
-  await migrate(db);
-  return {
-    db,
-    async drop() {
-      await db.close();
-      await adminClient.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
-      await adminClient.end();
-    },
-  };
-}
 
 const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -161,81 +126,6 @@ describe('embedded installation without IDPBRIDGE_SECRET_KEY', () => {
       assert.equal(readFileSync(file, 'utf8').trim(), key, 'the same key on the next start');
     } finally {
       rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
-eachDatabase((kind) => {
-  it('sign-in signing keys are encrypted in the database (no private "d" in clear), still sign after a restart, are encrypted at start when plaintext, and rotate', async (t) => {
-    const priv = await privateDatabase(kind);
-    if (!priv) return t.skip('cannot create a private database');
-    const { db } = priv;
-    const HOST_CB = 'http://127.0.0.1:9/auth/callback';
-    const start = (over: Partial<Config>) => buildApp({ config: testConfig(over), db, skipMigrations: true }).then((b) => b.app);
-    const storedKeys = async () => (await db.query<{ kid: string; private_jwk: string }>('SELECT kid, private_jwk::text AS private_jwk FROM sso_signing_keys ORDER BY generation')).rows;
-    try {
-      let app = await start({ secretKey: KEY_A });
-      const tenant = (await app.inject({ method: 'POST', url: '/admin/v1/tenants', headers, payload: { name: 'signing keys' } })).json();
-      const user = (await app.inject({ method: 'POST', url: `/admin/v1/tenants/${tenant.id}/users`, headers, payload: { userName: 'guest@partner.example' } })).json();
-      const lm = await app.inject({ method: 'PUT', url: `/admin/v1/tenants/${tenant.id}/users/${user.id}/login-method`, headers, payload: { method: 'password', password: 'correct horse battery staple' } });
-      assert.equal(lm.statusCode, 200, lm.body);
-      assert.equal((await app.inject({ method: 'POST', url: `/admin/v1/tenants/${tenant.id}/sso/redirect-uris`, headers, payload: { uri: HOST_CB } })).statusCode, 201);
-
-      /** Signs in with the password and checks the token against the published JWKS; returns the signing kid. */
-      const signIn = async (): Promise<string> => {
-        const res = await app.inject({
-          method: 'POST', url: `/sso/${tenant.id}/password-login`,
-          payload: { userName: 'guest@partner.example', password: 'correct horse battery staple', redirect_uri: HOST_CB },
-        });
-        assert.equal(res.statusCode, 200, res.body);
-        const token = res.json().token as string;
-        const jwks = (await app.inject({ url: '/.well-known/jwks.json' })).json();
-        assert.ok(jwks.keys.every((k: Record<string, unknown>) => !('d' in k)), 'only public keys are published');
-        const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { audience: HOST_CB });
-        assert.equal(payload.sub, user.id);
-        return decodeProtectedHeader(token).kid!;
-      };
-      const kidBefore = await signIn();
-      const underKey = (k: string) => (rows: { private_jwk: string }[]) => rows.length > 0
-        && rows.every((r) => JSON.parse(r.private_jwk).startsWith(`enc:v1:${kid(k)}:`) && !r.private_jwk.includes('"d"'));
-      let rows = await storedKeys();
-      assert.ok(underKey(KEY_A)(rows), JSON.stringify(rows));
-      // Restarted: the key is read back (decrypted) and keeps signing, so the host's cached JWKS still verifies.
-      await app.close();
-      app = await start({ secretKey: KEY_A });
-      assert.equal(await signIn(), kidBefore);
-
-      // A key written before encryption at rest (a JWK object with its private "d"): read as it is
-      // while it is plaintext, and encrypted by the next start.
-      const plain = new SecretBox(KEY_A);
-      const current = rows.find((r) => r.kid === kidBefore)!;
-      const jwk = JSON.parse(plain.decrypt(JSON.parse(current.private_jwk) as string, `sso.signing_key:${kidBefore}`)) as Record<string, unknown>;
-      assert.equal(typeof jwk.d, 'string');
-      await db.query('UPDATE sso_signing_keys SET private_jwk = $2::jsonb WHERE kid = $1', [kidBefore, JSON.stringify(jwk)]);
-      await app.close();
-      app = await start({ secretKey: KEY_A });
-      rows = await storedKeys();
-      assert.ok(underKey(KEY_A)(rows), JSON.stringify(rows));
-      assert.equal(await signIn(), kidBefore);
-      await app.close();
-
-      // Rotation: B is current, A previous → every key moves to B and still signs.
-      app = await start({ secretKey: KEY_B, secretKeysPrevious: [KEY_A] });
-      assert.ok(underKey(KEY_B)(await storedKeys()));
-      assert.equal(await signIn(), kidBefore);
-      await app.close();
-      app = await start({ secretKey: KEY_B });
-      assert.equal(await signIn(), kidBefore);
-      await app.close();
-      // A ciphertext copied onto another key's row does not decrypt there (the purpose names the kid).
-      rows = await storedKeys();
-      assert.ok(rows.length > 1, 'the current and the next key');
-      const ct = JSON.parse(rows[0]!.private_jwk) as string;
-      assert.equal(openPrivateJwk(ct, rows[0]!.kid, new SecretBox(KEY_B)).kid, rows[0]!.kid);
-      assert.throws(() => openPrivateJwk(ct, rows[1]!.kid, new SecretBox(KEY_B)), /does not decrypt/);
-      await assert.rejects(start({ secretKey: KEY_C }), /encrypted with key .* neither IDPBRIDGE_SECRET_KEY .* nor in IDPBRIDGE_SECRET_KEY_PREVIOUS/);
-    } finally {
-      await priv.drop();
     }
   });
 });
