@@ -103,6 +103,12 @@ export async function deliverRound(db: Database, agent: Dispatcher, opts: Delive
 
 /** Pending deliveries read per query: a backlog goes out back-to-back, without a query per event. */
 const HEADS_PER_READ = 100;
+/**
+ * Acknowledgements are also recorded once this long has passed since the last record, so a crash
+ * resends at most what a receiver took in that time (a slow receiver: one or two events), not a
+ * whole read.
+ */
+const ACK_RECORD_MS = 50;
 
 interface Hook {
   url: string;
@@ -162,8 +168,9 @@ interface Done {
  * Serves one claimed webhook queue for a bounded time and count, then gives its lease back.
  *
  * The queue's pending deliveries are read HEADS_PER_READ at a time and posted one after the other,
- * in event order, with no wait in between; the successes are recorded in one statement per read
- * (and before any failure is recorded), so a backlog costs about two queries per hundred events.
+ * in event order, with no wait in between; the successes are recorded in one statement per read or
+ * per ACK_RECORD_MS, whichever comes first (and before any failure is recorded), so a backlog costs
+ * a few queries per hundred events.
  * At-least-once holds: a worker that dies between a POST and that statement leaves the delivery
  * pending, and it is sent again. The lease is renewed (and url and secrets re-read) before each
  * read and whenever a third of it has passed, so the queue never outlives its lease mid-read.
@@ -175,6 +182,7 @@ export async function serveQueue(db: Database, agent: Dispatcher, w: Claimed, op
   // Keyset: each read starts after the last delivery served, so it does not walk again over the
   // index entries of deliveries it just marked (dead in the partial index until vacuumed).
   let afterSeq = '-1';
+  let recordedAt = Date.now();
   // Bounded by count and time, so one slow receiver never holds up dispatch and the others.
   const inBudget = () => done < opts.batch && Date.now() - started < ROUND_BUDGET_MS && !opts.isStopping();
   try {
@@ -204,6 +212,10 @@ export async function serveQueue(db: Database, agent: Dispatcher, w: Claimed, op
         if (result.ok) {
           delivered.push({ row: head.row, eventId: head.id, status: result.status });
           done++;
+          if (Date.now() - recordedAt >= ACK_RECORD_MS) {
+            await markDelivered(db, w, delivered);
+            recordedAt = Date.now();
+          }
           continue;
         }
         await markDelivered(db, w, delivered);

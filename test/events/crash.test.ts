@@ -152,7 +152,9 @@ it('SIGKILL during a sync, then restart: every committed change has its event, d
     assert.deepEqual(new Set(rx.ids()), ids);
     assert.equal(pending.rowCount, 0);
     const dupes = rx.received.length - ids.size;
-    assert.ok(dupes <= 3, `at-least-once: only in-flight deliveries may repeat (got ${dupes} duplicates)`);
+    // Acknowledgements are recorded at least every 50 ms (src/events/delivery.ts ACK_RECORD_MS); the
+    // receiver takes ≥ 3 ms per event, so at most 17 went out unrecorded, plus the one in flight.
+    assert.ok(dupes <= 18, `at-least-once: only deliveries of the last 50 ms may repeat (got ${dupes} duplicates)`);
     // per resource, in order: a user's created precedes its update
     const firstSeen = new Map<string, number>();
     rx.received.forEach((r, i) => { if (!firstSeen.has(r.id)) firstSeen.set(r.id, i); });
