@@ -6,13 +6,17 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from '../../src/app.js';
 import { eachDatabase, startTestApp, testConfig } from '../helpers/app.js';
+import { privateDatabase } from '../helpers/private-database.js';
 import { admin, FAST_WORKER, Receiver, scim, userBody, waitFor } from './helpers.js';
 
 eachDatabase((kind) => {
   it('a sleeping worker delivers a SCIM write at once, woken by the request; unwoken, it does not poll', async () => {
     const receiver = new Receiver();
     await receiver.start();
-    const t = await startTestApp(kind, { ...FAST_WORKER, workerPollMs: 120_000 });
+    // A database of its own on PostgreSQL: other test files' workers share the suite's database and
+    // serve every tenant, so one of them could deliver the write this worker must not see.
+    const priv = kind === 'postgres' ? await privateDatabase(kind) : undefined;
+    const t = await startTestApp(kind, { ...FAST_WORKER, workerPollMs: 120_000 }, { db: priv?.db });
     // A second process on the same database, without a worker: its writes do not wake the first.
     const other = await buildApp({ config: testConfig({ worker: false }), db: t.db, logger: false, skipMigrations: true });
     await other.app.ready();
@@ -41,6 +45,7 @@ eachDatabase((kind) => {
       await other.app.close();
       await admin(t.app, 'DELETE', `/tenants/${t.tenantId}`);
       await t.close();
+      await priv?.drop();
       await receiver.stop();
     }
   });

@@ -79,9 +79,13 @@ export async function startTestApp(
   kind: TestDatabaseKind = 'pglite',
   overrides: Partial<Config> = {},
   /** Capture the JSON log lines (set overrides.logLevel too, the default is silent). */
-  opts: { loggerStream?: { write(line: string): void } } = {},
+  opts: {
+    loggerStream?: { write(line: string): void };
+    /** A database of this test's own (default: the file's shared one); closed by the caller. */
+    db?: Database;
+  } = {},
 ): Promise<TestApp> {
-  const db = await openTestDatabase(kind);
+  const db = opts.db ?? await openTestDatabase(kind);
   const { app, deps } = await buildApp({
     config: testConfig(overrides), db, logger: !!opts.loggerStream, loggerStream: opts.loggerStream, skipMigrations: true,
   });
@@ -102,7 +106,7 @@ export async function startTestApp(
     app, deps, db, adminToken: ADMIN_TOKEN, ...first, newTenant,
     async close() {
       await app.close();
-      if (kind === 'postgres') await db.close();
+      if (kind === 'postgres' && !opts.db) await db.close();
     },
   };
 }

@@ -15,7 +15,7 @@ import type { Config } from '../../src/config.js';
 import { keyId, parseSecretKey, SecretBox, SecretKeyError } from '../../src/lib/secret-box.js';
 import { verifySignature } from '../../src/events/signature.js';
 import { eachDatabase, testConfig, ADMIN_TOKEN } from '../helpers/app.js';
-import { privateDatabase } from './private-database.js';
+import { privateDatabase } from '../helpers/private-database.js';
 import { FAST_WORKER, Receiver, userBody, waitFor } from '../events/helpers.js';
 
 const KEY_A = randomBytes(32).toString('base64');

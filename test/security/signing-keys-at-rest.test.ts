@@ -14,7 +14,7 @@ import type { Config } from '../../src/config.js';
 import { keyId, parseSecretKey, SecretBox } from '../../src/lib/secret-box.js';
 import { openPrivateJwk } from '../../src/sso/keys.js';
 import { eachDatabase, testConfig, ADMIN_TOKEN } from '../helpers/app.js';
-import { privateDatabase } from './private-database.js';
+import { privateDatabase } from '../helpers/private-database.js';
 
 const KEY_A = randomBytes(32).toString('base64');
 const KEY_B = randomBytes(32).toString('hex');

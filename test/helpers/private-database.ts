@@ -1,10 +1,11 @@
-// A database of one test only, for tests that rewrite every row (secret rotation).
+// A database of one test only: for tests that rewrite every row (secret rotation) or that must not share
+// the suite's database with other test files' outbox workers (which serve every tenant).
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase } from '../../src/db/open.js';
 import { migrate } from '../../src/db/migrate.js';
 import type { Database } from '../../src/db/types.js';
-import type { TestDatabaseKind } from '../helpers/app.js';
+import type { TestDatabaseKind } from './app.js';
 
 /** A database of this test only: rotation rewrites every row, which must not touch other suites' rows. */
 export async function privateDatabase(kind: TestDatabaseKind): Promise<{ db: Database; drop(): Promise<void> } | undefined> {
