@@ -425,7 +425,7 @@ export async function connectionsRoutes(app: FastifyInstance, { deps }: { deps: 
     schema: { tags, summary: 'Release a domain (sign-in stops routing it here)', params: domainParams },
   }, async (req, reply) => {
     const { tenantId } = req.params;
-    if (!(await deleteDomain(db, tenantId, req.params.domain.trim().toLowerCase()))) {
+    if (!(await deleteDomain(db, tenantId, normalDomain(req.params.domain)))) {
       await requireTenant(db, tenantId);
       throw notFound('domain');
     }
