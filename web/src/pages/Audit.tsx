@@ -1,5 +1,6 @@
-import { useEffect, useState } from 'react';
-import { get, qs, tenantPath } from '../api';
+import { useState } from 'react';
+import { useCursorList } from '../cursorList';
+import { qs, tenantPath } from '../api';
 import { Badge, Empty, ErrorBox, Loading, PageHeader, Section, when } from '../ui';
 
 /** One audit entry as GET …/audit-log answers it (docs/audit.md). */
@@ -41,11 +42,6 @@ function changesText(c: AuditEntry['changes']): string {
 export function AuditPage({ tenantId }: { tenantId?: string }) {
   const [draft, setDraft] = useState<Filters>(NONE);
   const [filters, setFilters] = useState<Filters>(NONE);
-  const [entries, setEntries] = useState<AuditEntry[]>([]);
-  const [next, setNext] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<string>();
-  const [tick, setTick] = useState(0);
 
   const params = (extra: Record<string, string | number | undefined>) => qs({
     actor: filters.actor.trim(), action: filters.action.trim(), targetType: filters.targetType.trim(), targetId: filters.targetId.trim(),
@@ -55,31 +51,7 @@ export function AuditPage({ tenantId }: { tenantId?: string }) {
   const base = tenantId ? tenantPath(tenantId, '/audit-log') : '/admin/v1/audit-log';
   const url = (cursor?: string) => `${base}${params({ limit: 50, cursor })}`;
 
-  useEffect(() => {
-    const ac = new AbortController();
-    setLoading(true);
-    setError(undefined);
-    get<{ entries: AuditEntry[]; nextCursor: string | null }>(url(), ac.signal).then(
-      (r) => { setEntries(r.entries); setNext(r.nextCursor); setLoading(false); },
-      (e: Error) => { if (e.name !== 'AbortError') { setError(e.message); setLoading(false); } },
-    );
-    return () => ac.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [tenantId, filters, tick]);
-
-  const more = async () => {
-    if (!next) return;
-    setLoading(true);
-    try {
-      const r = await get<{ entries: AuditEntry[]; nextCursor: string | null }>(url(next));
-      setEntries((e) => [...e, ...r.entries]);
-      setNext(r.nextCursor);
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setLoading(false);
-    }
-  };
+  const { entries, next, loading, error, more, reload } = useCursorList<AuditEntry>(url, [tenantId, filters]);
 
   const set = (k: keyof Filters) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setDraft({ ...draft, [k]: e.target.value });
   const filtered = JSON.stringify(filters) !== JSON.stringify(NONE);
@@ -111,12 +83,12 @@ export function AuditPage({ tenantId }: { tenantId?: string }) {
           <div className="form-actions">
             <button type="submit" className="primary">Apply filters</button>
             {filtered && <button type="button" className="secondary" onClick={() => { setDraft(NONE); setFilters(NONE); }}>Clear</button>}
-            <button type="button" className="secondary" onClick={() => setTick((t) => t + 1)}>Refresh</button>
+            <button type="button" className="secondary" onClick={reload}>Refresh</button>
           </div>
         </form>
       </Section>
       <Section title="Entries" id="audit-entries">
-        {error ? <ErrorBox onRetry={() => setTick((t) => t + 1)}>{error}</ErrorBox>
+        {error ? <ErrorBox onRetry={reload}>{error}</ErrorBox>
           : loading && entries.length === 0 ? <Loading what="the audit log" />
           : entries.length === 0 ? (filtered ? <Empty title="No entry matches these filters" /> : <Empty title="No audit entries yet">Changes made in the console or through the admin API show up here.</Empty>)
           : (

@@ -1,5 +1,6 @@
-import { useEffect, useState } from 'react';
-import { get, qs, tenantPath, type LogEntry } from '../api';
+import { useState } from 'react';
+import { useCursorList } from '../cursorList';
+import { qs, tenantPath, type LogEntry } from '../api';
 import { Empty, ErrorBox, Loading, PageHeader, Section, Status, when } from '../ui';
 
 interface Filters { outcome: string; resourceType: string; method: string; idp: string; resourceId: string; from: string; to: string }
@@ -16,42 +17,13 @@ function message(e: LogEntry): string {
 export function LogPage({ tenantId }: { tenantId: string }) {
   const [draft, setDraft] = useState<Filters>(NONE);
   const [filters, setFilters] = useState<Filters>(NONE);
-  const [entries, setEntries] = useState<LogEntry[]>([]);
-  const [next, setNext] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<string>();
-  const [tick, setTick] = useState(0);
 
   const url = (cursor?: string) => tenantPath(tenantId, `/provisioning-log${qs({
     outcome: filters.outcome, resourceType: filters.resourceType, method: filters.method, idp: filters.idp, resourceId: filters.resourceId.trim(),
     from: filters.from ? new Date(filters.from).toISOString() : '', to: filters.to ? new Date(filters.to).toISOString() : '', limit: 50, cursor,
   })}`);
 
-  useEffect(() => {
-    const ac = new AbortController();
-    setLoading(true);
-    setError(undefined);
-    get<{ entries: LogEntry[]; nextCursor: string | null }>(url(), ac.signal).then(
-      (r) => { setEntries(r.entries); setNext(r.nextCursor); setLoading(false); },
-      (e: Error) => { if (e.name !== 'AbortError') { setError(e.message); setLoading(false); } },
-    );
-    return () => ac.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [tenantId, filters, tick]);
-
-  const more = async () => {
-    if (!next) return;
-    setLoading(true);
-    try {
-      const r = await get<{ entries: LogEntry[]; nextCursor: string | null }>(url(next));
-      setEntries((e) => [...e, ...r.entries]);
-      setNext(r.nextCursor);
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setLoading(false);
-    }
-  };
+  const { entries, next, loading, error, more, reload } = useCursorList<LogEntry>(url, [tenantId, filters]);
 
   const set = (k: keyof Filters) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setDraft({ ...draft, [k]: e.target.value });
   const filtered = JSON.stringify(filters) !== JSON.stringify(NONE);
@@ -75,12 +47,12 @@ export function LogPage({ tenantId }: { tenantId: string }) {
           <div className="form-actions">
             <button type="submit" className="primary">Apply filters</button>
             {filtered && <button type="button" className="secondary" onClick={() => { setDraft(NONE); setFilters(NONE); }}>Clear</button>}
-            <button type="button" className="secondary" onClick={() => setTick((t) => t + 1)}>Refresh</button>
+            <button type="button" className="secondary" onClick={reload}>Refresh</button>
           </div>
         </form>
       </Section>
       <Section title="Requests" id="requests">
-        {error ? <ErrorBox onRetry={() => setTick((t) => t + 1)}>{error}</ErrorBox>
+        {error ? <ErrorBox onRetry={reload}>{error}</ErrorBox>
           : loading && entries.length === 0 ? <Loading what="the provisioning log" />
           : entries.length === 0 ? (filtered ? <Empty title="No request matches these filters" /> : <Empty title="No SCIM requests yet">When your IdP tests the connection or provisions users, each request shows up here.</Empty>)
           : (
