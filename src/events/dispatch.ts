@@ -29,6 +29,11 @@ export const claimSql = (withUser: boolean) => `
    ORDER BY e.txid, e.seq LIMIT $2`;
 
 export async function dispatchTenant(db: Database, tenantId: string, batch: number): Promise<number> {
+  return (await dispatchTenantBatch(db, tenantId, batch)).n;
+}
+
+/** One batch of the tenant's fan-out; `busy` when another dispatcher holds the tenant. */
+async function dispatchTenantBatch(db: Database, tenantId: string, batch: number): Promise<{ n: number; busy: boolean }> {
   return db.transaction(async (tx) => {
     const lock = await tx.query<{ ok: boolean; settings: Partial<TenantSettings> | null; overrides: boolean }>(
       `SELECT pg_try_advisory_xact_lock(hashtext('idpbridge.dispatch'), hashtext($1)) AS ok,
@@ -39,7 +44,8 @@ export async function dispatchTenant(db: Database, tenantId: string, batch: numb
     );
     // KEY SHARE: a tenant being deleted is waited for and then skipped, and one not yet deleted
     // stays until this commits — the cursor row (a foreign key to the tenant) cannot fail.
-    if (!lock.rows[0]?.ok || lock.rows[0].settings === null) return 0;
+    if (!lock.rows[0]?.ok) return { n: 0, busy: true };
+    if (lock.rows[0].settings === null) return { n: 0, busy: false };
     // The new user's data is read (and parsed) only when invitations may use it: the tenant
     // invites, or an identity or access group overrides that (access/provisioning-overrides.ts).
     const settings = withDefaults(lock.rows[0].settings);
@@ -82,7 +88,7 @@ export async function dispatchTenant(db: Database, tenantId: string, batch: numb
         );
       }
     }
-    return evs.length;
+    return { n: evs.length, busy: false };
   });
 }
 
@@ -104,22 +110,44 @@ export function invitationFor(user: Record<string, unknown>): { userId: string; 
   return { userId: user.id, email, displayName };
 }
 
-/** Dispatches every tenant's backlog; returns the number of events fanned out. */
+/** Tenants looked at per pass; more wait for the next pass (which comes at once after a busy one). */
+const TENANTS_PER_PASS = 200;
+
+/**
+ * Dispatches the backlog of every tenant with new events; returns the number of events fanned out.
+ * A pass reads only the events written since the horizon (022_event_dispatch_horizon.sql), so an
+ * idle pass is two probes of events_txid however many tenants there are, and a busy one reads the
+ * new events once. Once every tenant found is drained, the horizon moves up to the snapshot's
+ * xmin: every event below it was visible to this pass and is now fanned out. It stays when a
+ * tenant was left (another dispatcher held it, more than TENANTS_PER_PASS tenants),
+ * and the next pass finds that tenant again. Events fanned out after the xmin was read (the rest
+ * of a tenant's backlog) are read once more by the next pass, which then moves the horizon past
+ * them; a pass that finds no event since the horizon writes nothing.
+ */
 export async function dispatchPending(db: Database, batch = 500): Promise<number> {
-  // Tenants with events past their cursor: one probe of events_dispatch per tenant (events are
-  // never rewritten, so the probe meets no dead index entries).
-  const { rows } = await db.query<{ tenant_id: string }>(
-    `SELECT t.tenant_id FROM tenants t LEFT JOIN event_cursors cur ON cur.tenant_id = t.tenant_id
-      WHERE EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = t.tenant_id AND ${pending(`COALESCE(cur.txid, '0'::xid8)`, 'COALESCE(cur.seq, 0)')})
-      LIMIT 200`,
+  const { rows: [pass] } = await db.query<{ xmin: string; tenants: string[]; seen: boolean }>(
+    `SELECT ARRAY(
+              SELECT DISTINCT e.tenant_id FROM events e LEFT JOIN event_cursors cur ON cur.tenant_id = e.tenant_id
+               WHERE e.txid >= h.txid AND ${pending(`COALESCE(cur.txid, '0'::xid8)`, 'COALESCE(cur.seq, 0)')}
+               LIMIT ${TENANTS_PER_PASS})::text[] AS tenants,
+            EXISTS (SELECT 1 FROM events e WHERE e.txid >= h.txid AND e.txid < pg_snapshot_xmin(pg_current_snapshot())) AS seen,
+            pg_snapshot_xmin(pg_current_snapshot())::text AS xmin
+       FROM event_dispatch_horizon h`,
   );
+  // Nothing below xmin since the horizon: the horizon stays, and an idle pass writes nothing.
+  if (!pass || !pass.seen) return 0;
   let n = 0;
-  for (const { tenant_id } of rows) {
+  let complete = pass.tenants.length < TENANTS_PER_PASS;
+  // A failure ends the pass before the horizon moves.
+  for (const tenantId of pass.tenants) {
     for (;;) {
-      const k = await dispatchTenant(db, tenant_id, batch);
-      n += k;
-      if (k < batch) break;
+      const r = await dispatchTenantBatch(db, tenantId, batch);
+      n += r.n;
+      if (r.busy) complete = false;
+      if (r.n < batch) break;
     }
   }
+  // Only upwards: another process's pass may have moved it further meanwhile.
+  if (complete) await db.query('UPDATE event_dispatch_horizon SET txid = $1::xid8 WHERE txid < $1::xid8', [pass.xmin]);
   return n;
 }

@@ -67,6 +67,11 @@ export class EventsWorker {
   private nextAccessAt = 0;
   /** A queue finished with work done while a pass was running: the next pass comes at once. */
   private woken = false;
+  /**
+   * A request finished while a pass was running: that pass may have read before the request's
+   * transaction committed, so the next one comes within COALESCE_MS, not after an idle wait.
+   */
+  private nudged = false;
   /** When the last pass moved something or the last nudge came (Date.now()). */
   private lastWorkAt = 0;
   /** When the pending timer fires (Date.now() based), to tell a long sleep from a short wait. */
@@ -105,6 +110,7 @@ export class EventsWorker {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.woken = false;
+      this.nudged = false;
       this.running = this.tickCount().then((done) => {
         this.running = undefined;
         if (this.woken) return this.schedule(0);
@@ -112,7 +118,7 @@ export class EventsWorker {
         // events gather first — each pass costs the same few queries whether it moves 1 event or 100.
         // Queues in flight free their slots soon: look again shortly.
         if (done > 0) this.lastWorkAt = Date.now();
-        this.schedule(done >= COALESCE_BELOW ? 0 : done > 0 || this.serving.size > 0 ? COALESCE_MS : this.idleMs());
+        this.schedule(done >= COALESCE_BELOW ? 0 : done > 0 || this.serving.size > 0 || this.nudged ? COALESCE_MS : this.idleMs());
       });
     }, ms);
   }
@@ -123,10 +129,12 @@ export class EventsWorker {
 
   /**
    * Something may have given the worker work (a request finished: its transaction has committed).
-   * A sleeping worker looks within COALESCE_MS, letting a burst's events gather; a busy one goes on.
+   * A sleeping worker looks within COALESCE_MS, letting a burst's events gather; one in a pass looks
+   * again within COALESCE_MS after it; a busy one goes on.
    */
   nudge(): void {
     this.lastWorkAt = Date.now();
+    if (this.running) this.nudged = true;
     if (this.stopping || !this.timer || this.timerAt <= Date.now() + COALESCE_MS) return;
     clearTimeout(this.timer);
     this.timer = undefined;
