@@ -3,9 +3,10 @@
  * sequential, first page to last), then the same walk by RFC 9865 cursor (cursor= … nextCursor),
  * then a filtered walk (filter=userName sw "user", the first 100 pages) on the 100k-user tenant.
  * Every page's status, size and totalResults are checked (exact, and the same all through a walk);
- * reported: p50/p99 per page, the walk's time, the server's max RSS.
+ * reported: p50/p99 per page, the walk's time, the server's CPU per page (with the load average)
+ * and its max RSS.
  */
-import { startIdpbridge } from '../lib/proc.js';
+import { loadAvg, startIdpbridge } from '../lib/proc.js';
 import type { BenchContext, ScenarioResult } from '../lib/types.js';
 
 const pct = (xs: number[], p: number) => {
@@ -13,7 +14,7 @@ const pct = (xs: number[], p: number) => {
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100;
 };
 
-interface Walk { ms: number[]; seconds: number; bad: number; totals: Set<number> }
+interface Walk { ms: number[]; seconds: number; bad: number; totals: Set<number>; cpuMs?: number; load?: number }
 
 async function walk(next: (i: number) => Promise<{ ok: boolean; total: number; more: boolean }>, maxPages: number): Promise<Walk> {
   const ms: number[] = [];
@@ -45,32 +46,38 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
     return { status: r.status, body: (await r.json()) as { totalResults: number; Resources: unknown[]; nextCursor?: string } };
   };
 
+  // Server CPU per page: robust to other work on the machine, unlike the wall-clock percentiles.
+  const measured = async (w: () => Promise<Walk>): Promise<Walk> => {
+    const cpu0 = srv.cpuSeconds();
+    const r = await w();
+    return { ...r, cpuMs: ((srv.cpuSeconds() - cpu0) * 1000) / r.ms.length, load: loadAvg() };
+  };
   ctx.log(`list-1m: walking ${pages} pages by startIndex`);
-  const byIndex = await walk(async (p) => {
+  const byIndex = await measured(() => walk(async (p) => {
     const { status, body } = await get(t, `/Users?startIndex=${p * 100 + 1}&count=100`);
     const want = Math.min(100, total - p * 100);
     return { ok: status === 200 && body.totalResults === total && body.Resources.length === want, total: body.totalResults, more: p + 1 < pages };
-  }, pages);
+  }, pages));
 
   ctx.log(`list-1m: walking ${pages} pages by cursor`);
   let cursor = '';
-  const byCursor = await walk(async (p) => {
+  const byCursor = await measured(() => walk(async (p) => {
     const { status, body } = await get(t, `/Users?cursor=${encodeURIComponent(cursor)}&count=100`);
     const want = Math.min(100, total - p * 100);
     cursor = body.nextCursor ?? '';
     return { ok: status === 200 && body.totalResults === total && body.Resources.length === want && (p + 1 < Math.ceil(total / 100)) === !!body.nextCursor, total: body.totalResults, more: !!body.nextCursor && p + 1 < pages };
-  }, pages + 1);
+  }, pages + 1));
 
   const filterPages = 100;
   const filter = encodeURIComponent('userName sw "user"');
-  const filtered = await walk(async (p) => {
+  const filtered = await measured(() => walk(async (p) => {
     const { status, body } = await get(big, `/Users?filter=${filter}&startIndex=${p * 100 + 1}&count=100`);
     return { ok: status === 200 && body.totalResults === sizes.bigUsers && body.Resources.length === 100, total: body.totalResults, more: true };
-  }, Math.min(filterPages, Math.floor(sizes.bigUsers / 100)));
+  }, Math.min(filterPages, Math.floor(sizes.bigUsers / 100))));
 
   const r = rss.stop();
   await srv.stop();
-  const row = (name: string, w: Walk) => ({ name, rps: Math.round(w.ms.length / w.seconds), p50: pct(w.ms, 50), p99: pct(w.ms, 99), rssMaxMb: r.maxMb });
+  const row = (name: string, w: Walk) => ({ name, rps: Math.round(w.ms.length / w.seconds), p50: pct(w.ms, 50), p99: pct(w.ms, 99), rssMaxMb: r.maxMb, cpuMsPerReq: w.cpuMs, loadAvg: w.load });
   const consistent = (w: Walk) => w.bad === 0 && w.totals.size === 1;
   const notes = [
     `startIndex: ${byIndex.ms.length} pages in ${byIndex.seconds.toFixed(1)} s (max page ${Math.max(...byIndex.ms).toFixed(1)} ms); cursor: ${byCursor.ms.length} pages in ${byCursor.seconds.toFixed(1)} s (max ${Math.max(...byCursor.ms).toFixed(1)} ms); filtered (userName sw "user" on the ${sizes.bigUsers.toLocaleString('en')}-user tenant): ${filtered.ms.length} pages, first page ${filtered.ms[0]!.toFixed(1)} ms`,

@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { eachDatabase, startTestApp, type TestApp } from '../helpers/app.js';
 import { scimClient, USER } from './helpers.js';
 import { seekStats } from '../../src/scim/resources/list-positions.js';
+import type { Queryable } from '../../src/db/types.js';
 
 type Client = ReturnType<typeof scimClient>;
 
@@ -146,6 +147,41 @@ eachDatabase((kind) => {
     const end = await c.call('GET', `/Users?filter=${encodeURIComponent('userName sw "a"')}&startIndex=500&count=25`);
     assert.equal(end.body.totalResults, 59);
     assert.equal(end.body.Resources.length, 0);
+  });
+
+  test('a filtered list counts a userName prefix as an index range, not a scan of the tenant', { skip: kind !== 'postgres' && 'PostgreSQL plans (the pool plans generically)' }, async () => {
+    const { id, c } = await tenant();
+    await seed(t, id, 2000, 'other');
+    await seed(t, id, 150, 'pfx');
+    await t.db.query('VACUUM ANALYZE scim_users');
+    // Each count the list runs, explained as PostgreSQL plans that statement in that transaction
+    // (EXPLAIN EXECUTE goes through the plan cache, as the pool's prepared statements do).
+    const plans: string[] = [];
+    const literal = (v: unknown) => `'${String(v).replace(/'/g, "''")}'`;
+    const transaction = t.db.transaction.bind(t.db);
+    t.db.transaction = (fn) => transaction(async (tx) => fn({
+      ...tx,
+      query: (async (sql: string, params: readonly unknown[] = []) => {
+        if (sql.startsWith('SELECT count(*)')) {
+          await tx.exec(`PREPARE paging_count AS ${sql}`);
+          const { rows } = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE paging_count(${params.map(literal).join(', ')})`);
+          await tx.exec('DEALLOCATE paging_count');
+          plans.push(rows.map((r) => r['QUERY PLAN']).join('\n'));
+        }
+        return tx.query(sql, params);
+      }) as Queryable['query'],
+    }));
+    try {
+      const r = await c.call('GET', `/Users?filter=${encodeURIComponent('userName sw "PFX1"')}&count=10`);
+      assert.equal(r.status, 200);
+      assert.equal(r.body.totalResults, 62); // pfx1, pfx10..19, pfx100..150
+      assert.equal(r.body.Resources.length, 10);
+    } finally {
+      t.db.transaction = transaction;
+    }
+    assert.equal(plans.length, 1);
+    assert.match(plans[0]!, /(Index Only Scan using|Bitmap Index Scan on) scim_users_user_name_c/);
+    assert.match(plans[0]!, /Index Cond: .*>= 'pfx1'.*< 'pfx2'/);
   });
 
   test('/ServiceProviderConfig advertises RFC 9865 pagination', async () => {

@@ -9,6 +9,9 @@
  * Index use: `userName eq` → `lower(a.user_name) = lower($n)` (scim_users_user_name),
  * Group `displayName eq` → `lower(a.display_name) = lower($n)` (scim_groups_display_name_ci),
  * `externalId eq` → `a.external_id = $n`, `id eq` → `a.id = $n::uuid` (primary keys);
+ * `userName sw` → `lower(a.user_name) LIKE lower($n) ESCAPE '\'` and userName gt/ge/lt/le →
+ * `lower(a.user_name) COLLATE "C" > lower($n)` (scim_users_user_name_c, a C-collation index: the LIKE
+ * is a range there only in a plan made for the value — list-page.ts plans its counts so);
  * membership filters are EXISTS over scim_group_members' primary key / member index.
  */
 import { InvalidFilterError, InvalidPathError, InvalidValueError } from '../errors.js';

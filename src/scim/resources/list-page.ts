@@ -106,8 +106,26 @@ function strip<Row>(rows: (Row & Partial<KeyedRow>)[]): Row[] {
   return rows.map(({ _at, _counts, ...row }) => row as Row);
 }
 
+/**
+ * Runs fn in one read-only snapshot, its statements planned for their parameters. The pool plans
+ * generically (src/db/postgres.ts), and a generic plan cannot turn `LIKE $n` into an index range:
+ * a filtered count would scan the tenant. Counts are rare (once per list version), so planning
+ * each one costs less than the scan it saves.
+ */
+function inSnapshot<T>(db: Database, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await tx.exec('SET LOCAL plan_cache_mode = force_custom_plan');
+    return fn(tx);
+  });
+}
+
 /** The filtered list's count and versions, read in one statement (one snapshot). */
-async function countFiltered(db: Queryable, opts: ListSource): Promise<{ total: number; v: Versions }> {
+async function countFiltered(db: Database, opts: ListSource): Promise<{ total: number; v: Versions }> {
+  return inSnapshot(db, (tx) => countIn(tx, opts));
+}
+
+async function countIn(db: Queryable, opts: ListSource): Promise<{ total: number; v: Versions }> {
   const { where, params } = whereOf(opts);
   const { rows } = await db.query<{ n: number; c: string }>(
     `SELECT count(*)::int AS n, ${countsExpr(opts.table)} AS c FROM ${opts.table} r WHERE ${where}`,
@@ -134,42 +152,39 @@ async function indexPage<Row>(db: Database, opts: ListSource): Promise<Page<Row>
       seekStats.seeks++;
     }
   }
-  let v: Versions;
-  let total: number | undefined;
   if (!rows) rows = (await creationOrderRows<Row>(db, opts, { limit: q.count, offset: q.startIndex - 1 })).rows;
-  if (rows.length > 0) {
-    v = parseCounts(rows[0]!._counts);
-    total = filtered ? (q.startIndex === 1 && rows.length < q.count ? rows.length : rememberedTotal(shape, v.changes)) : v.n;
-    if (total === undefined) {
-      // The page and its count in one snapshot: a write between two statements would make
-      // totalResults disagree with the page.
-      ({ rows, total, v } = await db.transaction(async (tx) => {
-        await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        const page = (await creationOrderRows<Row>(tx, opts, { limit: q.count, offset: q.startIndex - 1 })).rows;
-        const c = await countFiltered(tx, opts);
-        return { rows: page, total: c.total, v: c.v };
-      }));
-      rememberTotal(shape, v.changes, total);
-    }
-  } else {
+  if (rows.length === 0) {
     // Past the end (or nothing matches): the total alone.
-    const t = filtered ? await filteredTotal(db, opts, shape) : { total: (await readCounts(db, opts)).n };
-    total = t.total;
-    return { total, rows: [] };
+    return { total: filtered ? (await filteredTotal(db, opts, shape)).total : (await readCounts(db, opts)).n, rows: [] };
+  }
+  let v = parseCounts(rows[0]!._counts);
+  let total = filtered ? (q.startIndex === 1 && rows.length < q.count ? rows.length : rememberedTotal(shape, v.changes)) : v.n;
+  if (total === undefined) {
+    // The page and its count in one snapshot: a write between two statements would make
+    // totalResults disagree with the page. The page read already holds in that snapshot when
+    // the list version there is the one read with it (nothing written since); else read it again.
+    const seen = { rows, v };
+    ({ rows, total, v } = await inSnapshot(db, async (tx) => {
+      const c = await countIn(tx, opts);
+      const page = c.v.changes === seen.v.changes ? seen.rows
+        : (await creationOrderRows<Row>(tx, opts, { limit: q.count, offset: q.startIndex - 1 })).rows;
+      return { rows: page, total: c.total, v: c.v };
+    }));
+    rememberTotal(shape, v.changes, total);
   }
   const last = rows[rows.length - 1];
   if (last && rows.length === q.count) rememberPosition(shape, q.startIndex + rows.length, { version: versionOf(v), at: last._at, id: last.id });
   return { total, rows: strip(rows) };
 }
 
-async function filteredTotal(db: Queryable, opts: ListSource, shape: string): Promise<{ total: number }> {
+async function filteredTotal(db: Database, opts: ListSource, shape: string): Promise<{ total: number }> {
   const c = await countFiltered(db, opts);
   rememberTotal(shape, c.v.changes, c.total);
   return { total: c.total };
 }
 
 /** The total for a page whose rows came with the counts (v): the tenant's count, or the filter's. */
-async function totalFor(db: Queryable, opts: ListSource, shape: string, v: Versions | undefined): Promise<number> {
+async function totalFor(db: Database, opts: ListSource, shape: string, v: Versions | undefined): Promise<number> {
   if (!opts.q.filter) return v ? v.n : (await readCounts(db, opts)).n;
   const known = v && rememberedTotal(shape, v.changes);
   return known ?? (await filteredTotal(db, opts, shape)).total;
@@ -202,7 +217,7 @@ async function cursorPage<Row>(db: Database, opts: ListSource): Promise<Page<Row
 }
 
 /** A list sorted by sortBy: OFFSET paging (positions are not remembered for these). */
-async function sortedPage<Row>(db: Queryable, opts: ListSource): Promise<Page<Row>> {
+async function sortedPage<Row>(db: Database, opts: ListSource): Promise<Page<Row>> {
   const { q } = opts;
   const { where, params } = whereOf(opts);
   // The sort's parameters (an open Metadata attribute's name) come after the WHERE's.
