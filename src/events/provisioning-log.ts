@@ -235,8 +235,18 @@ export async function insertLogEntries(db: Queryable, batch: LogEntry[]): Promis
             credential_id text, operation text, outcome text, status integer, resource_type text, resource_id text,
             summary jsonb, error jsonb, duration_ms real)
       WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.tenant_id = v.tenant_id)`,
-    [JSON.stringify(batch, pgSafe)],
+    [batchJson(batch)],
   );
+}
+
+/**
+ * The batch as JSON that jsonb accepts. JSON.stringify writes U+0000 and lone surrogates as \u0000 and
+ * \udXXX escapes (paired surrogates stay literal characters), so only a batch whose text has such an
+ * escape needs the slower per-string replacer; the common batch is stringified once, without it.
+ */
+export function batchJson(batch: LogEntry[]): string {
+  const json = JSON.stringify(batch);
+  return /\\u(?:0000|d[89a-f])/i.test(json) ? JSON.stringify(batch, pgSafe) : json;
 }
 
 /** jsonb refuses U+0000 and lone surrogates, which any request may carry: one such entry must not lose its batch. */

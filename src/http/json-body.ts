@@ -108,14 +108,15 @@ export function installInputGuards(app: FastifyInstance): void {
     return problem ? done(new ApiError('ERR_VALIDATION', problem)) : done(null, value);
   }));
   // e.g. ?name=%00 would reach SQL as a parameter PostgreSQL refuses.
-  app.addHook('preValidation', async (req) => {
+  // Callback hooks: every request passes both, and a synchronous check needs no promise.
+  app.addHook('preValidation', (req, _reply, done) => {
     const problem = queryProblem(req.query);
-    if (!problem) return;
-    if (!/^\/scim\//i.test(req.url)) throw new ApiError('ERR_VALIDATION', problem);
-    throw problem.includes('"filter"') ? new InvalidFilterError(problem) : new InvalidValueError(problem);
+    if (!problem) return done();
+    if (!/^\/scim\//i.test(req.url)) return done(new ApiError('ERR_VALIDATION', problem));
+    done(problem.includes('"filter"') ? new InvalidFilterError(problem) : new InvalidValueError(problem));
   });
-  app.addHook('preHandler', async (req) => {
+  app.addHook('preHandler', (req, _reply, done) => {
     const problem = nonFiniteParameter(req.query);
-    if (problem) throw new ApiError('ERR_VALIDATION', problem);
+    done(problem ? new ApiError('ERR_VALIDATION', problem) : undefined);
   });
 }

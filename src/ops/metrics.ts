@@ -20,12 +20,18 @@ export function registerMetrics(app: FastifyInstance): Registry {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  app.addHook('onResponse', async (req, reply) => {
-    // The route template, not the URL: tenant ids and user ids would explode label cardinality.
-    const route = req.routeOptions.url ?? 'unmatched';
-    const labels = { method: req.method, route, status: String(reply.statusCode) };
-    requests.inc(labels);
-    duration.observe(labels, reply.elapsedTime / 1000);
+  // A callback hook, not an async one: no promise and microtask per request for bookkeeping.
+  app.addHook('onResponse', (req, reply, done) => {
+    try {
+      // The route template, not the URL: tenant ids and user ids would explode label cardinality.
+      const route = req.routeOptions.url ?? 'unmatched';
+      const labels = { method: req.method, route, status: String(reply.statusCode) };
+      requests.inc(labels);
+      duration.observe(labels, reply.elapsedTime / 1000);
+    } catch (err) {
+      req.log.error({ err }, 'request metrics failed');
+    }
+    done();
   });
   app.get('/metrics', { logLevel: 'warn' }, async (_req, reply) => {
     reply.header('content-type', registry.contentType);

@@ -31,7 +31,10 @@ export async function scimApi(app: FastifyInstance, { deps }: { deps: AppDeps })
 
   // The tenant id of the URL in its canonical form (lower case) before anything uses it: the
   // router matches /scim/v2/ABC… too, and caches and buckets are keyed by the id.
-  app.addHook('onRequest', async (req) => canonicalTenantId(req));
+  app.addHook('onRequest', (req, _reply, done) => {
+    canonicalTenantId(req);
+    done();
+  });
 
   // Per tenant, not per IP: one IdP's sync must not starve another tenant's.
   await registerRateLimit(app, {
@@ -50,10 +53,11 @@ export async function scimApi(app: FastifyInstance, { deps }: { deps: AppDeps })
       new TooManyRequestsError(`This tenant already has ${limit} SCIM requests in progress and too many waiting; retry after ${retryAfter} s`, retryAfter),
   });
   registerProvisioningLog(app, deps.provisioningLog); // one log row per authenticated request, written off the response path
-  app.addHook('onSend', async (_req, reply, payload) => {
+  // Callback hooks here and above: no promise and microtask per request for synchronous work.
+  app.addHook('onSend', (_req, reply, payload, done) => {
     const ct = reply.getHeader('content-type');
     if (typeof ct === 'string' && ct.startsWith('application/json')) reply.header('content-type', SCIM_CONTENT_TYPE);
-    return payload;
+    done(null, payload);
   });
 
   await app.register(resourceRoutes, { prefix: '/:tenantId', deps });

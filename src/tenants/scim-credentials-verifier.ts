@@ -29,6 +29,7 @@ interface CacheEntry {
  */
 export class ScimCredentialsVerifier {
   private readonly cache = new Map<string, CacheEntry>();
+  private readonly inflight = new Map<string, Promise<ScimPrincipal | undefined>>();
   private readonly lastUsed = new Map<string, { tenantId: string; tokenId: string; at: Date }>();
   private flushTimer: NodeJS.Timeout | undefined;
 
@@ -54,6 +55,29 @@ export class ScimCredentialsVerifier {
       return hit.principal;
     }
     this.cache.delete(key);
+    // Concurrent requests with the same token (an IdP's parallel workers when the entry expires)
+    // share one lookup instead of each holding a database connection for the same row.
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      const lookup: Promise<ScimPrincipal | undefined> = this.lookupBearer(tenantId, hash, now).then((entry) => {
+        // A lookup that invalidateTenant dropped meanwhile (revocation) is answered but not cached.
+        if (entry && this.inflight.get(key) === lookup) {
+          if (this.cache.size > 10_000) this.cache.clear();
+          this.cache.set(key, entry);
+        }
+        return entry?.principal;
+      }).finally(() => {
+        if (this.inflight.get(key) === lookup) this.inflight.delete(key);
+      });
+      this.inflight.set(key, lookup);
+      pending = lookup;
+    }
+    const principal = await pending;
+    if (principal) this.touch(tenantId, principal.credentialId);
+    return principal;
+  }
+
+  private async lookupBearer(tenantId: string, hash: string, now: number): Promise<CacheEntry | undefined> {
     const { rows } = await this.db.query<{
       id: string; token_hash: string; expires_at: Date | null; name: string; settings: Partial<TenantSettings>;
     }>(
@@ -72,10 +96,7 @@ export class ScimCredentialsVerifier {
       settings: withDefaults(row.settings),
       credentialId: row.id,
     };
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(key, { principal, expiresAt: row.expires_at?.getTime() ?? null, hash, cachedAt: now });
-    this.touch(tenantId, row.id);
-    return principal;
+    return { principal, expiresAt: row.expires_at?.getTime() ?? null, hash, cachedAt: now };
   }
 
   async verifyBasic(tenantId: string, username: string, password: string): Promise<ScimPrincipal | undefined> {
@@ -108,6 +129,7 @@ export class ScimCredentialsVerifier {
   /** Drops cached entries of a tenant (revocation or settings change in this process). */
   invalidateTenant(tenantId: string): void {
     for (const key of this.cache.keys()) if (key.startsWith(`${tenantId}:`)) this.cache.delete(key);
+    for (const key of this.inflight.keys()) if (key.startsWith(`${tenantId}:`)) this.inflight.delete(key);
   }
 
   private touch(tenantId: string, tokenId: string): void {
