@@ -1,7 +1,12 @@
 import { PGlite } from '@electric-sql/pglite';
-import { mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Database, Queryable } from './types.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import { PGLITE_START_PARAMS } from './pglite-settings.js';
 
 export interface PgliteOptions {
   /** Directory to persist to; undefined keeps the database in memory (tests). */
@@ -25,7 +30,10 @@ export async function openPglite(opts: PgliteOptions): Promise<PgliteDatabase> {
   }
   let db: PGlite;
   try {
-    db = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {});
+    if (opts.dataDir && !existsSync(join(opts.dataDir, 'PG_VERSION'))) await initdbInChild(opts.dataDir);
+    db = opts.dataDir
+      ? new PGlite(opts.dataDir, { startParams: PGLITE_START_PARAMS })
+      : new PGlite({ startParams: PGLITE_START_PARAMS, ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}) });
     await db.waitReady;
   } catch (err) {
     lock?.release();
@@ -63,4 +71,35 @@ export async function openPglite(opts: PgliteOptions): Promise<PgliteDatabase> {
       }
     },
   };
+}
+
+const here = fileURLToPath(import.meta.url);
+const run = promisify(execFile);
+
+/** Creates the cluster of an empty data directory in a child process (see pglite-initdb.ts). */
+async function initdbInChild(dataDir: string): Promise<void> {
+  // The same file type as this module: .js when built, .ts under a TypeScript loader, whose
+  // `--import`/`--require` flags the child needs too.
+  const script = join(here, '..', `pglite-initdb${extname(here)}`);
+  try {
+    await run(process.execPath, [...loaderArgs(process.execArgv), script, dataDir], { maxBuffer: 16 * 1024 * 1024 });
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr?.trim();
+    throw new Error(`creating the embedded database in ${dataDir} failed${stderr ? `: ${stderr.slice(-2000)}` : ''}`);
+  }
+}
+
+/** The module-loader flags of `execArgv` (a test runner's or inspector's flags stay behind). */
+export function loaderArgs(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i]!;
+    if (/^--(import|require|loader|experimental-loader)=/.test(a)) out.push(a);
+    else if (/^--(import|require|loader|experimental-loader)$/.test(a) || a === '-r') {
+      const v = execArgv[i + 1];
+      if (v !== undefined) out.push(a, v);
+      i++;
+    }
+  }
+  return out;
 }
