@@ -10,6 +10,8 @@ import type { DatasetView } from './access-groups.js';
 
 interface DsRow { id: string; name: string; external_id: string | null; description: string | null; created_at: Date; updated_at: Date }
 const COLS = 'id, name, external_id, description, created_at, updated_at';
+/** A dataset's changeable fields (what a PATCH sets). */
+export type DatasetFields = Pick<DatasetView, 'name' | 'externalId' | 'description'>;
 const toView = (r: DsRow): DatasetView => ({
   id: r.id, name: r.name, externalId: r.external_id, description: r.description, createdAt: r.created_at, updatedAt: r.updated_at,
 });
@@ -64,28 +66,32 @@ export async function updateDataset(
   tenantId: string,
   id: string,
   patch: { name?: string; externalId?: string | null; description?: string | null },
-): Promise<DatasetView | undefined> {
+): Promise<(DatasetView & { replaced: DatasetFields }) | undefined> {
   if (!isUuid(id)) return undefined;
   // A new externalId may resolve other identities' direct grants, and unresolve the old one's.
-  const { rows } = await db.query<DsRow>(
-    `WITH old AS (SELECT external_id FROM datasets WHERE tenant_id = $1 AND id = $2),
+  // `old` locks the row before the UPDATE (which joins it, so it runs first; FOR UPDATE after
+  // waiting on a concurrent change reads the newest version): its values are the ones replaced.
+  const { rows } = await db.query<DsRow & { old_name: string; old_external_id: string | null; old_description: string | null }>(
+    `WITH old AS (SELECT name, external_id, description FROM datasets WHERE tenant_id = $1 AND id = $2 FOR UPDATE),
      r AS (
-       UPDATE datasets SET name = COALESCE($3, name),
-              external_id = CASE WHEN $4::boolean THEN $5 ELSE external_id END,
-              description = CASE WHEN $6::boolean THEN $7 ELSE description END,
+       UPDATE datasets d SET name = COALESCE($3, d.name),
+              external_id = CASE WHEN $4::boolean THEN $5 ELSE d.external_id END,
+              description = CASE WHEN $6::boolean THEN $7 ELSE d.description END,
               updated_at = now()
-        WHERE tenant_id = $1 AND id = $2 RETURNING ${COLS}
+         FROM old
+        WHERE d.tenant_id = $1 AND d.id = $2 RETURNING ${COLS.split(', ').map((c) => `d.${c}`).join(', ')}
      ), ch AS (
        INSERT INTO access_changes (tenant_id, cause, scope)
        SELECT $1, jsonb_build_object('type', 'dataset.updated', 'dataset', jsonb_build_object('id', r.id, 'externalId', r.external_id, 'name', r.name)),
               jsonb_build_object('datasets', jsonb_build_array(r.id))
          FROM r WHERE r.external_id IS DISTINCT FROM (SELECT external_id FROM old)
      )
-     SELECT ${COLS} FROM r`,
+     SELECT r.*, old.name AS old_name, old.external_id AS old_external_id, old.description AS old_description FROM r, old`,
     [tenantId, id, patch.name ?? null, patch.externalId !== undefined, patch.externalId ?? null,
       patch.description !== undefined, patch.description ?? null],
   );
-  return rows[0] ? toView(rows[0]) : undefined;
+  const r = rows[0];
+  return r ? { ...toView(r), replaced: { name: r.old_name, externalId: r.old_external_id, description: r.old_description } } : undefined;
 }
 
 export async function deleteDataset(db: Queryable, tenantId: string, id: string): Promise<boolean> {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { accessGroupsOfDataset, createDataset, deleteDataset, getDataset, listDatasets, updateDataset } from '../access/datasets.js';
+import { auditBefore } from '../audit/http.js';
 import { conflict, notFound } from '../http/errors.js';
 import { datasetSchema, pageQuery, params, requireTenant, uuid } from './access-schemas.js';
 
@@ -82,7 +83,9 @@ export async function datasetsRoutes(app: FastifyInstance, { deps }: { deps: App
     try {
       const ds = await updateDataset(db, req.params.tenantId, req.params.datasetId, req.body);
       if (!ds) throw notFound('dataset');
-      return ds;
+      const { replaced, ...view } = ds;
+      auditBefore(req, replaced);
+      return view;
     } catch (err) {
       throw isUniqueViolation(err) ? taken(req.body) : err;
     }

@@ -15,6 +15,11 @@ export interface AuditRule {
    * held in a request-wide transaction during the fetch; the entry is written right after it.
    */
   transactional?: false;
+  /**
+   * 'route': the handler hands over the values its change replaces itself (auditBefore, from its
+   * own write statement), so a PATCH or PUT is not preceded by a read through the route's GET.
+   */
+  before?: 'route';
 }
 
 const T = '/admin/v1/tenants/:tenantId';
@@ -44,7 +49,7 @@ export const AUDIT_RULES: Record<string, AuditRule> = {
   [`POST ${T}/access-groups/:agId/members`]: { action: 'access_group.member_added', target: 'access_group' },
   [`DELETE ${T}/access-groups/:agId/members/:identityId`]: { action: 'access_group.member_removed', target: 'identity' },
   [`POST ${T}/datasets`]: { action: 'dataset.created', target: 'dataset' },
-  [`PATCH ${T}/datasets/:datasetId`]: { action: 'dataset.updated', target: 'dataset' },
+  [`PATCH ${T}/datasets/:datasetId`]: { action: 'dataset.updated', target: 'dataset', before: 'route' },
   [`DELETE ${T}/datasets/:datasetId`]: { action: 'dataset.deleted', target: 'dataset' },
   [`POST ${T}/users`]: { action: 'identity.created', target: 'identity' },
   [`PATCH ${T}/users/:userId`]: { action: 'identity.updated', target: 'identity' },

@@ -24,8 +24,9 @@ const kBefore = Symbol('idpbridge.auditBefore');
 type WithBefore = FastifyRequest & { [kBefore]?: Record<string, unknown> };
 
 /**
- * A route that knows the values its change replaces hands them here (one line, before it writes):
- * the entry then records `{before, after}` of each changed field instead of `after` alone.
+ * A route that knows the values its change replaces hands them here (one line, before it writes,
+ * or after it when its write statement returns them — then its catalogue rule says `before:
+ * 'route'`): the entry then records `{before, after}` of each changed field instead of `after` alone.
  */
 export function auditBefore(req: FastifyRequest, before: object | undefined | null): void {
   if (before) (req as WithBefore)[kBefore] = before as Record<string, unknown>;
@@ -229,7 +230,7 @@ export function installAudit(app: FastifyInstance, opts: AuditHttpOptions): void
     if (!write) return;
     const rule = ruleFor(write, route.url) ?? { action: `unknown.${write.toLowerCase()}`, target: 'route' };
     if (rule.action === null) return;
-    const read = write === 'PATCH' || write === 'PUT' ? () => reads.get(route.url) : undefined;
+    const read = (write === 'PATCH' || write === 'PUT') && rule.before !== 'route' ? () => reads.get(route.url) : undefined;
     route.handler = auditedHandler(route.handler as RouteHandlerMethod, rule, opts, read);
   });
   app.addHook('onResponse', async (req, reply) => {

@@ -211,6 +211,25 @@ eachDatabase((kind) => {
     assert.match(out2, /entry 6 .*missing/);
   });
 
+  test('audit: concurrent PATCHes of one resource each record the values they replaced (the chain links them in order)', async () => {
+    const { tenantId } = await t.newTenant('Racing');
+    const ds = await call('POST', `/admin/v1/tenants/${tenantId}/datasets`, { name: 'raced', description: 'v0' });
+    assert.equal(ds.statusCode, 201, ds.body);
+    const n = 12;
+    const writes = await Promise.all(Array.from({ length: n }, (_, i) =>
+      call('PATCH', `/admin/v1/tenants/${tenantId}/datasets/${ds.json().id}`, { description: `v${i + 1}` })));
+    assert.deepEqual(writes.map((w) => w.statusCode), Array(n).fill(200));
+    const entries = (await log(tenantId, '?action=dataset.updated')).sort((a, b) => a.sequence - b.sequence);
+    assert.equal(entries.length, n);
+    // Each write's `before` is the value the write before it (in chain order) set: none saw a stale value.
+    let current = 'v0';
+    for (const e of entries) {
+      const change = e.changes.description as { before: string; after: string };
+      assert.equal(change.before, current, JSON.stringify(entries.map((x) => x.changes)));
+      current = change.after;
+    }
+    assert.equal((await call('GET', `/admin/v1/tenants/${tenantId}/datasets/${ds.json().id}`)).json().description, current);
+  });
   test('audit: retention keeps the rest verifiable; a deleted tenant keeps its entries until the operator purges them (audited)', async () => {
     const { tenantId } = await t.newTenant('Retained');
     for (let i = 0; i < 4; i++) await call('POST', `/admin/v1/tenants/${tenantId}/datasets`, { name: `r-${i}` });
