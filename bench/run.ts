@@ -29,8 +29,11 @@ import { run as entraSync } from './scenarios/sync.js';
 import { run as list1m } from './scenarios/list-1m.js';
 import { run as pglite } from './scenarios/pglite.js';
 import { run as idleCpu } from './scenarios/idle-cpu.js';
+import { run as footprint } from './scenarios/footprint.js';
 import { run as accessFanout } from './scenarios/access-fanout.js';
 import { run as samlAcs } from './scenarios/saml-acs.js';
+import { run as audit } from './scenarios/audit.js';
+import { run as manyTenants } from './scenarios/many-tenants.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
@@ -56,11 +59,14 @@ const scenarios: [string, (ctx: BenchContext) => Promise<ScenarioResult>][] = [
   ['list-1m', list1m],
   ['pglite-post-users', pglite],
   ['idle-cpu', idleCpu],
+  ['footprint', footprint],
   ['access-fanout', accessFanout],
   ['saml-acs', samlAcs],
+  ['audit', audit],
+  ['many-tenants', manyTenants],
 ];
 /** Scenarios that set up their own tenant: a run of only these skips seeding the big tenants. */
-const SELF_SEEDED = new Set(['authorize', 'saml-acs', 'access-fanout', 'idle-cpu']);
+const SELF_SEEDED = new Set(['authorize', 'saml-acs', 'access-fanout', 'idle-cpu', 'footprint', 'audit', 'many-tenants']);
 
 const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
