@@ -1,4 +1,4 @@
-import { describe } from 'node:test';
+import { after, describe } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -47,6 +47,20 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 
 // One in-memory PGlite per test file (it takes seconds to boot); tenants isolate the tests.
 let sharedPglite: Promise<Database> | undefined;
+let closeSharedPglite: (() => Promise<void>) | undefined;
+// Apps on the shared PGlite that are still open; the file's end waits for the last to close,
+// because a file's own root-level `after` hooks may close their apps after this module's hook.
+let appsOnSharedPglite = 0;
+let fileEnded = false;
+
+// The shared PGlite starts from a dump of a running database (the template), so it runs crash
+// recovery, which arms postgres's startup-progress timer (log_startup_progress_interval, every
+// 10 s). PGlite runs that timer as a referenced setTimeout that re-arms itself: until the database
+// is closed, the test process never exits on its own.
+after(async () => {
+  fileEnded = true;
+  if (appsOnSharedPglite === 0) await closeSharedPglite?.();
+});
 
 export async function openTestDatabase(kind: TestDatabaseKind): Promise<Database> {
   if (kind === 'postgres') {
@@ -56,7 +70,8 @@ export async function openTestDatabase(kind: TestDatabaseKind): Promise<Database
   }
   sharedPglite ??= (async () => {
     const db = await openMigratedPglite();
-    // Closed when the test process ends; a shared instance must survive each app's close().
+    closeSharedPglite = () => db.close();
+    // Closed when the file ends (above); a shared instance must survive each app's close().
     return { ...db, close: async () => {} };
   })();
   return sharedPglite;
@@ -86,10 +101,13 @@ export async function startTestApp(
   } = {},
 ): Promise<TestApp> {
   const db = opts.db ?? await openTestDatabase(kind);
+  const onShared = kind === 'pglite' && !opts.db;
   const { app, deps } = await buildApp({
     config: testConfig(overrides), db, logger: !!opts.loggerStream, loggerStream: opts.loggerStream, skipMigrations: true,
   });
   await app.ready();
+  if (onShared) appsOnSharedPglite++;
+  let closed = false;
   const newTenant = async (name = 'Test tenant') => {
     const t = await app.inject({ method: 'POST', url: '/admin/v1/tenants', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { name } });
     if (t.statusCode !== 201) throw new Error(`tenant create failed: ${t.statusCode} ${t.body}`);
@@ -107,6 +125,8 @@ export async function startTestApp(
     async close() {
       await app.close();
       if (kind === 'postgres' && !opts.db) await db.close();
+      if (onShared && !closed && --appsOnSharedPglite === 0 && fileEnded) await closeSharedPglite?.();
+      closed = true;
     },
   };
 }
