@@ -19,6 +19,9 @@ export interface AccessGroupView {
   updatedAt: Date;
 }
 
+/** An access group's changeable fields (what a PATCH sets). */
+export type AccessGroupFields = Pick<AccessGroupView, 'name' | 'description'>;
+
 interface AgRow {
   id: string;
   name: string;
@@ -83,16 +86,20 @@ export async function updateAccessGroup(
   tenantId: string,
   id: string,
   patch: { name?: string; description?: string | null },
-): Promise<AccessGroupView | undefined> {
+): Promise<(AccessGroupView & { replaced: AccessGroupFields }) | undefined> {
   if (!isUuid(id)) return undefined;
   // A rename moves the link: whoever holds one of its datasets now, or was told so, is looked at again.
-  const { rows } = await db.query<{ n: number }>(
-    `WITH old AS (SELECT name FROM access_groups WHERE tenant_id = $1 AND id = $2),
+  // `old` locks the row before the UPDATE (which joins it, so it runs first; a row lock taken after
+  // waiting on a concurrent change reads the newest version; NO KEY, as the UPDATE itself, leaves
+  // foreign-key checks of other rows unblocked): its values are the ones replaced.
+  const { rows } = await db.query<{ old_name: string; old_description: string | null }>(
+    `WITH old AS (SELECT name, description FROM access_groups WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE),
           ds AS (SELECT jsonb_agg(dataset_id) AS ids FROM access_group_datasets WHERE tenant_id = $1 AND access_group_id = $2),
           upd AS (
-            UPDATE access_groups SET name = COALESCE($3, name),
-                   description = CASE WHEN $4::boolean THEN $5 ELSE description END, updated_at = now()
-             WHERE tenant_id = $1 AND id = $2 RETURNING name
+            UPDATE access_groups a SET name = COALESCE($3, a.name),
+                   description = CASE WHEN $4::boolean THEN $5 ELSE a.description END, updated_at = now()
+              FROM old
+             WHERE a.tenant_id = $1 AND a.id = $2 RETURNING a.name
           ),
           ch AS (
             INSERT INTO access_changes (tenant_id, cause, scope)
@@ -101,11 +108,13 @@ export async function updateAccessGroup(
                    jsonb_build_object('datasets', ds.ids)
               FROM old, upd, ds WHERE old.name <> upd.name AND ds.ids IS NOT NULL
           )
-     SELECT count(*)::int AS n FROM upd`,
+     SELECT old.name AS old_name, old.description AS old_description FROM upd, old`,
     [tenantId, id, patch.name ?? null, patch.description !== undefined, patch.description ?? null],
   );
-  if (rows[0]!.n === 0) return undefined;
-  return getAccessGroup(db, tenantId, id);
+  const r = rows[0];
+  if (!r) return undefined;
+  const view = await getAccessGroup(db, tenantId, id);
+  return view && { ...view, replaced: { name: r.old_name, description: r.old_description } };
 }
 
 export async function deleteAccessGroup(db: Queryable, tenantId: string, id: string): Promise<boolean> {

@@ -27,6 +27,9 @@ export interface ApiKeyInfo {
   lastUsedAt: Date | null;
 }
 
+/** An API key's changeable fields (what a PATCH sets). */
+export type ApiKeyFields = Pick<ApiKeyInfo, 'name' | 'enabled'>;
+
 interface KeyRow {
   id: string;
   identity_id: string;
@@ -126,19 +129,30 @@ export async function updateApiKey(
   identityId: string,
   keyId: string,
   patch: { name?: string; enabled?: boolean },
-): Promise<ApiKeyInfo | undefined> {
+): Promise<(ApiKeyInfo & { replaced: ApiKeyFields }) | undefined> {
   if (!isUuid(keyId)) return undefined;
-  const res = await db.query(
-    `UPDATE identity_api_keys
-        SET name = COALESCE($4, name),
-            disabled_at = CASE WHEN $5::boolean IS NULL THEN disabled_at
+  // `old` locks the row before the UPDATE (which joins it, so it runs first; a row lock taken after
+  // waiting on a concurrent change reads the newest version; NO KEY, as the UPDATE itself, leaves
+  // foreign-key checks of other rows unblocked): its values are the ones replaced.
+  const { rows } = await db.query<{ name: string; disabled_at: Date | null }>(
+    `WITH old AS (SELECT name, disabled_at FROM identity_api_keys WHERE tenant_id = $1 AND identity_id = $2 AND id = $3 FOR NO KEY UPDATE)
+     UPDATE identity_api_keys k
+        SET name = COALESCE($4, k.name),
+            disabled_at = CASE WHEN $5::boolean IS NULL THEN k.disabled_at
                                WHEN $5::boolean THEN NULL
-                               ELSE COALESCE(disabled_at, now()) END
-      WHERE tenant_id = $1 AND identity_id = $2 AND id = $3`,
+                               ELSE COALESCE(k.disabled_at, now()) END
+       FROM old
+      WHERE k.tenant_id = $1 AND k.identity_id = $2 AND k.id = $3
+     RETURNING old.name, old.disabled_at`,
     [tenantId, identityId, keyId, patch.name ?? null, patch.enabled ?? null],
   );
-  if (res.rowCount === 0) return undefined;
-  return getApiKey(db, tenantId, identityId, keyId);
+  const old = rows[0];
+  if (!old) return undefined;
+  const { rows: now } = await db.query<KeyRow>(`${KEY_SELECT} WHERE k.tenant_id = $1 AND k.identity_id = $2 AND k.id = $3`, [tenantId, identityId, keyId]);
+  if (!now[0]) return undefined;
+  // The identity's state is the same before and after: only the key's own fields were replaced.
+  const was = toInfo({ ...now[0], name: old.name, disabled_at: old.disabled_at });
+  return { ...toInfo(now[0]), replaced: { name: was.name, enabled: was.enabled } };
 }
 
 /** New secret for an existing key (the old one stops working at once); shown once. */

@@ -219,11 +219,16 @@ function readOnlyMessage(id: string, fields: string[]): string {
  * Manual identities: any field. Provisioned identities: product-owned fields only
  * (status: staged → active), anything else is refused with IdentityError('ERR_READ_ONLY_IDENTITY').
  */
-export async function updateIdentity(db: Database, tenantId: string, id: string, input: IdentityInput): Promise<IdentityDetail> {
+export async function updateIdentity(
+  db: Database, tenantId: string, id: string, input: IdentityInput,
+): Promise<IdentityDetail & { replaced: Partial<IdentityDetail> }> {
   if (!isUuid(id)) throw identityNotFound();
+  let replaced: Partial<IdentityDetail> = {};
   await db.transaction(async (tx) => {
     const before = await selectUser(tx, tenantId, id, true);
     if (!before) throw identityNotFound();
+    // Read under the row's lock: the values this write replaces (grants only when it sets them).
+    replaced = { ...toIdentityView(before), ...(input.grants !== undefined ? { grants: await grantsOf(tx, tenantId, id) } : {}) };
     if (before.source !== 'manual') {
       const given = Object.entries(input).filter(([, v]) => v !== undefined).map(([k]) => k);
       const idpOwned = given.filter((k) => !(PRODUCT_OWNED_FIELDS as readonly string[]).includes(k));
@@ -255,7 +260,7 @@ export async function updateIdentity(db: Database, tenantId: string, id: string,
     // Grants or suspension may have changed: the worker compares and announces only real changes.
     await recordAccessChange(tx, tenantId, { type: 'identity.updated', identity: { id, userName: after.user_name, externalId: after.external_id } }, { identities: [id] });
   });
-  return (await getIdentityDetail(db, tenantId, id))!;
+  return { ...(await getIdentityDetail(db, tenantId, id))!, replaced };
 }
 
 /** Deletes a manual identity (with its memberships, grants and API keys). */

@@ -6,6 +6,7 @@ import {
   createAccessGroup, deleteAccessGroup, getAccessGroup, listAccessGroups, updateAccessGroup, type AccessGroupView,
 } from '../access/access-groups.js';
 import { accessGroupOverrides, setAccessGroupOverrides } from '../access/provisioning-overrides.js';
+import { auditBefore } from '../audit/http.js';
 import { registerOverridesRoutes } from './provisioning-overrides-routes.js';
 import { conflict, notFound } from '../http/errors.js';
 import { accessGroupSchema, pageQuery, params, requireTenant } from './access-schemas.js';
@@ -82,7 +83,9 @@ export async function accessGroupsRoutes(app: FastifyInstance, { deps }: { deps:
     try {
       const ag = await updateAccessGroup(db, req.params.tenantId, req.params.agId, req.body);
       if (!ag) throw notFound('access group');
-      return ag;
+      const { replaced, ...view } = ag;
+      auditBefore(req, replaced);
+      return view;
     } catch (err) {
       throw isUniqueViolation(err) ? nameTaken(req.body.name ?? '') : err;
     }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys, listTenantApiKeys, rotateApiKey, updateApiKey } from '../access/api-keys.js';
 import { identityExists } from '../access/identities.js';
+import { auditBefore } from '../audit/http.js';
 import { conflict, notFound } from '../http/errors.js';
 import { apiKeySchema, apiKeyWithSecretSchema, pageQuery, params, requireTenant } from './access-schemas.js';
 
@@ -102,7 +103,11 @@ export async function apiKeysRoutes(app: FastifyInstance, { deps }: { deps: AppD
     if (k.auto) {
       throw conflict(`API key ${keyId} was auto-provisioned for this user: it is named after the user and enabled/disabled with the user's active flag in the IdP; it cannot be edited (delete or rotate it instead)`);
     }
-    return (await updateApiKey(db, tenantId, userId, keyId, req.body))!;
+    const updated = await updateApiKey(db, tenantId, userId, keyId, req.body);
+    if (!updated) throw notFound('API key');
+    const { replaced, ...view } = updated;
+    auditBefore(req, replaced);
+    return view;
   });
 
   app.post<{ Params: PK }>('/tenants/:tenantId/users/:userId/api-keys/:keyId/rotate', {

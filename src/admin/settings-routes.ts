@@ -6,6 +6,7 @@ import { settingsJsonSchema, type TenantSettings } from '../tenants/settings.js'
 import { badRequest, notFound } from '../http/errors.js';
 import { buildResourceSchemas, validateExtensionAttributes } from '../scim/schema/registry.js';
 import { ScimError } from '../scim/errors.js';
+import { auditBefore } from '../audit/http.js';
 import { tenantIdParams } from './tenants-routes.js';
 
 export async function settingsRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
@@ -37,13 +38,14 @@ export async function settingsRoutes(app: FastifyInstance, { deps }: { deps: App
     // nested groups, so every identity of the tenant is looked at again (access.granted/revoked).
     const s = await deps.db.transaction(async (tx) => {
       const saved = await updateTenantSettings(tx, req.params.tenantId, req.body);
-      if (saved && saved.nestedGroupsGrant !== current.settings.nestedGroupsGrant) {
-        await recordAccessChange(tx, req.params.tenantId, { type: 'settings.nestedGroupsGrant', nestedGroupsGrant: saved.nestedGroupsGrant }, { all: true });
+      if (saved && saved.settings.nestedGroupsGrant !== saved.replaced.nestedGroupsGrant) {
+        await recordAccessChange(tx, req.params.tenantId, { type: 'settings.nestedGroupsGrant', nestedGroupsGrant: saved.settings.nestedGroupsGrant }, { all: true });
       }
       return saved;
     });
     if (!s) throw notFound('tenant');
     deps.scimVerifier.invalidateTenant(req.params.tenantId);
-    return s;
+    auditBefore(req, s.replaced);
+    return s.settings;
   });
 }

@@ -6,6 +6,7 @@ import {
 import { identityExists } from '../access/identities.js';
 import { identityOverrides, setIdentityOverrides } from '../access/provisioning-overrides.js';
 import { notFound } from '../http/errors.js';
+import { auditBefore } from '../audit/http.js';
 import { registerOverridesRoutes } from './provisioning-overrides-routes.js';
 import { identityDetailSchema, identitySchema, pageQuery, params, requireTenant } from './access-schemas.js';
 
@@ -97,7 +98,9 @@ export async function usersRoutes(app: FastifyInstance, { deps }: { deps: AppDep
     },
   }, async (req) => {
     await requireTenant(db, req.params.tenantId);
-    return updateIdentity(db, req.params.tenantId, req.params.userId, req.body);
+    const { replaced, ...view } = await updateIdentity(db, req.params.tenantId, req.params.userId, req.body);
+    auditBefore(req, replaced);
+    return view;
   });
 
   const requireIdentity = async (tenantId: string, userId: string) => {

@@ -4,6 +4,7 @@ import { ApiError, badRequest, notFound } from '../http/errors.js';
 import { tenantIdParams } from './tenants-routes.js';
 import { EVENT_TYPES, isValidEventFilter } from '../events/types.js';
 import { checkWebhookTarget, createWebhook, deleteWebhook, listWebhooks, updateWebhook } from '../events/webhooks.js';
+import { auditBefore } from '../audit/http.js';
 import { requireTenant, requireWebhook, webhookParams } from './webhooks-shared.js';
 
 const webhookSchema = {
@@ -136,7 +137,9 @@ export async function webhooksRoutes(app: FastifyInstance, { deps }: { deps: App
     if (req.body.secret !== undefined) requireSecretKey(deps);
     const w = await updateWebhook(deps.db, req.params.tenantId, req.params.webhookId, req.body, { secrets: deps.secrets });
     if (!w) throw notFound('webhook');
-    return w;
+    const { replaced, ...view } = w;
+    auditBefore(req, replaced);
+    return view;
   });
 
   app.delete<{ Params: { tenantId: string; webhookId: string } }>('/tenants/:tenantId/webhooks/:webhookId', {

@@ -28,7 +28,7 @@ export const AUDIT_RULES: Record<string, AuditRule> = {
   // Tenants
   'POST /admin/v1/tenants': { action: 'tenant.created', target: 'tenant' },
   [`DELETE ${T}`]: { action: 'tenant.deleted', target: 'tenant' },
-  [`PUT ${T}/settings`]: { action: 'settings.updated', target: 'settings' },
+  [`PUT ${T}/settings`]: { action: 'settings.updated', target: 'settings', before: 'route' },
   // SCIM credentials
   [`POST ${T}/scim-tokens`]: { action: 'scim_token.created', target: 'scim_token' },
   [`DELETE ${T}/scim-tokens/:tokenId`]: { action: 'scim_token.revoked', target: 'scim_token' },
@@ -36,13 +36,13 @@ export const AUDIT_RULES: Record<string, AuditRule> = {
   [`DELETE ${T}/scim-basic`]: { action: 'scim_basic.removed', target: 'scim_basic' },
   // Webhooks
   [`POST ${T}/webhooks`]: { action: 'webhook.created', target: 'webhook' },
-  [`PATCH ${T}/webhooks/:webhookId`]: { action: 'webhook.updated', target: 'webhook' },
+  [`PATCH ${T}/webhooks/:webhookId`]: { action: 'webhook.updated', target: 'webhook', before: 'route' },
   [`DELETE ${T}/webhooks/:webhookId`]: { action: 'webhook.deleted', target: 'webhook' },
   [`POST ${T}/webhooks/:webhookId/deliveries/:eventId/redeliver`]: { action: 'webhook.delivery_requeued', target: 'webhook_delivery' },
   [`POST ${T}/webhooks/:webhookId/dead-letters/redeliver`]: { action: 'webhook.dead_letters_requeued', target: 'webhook' },
   // Access model
   [`POST ${T}/access-groups`]: { action: 'access_group.created', target: 'access_group' },
-  [`PATCH ${T}/access-groups/:agId`]: { action: 'access_group.updated', target: 'access_group' },
+  [`PATCH ${T}/access-groups/:agId`]: { action: 'access_group.updated', target: 'access_group', before: 'route' },
   [`DELETE ${T}/access-groups/:agId`]: { action: 'access_group.deleted', target: 'access_group' },
   [`POST ${T}/access-groups/:agId/datasets`]: { action: 'access_group.dataset_added', target: 'access_group' },
   [`DELETE ${T}/access-groups/:agId/datasets/:datasetId`]: { action: 'access_group.dataset_removed', target: 'dataset' },
@@ -52,13 +52,13 @@ export const AUDIT_RULES: Record<string, AuditRule> = {
   [`PATCH ${T}/datasets/:datasetId`]: { action: 'dataset.updated', target: 'dataset', before: 'route' },
   [`DELETE ${T}/datasets/:datasetId`]: { action: 'dataset.deleted', target: 'dataset' },
   [`POST ${T}/users`]: { action: 'identity.created', target: 'identity' },
-  [`PATCH ${T}/users/:userId`]: { action: 'identity.updated', target: 'identity' },
+  [`PATCH ${T}/users/:userId`]: { action: 'identity.updated', target: 'identity', before: 'route' },
   [`DELETE ${T}/users/:userId`]: { action: 'identity.deleted', target: 'identity' },
   [`PUT ${T}/users/:userId/provisioning`]: { action: 'identity.provisioning_set', target: 'identity' },
   [`PUT ${T}/users/:userId/login-method`]: { action: 'identity.login_method_set', target: 'identity' },
   [`PUT ${T}/access-groups/:agId/provisioning`]: { action: 'access_group.provisioning_set', target: 'access_group' },
   [`POST ${T}/users/:userId/api-keys`]: { action: 'api_key.created', target: 'api_key' },
-  [`PATCH ${T}/users/:userId/api-keys/:keyId`]: { action: 'api_key.updated', target: 'api_key' },
+  [`PATCH ${T}/users/:userId/api-keys/:keyId`]: { action: 'api_key.updated', target: 'api_key', before: 'route' },
   [`POST ${T}/users/:userId/api-keys/:keyId/rotate`]: { action: 'api_key.rotated', target: 'api_key' },
   [`DELETE ${T}/users/:userId/api-keys/:keyId`]: { action: 'api_key.revoked', target: 'api_key' },
   // IdP tokens and sign-in

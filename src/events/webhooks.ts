@@ -93,6 +93,9 @@ const toWebhook = (r: WebhookRow): Webhook => ({
   dead: r.dead ?? 0,
 });
 
+/** A webhook's changeable fields that its view shows (what a PATCH sets, the secret aside). */
+export type WebhookFields = Pick<Webhook, 'url' | 'description' | 'events' | 'enabled'>;
+
 const hintOf = (secret: string) => `…${secret.slice(-4)}`;
 
 /**
@@ -190,7 +193,7 @@ export async function updateWebhook(
   id: string,
   patch: { url?: string; secret?: string; secretOverlapSeconds?: number; events?: string[]; description?: string | null; enabled?: boolean },
   opts: Pick<WebhookStoreOptions, 'secrets'>,
-): Promise<Webhook | undefined> {
+): Promise<(Webhook & { replaced: WebhookFields }) | undefined> {
   const sets: string[] = [];
   const params: unknown[] = [tenantId, id];
   const set = (col: string, v: unknown) => {
@@ -205,7 +208,7 @@ export async function updateWebhook(
     // was) keeps signing deliveries, next to the new one, for secretOverlapSeconds (default 24 h; 0 = none).
     const overlap = patch.secretOverlapSeconds ?? DEFAULT_SECRET_OVERLAP_SECONDS;
     params.push(overlap);
-    sets.push(`previous_secret = CASE WHEN $${params.length}::int > 0 THEN secret END`);
+    sets.push(`previous_secret = CASE WHEN $${params.length}::int > 0 THEN w.secret END`);
     sets.push(`previous_secret_until = CASE WHEN $${params.length}::int > 0 THEN now() + $${params.length}::int * interval '1 second' END`);
   }
   if (patch.events !== undefined) set('event_types', patch.events);
@@ -214,9 +217,19 @@ export async function updateWebhook(
   // Re-enabling or pointing elsewhere retries the head at once.
   if (patch.enabled === true || patch.url !== undefined) sets.push('blocked_until = NULL');
   sets.push('updated_at = now()');
-  const res = await db.query(`UPDATE webhooks SET ${sets.join(', ')} WHERE tenant_id = $1 AND id = $2`, params);
-  if (res.rowCount === 0) return undefined;
-  return getWebhook(db, tenantId, id);
+  // `old` locks the row before the UPDATE (which joins it, so it runs first; a row lock taken after
+  // waiting on a concurrent change reads the newest version; NO KEY, as the UPDATE itself, leaves
+  // foreign-key checks of other rows unblocked): its values are the ones replaced.
+  const { rows } = await db.query<Pick<WebhookRow, 'url' | 'description' | 'event_types' | 'enabled'>>(
+    `WITH old AS (SELECT url, description, event_types, enabled FROM webhooks WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE)
+     UPDATE webhooks w SET ${sets.join(', ')} FROM old WHERE w.tenant_id = $1 AND w.id = $2
+     RETURNING old.url, old.description, old.event_types, old.enabled`,
+    params,
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  const view = await getWebhook(db, tenantId, id);
+  return view && { ...view, replaced: { url: r.url, description: r.description, events: r.event_types, enabled: r.enabled } };
 }
 
 export async function deleteWebhook(db: Queryable, tenantId: string, id: string): Promise<boolean> {

@@ -59,12 +59,18 @@ export async function updateTenantSettings(
   db: Queryable,
   id: string,
   patch: Partial<TenantSettings>,
-): Promise<TenantSettings | undefined> {
+): Promise<{ settings: TenantSettings; replaced: TenantSettings } | undefined> {
   if (!isUuid(id)) return undefined;
-  const { rows } = await db.query<{ settings: Partial<TenantSettings> }>(
-    `UPDATE tenants SET settings = settings || $2::jsonb, updated_at = now()
-     WHERE tenant_id = $1 RETURNING settings`,
+  // `old` locks the row before the UPDATE (which joins it, so it runs first; a row lock taken after
+  // waiting on a concurrent change reads the newest version; NO KEY, as the UPDATE itself, leaves
+  // foreign-key checks of other rows unblocked): its settings are the ones replaced.
+  const { rows } = await db.query<{ settings: Partial<TenantSettings>; old_settings: Partial<TenantSettings> }>(
+    `WITH old AS (SELECT settings FROM tenants WHERE tenant_id = $1 FOR NO KEY UPDATE)
+     UPDATE tenants t SET settings = t.settings || $2::jsonb, updated_at = now()
+       FROM old
+      WHERE t.tenant_id = $1 RETURNING t.settings, old.settings AS old_settings`,
     [id, JSON.stringify(patch)],
   );
-  return rows[0] ? withDefaults(rows[0].settings) : undefined;
+  const r = rows[0];
+  return r ? { settings: withDefaults(r.settings), replaced: withDefaults(r.old_settings) } : undefined;
 }

@@ -211,25 +211,81 @@ eachDatabase((kind) => {
     assert.match(out2, /entry 6 .*missing/);
   });
 
-  test('audit: concurrent PATCHes of one resource each record the values they replaced (the chain links them in order)', async () => {
-    const { tenantId } = await t.newTenant('Racing');
-    const ds = await call('POST', `/admin/v1/tenants/${tenantId}/datasets`, { name: 'raced', description: 'v0' });
-    assert.equal(ds.statusCode, 201, ds.body);
-    const n = 12;
-    const writes = await Promise.all(Array.from({ length: n }, (_, i) =>
-      call('PATCH', `/admin/v1/tenants/${tenantId}/datasets/${ds.json().id}`, { description: `v${i + 1}` })));
-    assert.deepEqual(writes.map((w) => w.statusCode), Array(n).fill(200));
-    const entries = (await log(tenantId, '?action=dataset.updated')).sort((a, b) => a.sequence - b.sequence);
-    assert.equal(entries.length, n);
-    // Each write's `before` is the value the write before it (in chain order) set: none saw a stale value.
-    let current = 'v0';
-    for (const e of entries) {
-      const change = e.changes.description as { before: string; after: string };
-      assert.equal(change.before, current, JSON.stringify(entries.map((x) => x.changes)));
-      current = change.after;
-    }
-    assert.equal((await call('GET', `/admin/v1/tenants/${tenantId}/datasets/${ds.json().id}`)).json().description, current);
-  });
+  // Routes whose write statement returns the values it replaces (catalogue `before: 'route'`): each
+  // creates its resource with `field` at value(0), and the writes set value(1) … value(n).
+  const raced: { name: string; action: string; field: string; value: (i: number) => unknown; method: 'PATCH' | 'PUT'; make: (tenantId: string) => Promise<string> }[] = [
+    {
+      name: 'PATCH …/datasets/{id}', action: 'dataset.updated', field: 'description', value: (i) => `v${i}`, method: 'PATCH',
+      make: async (tenantId) => {
+        const r = await call('POST', `/admin/v1/tenants/${tenantId}/datasets`, { name: 'raced', description: 'v0' });
+        assert.equal(r.statusCode, 201, r.body);
+        return `/admin/v1/tenants/${tenantId}/datasets/${r.json().id}`;
+      },
+    },
+    {
+      name: 'PATCH …/access-groups/{id}', action: 'access_group.updated', field: 'description', value: (i) => `v${i}`, method: 'PATCH',
+      make: async (tenantId) => {
+        const r = await call('POST', `/admin/v1/tenants/${tenantId}/access-groups`, { name: 'raced', description: 'v0' });
+        assert.equal(r.statusCode, 201, r.body);
+        return `/admin/v1/tenants/${tenantId}/access-groups/${r.json().id}`;
+      },
+    },
+    {
+      name: 'PATCH …/webhooks/{id}', action: 'webhook.updated', field: 'url', value: (i) => `https://hooks.example.com/v${i}`, method: 'PATCH',
+      make: async (tenantId) => {
+        const r = await call('POST', `/admin/v1/tenants/${tenantId}/webhooks`, { url: 'https://hooks.example.com/v0' });
+        assert.equal(r.statusCode, 201, r.body);
+        return `/admin/v1/tenants/${tenantId}/webhooks/${r.json().id}`;
+      },
+    },
+    {
+      name: 'PATCH …/users/{id}/api-keys/{id}', action: 'api_key.updated', field: 'name', value: (i) => `key v${i}`, method: 'PATCH',
+      make: async (tenantId) => {
+        const u = await call('POST', `/admin/v1/tenants/${tenantId}/users`, { userName: 'raced@partner.example' });
+        assert.equal(u.statusCode, 201, u.body);
+        const base = `/admin/v1/tenants/${tenantId}/users/${u.json().id}/api-keys`;
+        const k = await call('POST', base, { name: 'key v0' });
+        assert.equal(k.statusCode, 201, k.body);
+        return `${base}/${k.json().id}`;
+      },
+    },
+    {
+      name: 'PATCH …/users/{id}', action: 'identity.updated', field: 'displayName', value: (i) => `Guest v${i}`, method: 'PATCH',
+      make: async (tenantId) => {
+        const u = await call('POST', `/admin/v1/tenants/${tenantId}/users`, { userName: 'raced.user@partner.example', displayName: 'Guest v0' });
+        assert.equal(u.statusCode, 201, u.body);
+        return `/admin/v1/tenants/${tenantId}/users/${u.json().id}`;
+      },
+    },
+    {
+      name: 'PUT …/settings', action: 'settings.updated', field: 'logRetentionDays', value: (i) => 100 + i, method: 'PUT',
+      make: async (tenantId) => {
+        const r = await call('PUT', `/admin/v1/tenants/${tenantId}/settings`, { logRetentionDays: 100 });
+        assert.equal(r.statusCode, 200, r.body);
+        return `/admin/v1/tenants/${tenantId}/settings`;
+      },
+    },
+  ];
+  for (const route of raced) {
+    test(`audit: concurrent writes of one resource each record the values they replaced (the chain links them in order): ${route.name}`, async () => {
+      const { tenantId } = await t.newTenant('Racing');
+      const url = await route.make(tenantId);
+      const n = 12;
+      const writes = await Promise.all(Array.from({ length: n }, (_, i) => call(route.method, url, { [route.field]: route.value(i + 1) })));
+      assert.deepEqual(writes.map((w) => w.statusCode), Array(n).fill(200), writes.map((w) => w.body).join('\n'));
+      // The last n: setting up the resource may have recorded one before them.
+      const entries = (await log(tenantId, `?action=${route.action}`)).sort((a, b) => a.sequence - b.sequence).slice(-n);
+      assert.equal(entries.length, n);
+      // Each write's `before` is the value the write before it (in chain order) set: none saw a stale value.
+      let current = route.value(0);
+      for (const e of entries) {
+        const change = e.changes[route.field] as { before: unknown; after: unknown };
+        assert.deepEqual(change?.before, current, JSON.stringify(entries.map((x) => x.changes)));
+        current = change.after;
+      }
+      assert.deepEqual((await call('GET', url)).json()[route.field], current);
+    });
+  }
   test('audit: retention keeps the rest verifiable; a deleted tenant keeps its entries until the operator purges them (audited)', async () => {
     const { tenantId } = await t.newTenant('Retained');
     for (let i = 0; i < 4; i++) await call('POST', `/admin/v1/tenants/${tenantId}/datasets`, { name: `r-${i}` });
