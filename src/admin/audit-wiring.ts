@@ -20,5 +20,9 @@ export function auditHttpOptions(db: Database): AuditHttpOptions {
       const { rows } = await db.query<{ tenant_id: string }>('SELECT tenant_id FROM console_logins WHERE login = lower($1)', [login]);
       return rows[0]?.tenant_id;
     },
+    async tenantExists(tenantId: string): Promise<boolean> {
+      const { rows } = await db.query('SELECT 1 FROM tenants WHERE tenant_id = $1', [tenantId]);
+      return rows.length > 0;
+    },
   };
 }

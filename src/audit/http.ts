@@ -5,7 +5,10 @@ import { isAuditedUrl, ruleFor, WRITE_METHODS, type AuditRule } from './catalogu
 import { fieldChanges } from './changes.js';
 import type { AuditActor, AuditEntryInput } from './entry.js';
 import { recordAudit } from './record.js';
+import { RefusalCoalescer, type Pending } from './coalesce.js';
+import { signInNote } from '../lib/sign-in-note.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ANONYMOUS: AuditActor = { kind: 'anonymous', id: null, login: null };
 const OPERATOR: AuditActor = { kind: 'operator', id: null, login: null };
 
@@ -15,6 +18,8 @@ export interface AuditHttpOptions {
   sessionActor(req: FastifyRequest): Promise<SessionActor | undefined>;
   /** The tenant a console login belongs to, for refused sign-ins (undefined when unknown). */
   tenantOfLogin(login: string): Promise<string | undefined>;
+  /** Whether a tenant exists: a refused sign-in names the tenant of its body only if it does. */
+  tenantExists(tenantId: string): Promise<boolean>;
 }
 
 /** A console session's holder, with the tenant it administers (null for the operator). */
@@ -183,34 +188,111 @@ function holdSend(reply: FastifyReply, keep: (payload: unknown) => void): { rele
   return { release: () => { delete (r as Partial<FastifyReply>).send; } };
 }
 
+/**
+ * GET routes that sign in to the console (the IdP's answer arrives as a redirect): the handler
+ * notes its outcome (src/lib/sign-in-note.ts); a sign-in is recorded in the transaction that
+ * stores its session, a refusal after the answer like every refusal.
+ */
+const SIGN_IN_CALLBACKS = new Set(['GET /console/api/sso/callback']);
+
+/** A refusal entry and the key it is coalesced under. */
+interface Refusal { key: string; entry: AuditEntryInput }
+
+/** The refusal the sign-in callback noted (outcome refused), else undefined. */
+function noteRefusal(req: FastifyRequest): Refusal | undefined {
+  const note = signInNote(req);
+  if (note?.outcome !== 'refused') return undefined;
+  const entry: AuditEntryInput = {
+    tenantId: note.tenantId, action: 'console.sign_in_refused', outcome: 'refused',
+    actor: { kind: 'console-account', id: null, login: note.login === null ? null : note.login.slice(0, 320) },
+    target: { type: 'console_session', id: null }, changes: { reason: { after: note.reason }, via: { after: 'idp' } }, ...requestFacts(req),
+  };
+  return { key: refusalKey(entry), entry };
+}
+
+/**
+ * Refusals are coalesced by client address, action and tenant: a flood from one address writes
+ * one entry a minute. An admin 403 of an established actor (a console session) is keyed by that
+ * actor too, so that who tried is never merged into someone else's entry.
+ */
+function refusalKey(e: AuditEntryInput, establishedActor?: AuditActor): string {
+  const who = establishedActor && establishedActor.kind !== 'anonymous' ? `${establishedActor.kind}:${establishedActor.id ?? ''}:${establishedActor.login ?? ''}` : '';
+  return JSON.stringify([e.clientIp, e.action, e.tenantId, who]);
+}
+
 /** Refusals worth an entry: 401/403 on the admin API, refused console sign-ins. */
-async function recordRefusal(req: FastifyRequest, reply: FastifyReply, opts: AuditHttpOptions): Promise<void> {
+async function refusalOf(req: FastifyRequest, reply: FastifyReply, opts: AuditHttpOptions): Promise<Refusal | undefined> {
+  const noted = noteRefusal(req);
+  if (noted) return noted;
   const status = reply.statusCode;
   const url = req.routeOptions.url ?? req.url.split('?')[0]!;
   const route = { type: 'route', id: `${req.method} ${url}` };
   if (/^\/admin\/v1\//i.test(req.url) && (status === 401 || status === 403)) {
     const { tenantId: _, ...actor } = status === 403 ? await actorOf(req, opts) : { ...ANONYMOUS, tenantId: null };
     const credential = req.headers.authorization !== undefined ? 'bearer' : req.headers.cookie ? 'session' : 'none';
-    await opts.db.transaction((tx) => recordAudit(tx, {
+    const entry: AuditEntryInput = {
       tenantId: null, action: 'admin.auth_refused', outcome: 'refused', actor, target: route,
       changes: { credential: { after: credential }, status: { after: status } }, ...requestFacts(req),
-    }));
-    return;
+    };
+    return { key: refusalKey(entry, status === 403 ? actor : undefined), entry };
   }
   const signIn = req.method === 'POST' && /^\/console\/api\/(setup-)?session$/i.test(url);
   // 400 (malformed form) and 429 (rate limited) are not attempts at a credential.
   if (signIn && status >= 401 && status !== 429 && status < 500) {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const login = typeof body.login === 'string' ? body.login.slice(0, 320) : null;
-    const tenantId = typeof body.tenantId === 'string' ? body.tenantId : login ? (await opts.tenantOfLogin(login)) ?? null : null;
+    // A tenant id from the body is the caller's word: taken only for a tenant that exists, so that
+    // made-up ids neither open chains of their own nor split a flood into uncoalesced entries.
+    const claimed = typeof body.tenantId === 'string' && UUID.test(body.tenantId) ? body.tenantId.toLowerCase() : null;
+    const tenantId = claimed !== null ? ((await opts.tenantExists(claimed)) ? claimed : null)
+      : login ? (await opts.tenantOfLogin(login)) ?? null : null;
     const actor: AuditActor = body.operatorToken !== undefined ? { kind: 'operator', id: null, login: null }
       : url.endsWith('setup-session') ? { kind: 'setup-link', id: null, login: null } : { kind: 'console-account', id: null, login };
-    await opts.db.transaction((tx) => recordAudit(tx, {
-      tenantId: tenantId && /^[0-9a-f-]{36}$/i.test(tenantId) ? tenantId : null,
+    const entry: AuditEntryInput = {
+      tenantId,
       action: 'console.sign_in_refused', outcome: 'refused', actor, target: { type: 'console_session', id: null },
       changes: { status: { after: status } }, ...requestFacts(req),
-    }));
+    };
+    return { key: refusalKey(entry), entry };
   }
+  return undefined;
+}
+
+/** Writes refusal entries, each in its own transaction, carrying the number of refusals it stands for. */
+async function writeRefusals(db: Database, pending: Pending<AuditEntryInput>[]): Promise<void> {
+  for (const { item, count } of pending) {
+    await db.transaction((tx) => recordAudit(tx, { ...item, changes: { ...item.changes, count: { after: count } } }));
+  }
+}
+
+/**
+ * Wraps a sign-in callback (a GET): its handler runs in a request-wide transaction, and the
+ * sign-in it notes is recorded in it, so the session and its entry commit together. Refusals
+ * are left to the onResponse hook.
+ */
+function signInHandler(handler: RouteHandlerMethod, db: Database): RouteHandlerMethod {
+  return async function (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
+    let sent: { payload: unknown } | undefined;
+    const held = holdSend(reply, (p) => { sent = { payload: p }; });
+    let result: unknown;
+    try {
+      result = await inRequestTransaction(db, async (tx) => {
+        const r = await handler.call(this, req, reply);
+        const note = signInNote(req);
+        if (note?.outcome === 'signed-in') {
+          await recordAudit(tx, {
+            tenantId: note.tenantId, action: 'console.signed_in', outcome: 'success',
+            actor: { kind: 'console-account', id: note.accountId, login: note.login },
+            target: { type: 'console_session', id: null }, changes: { via: { after: 'idp' } }, ...requestFacts(req),
+          });
+        }
+        return r;
+      });
+    } finally {
+      held.release();
+    }
+    return sent ? reply.send(sent.payload) : result;
+  };
 }
 
 /**
@@ -226,6 +308,7 @@ export function installAudit(app: FastifyInstance, opts: AuditHttpOptions): void
     const methods = [route.method].flat().map((m) => String(m).toUpperCase());
     if (!isAuditedUrl(route.url)) return;
     if (methods.includes('GET')) reads.set(route.url, route.handler as RouteHandlerMethod);
+    if (methods.includes('GET') && SIGN_IN_CALLBACKS.has(`GET ${route.url}`)) route.handler = signInHandler(route.handler as RouteHandlerMethod, opts.db);
     const write = methods.find((m) => WRITE_METHODS.has(m));
     if (!write) return;
     const rule = ruleFor(write, route.url) ?? { action: `unknown.${write.toLowerCase()}`, target: 'route' };
@@ -233,12 +316,26 @@ export function installAudit(app: FastifyInstance, opts: AuditHttpOptions): void
     const read = (write === 'PATCH' || write === 'PUT') && rule.before !== 'route' ? () => reads.get(route.url) : undefined;
     route.handler = auditedHandler(route.handler as RouteHandlerMethod, rule, opts, read);
   });
+  // Per app (so per process): counts of refusals not yet written live here until their key's next
+  // entry, an eviction or the close.
+  const refusals = new RefusalCoalescer<AuditEntryInput>();
   app.addHook('onResponse', async (req, reply) => {
-    if (reply.statusCode < 401 || !isAuditedUrl(req.url)) return;
+    if (!isAuditedUrl(req.url) || (reply.statusCode < 401 && signInNote(req)?.outcome !== 'refused')) return;
     try {
-      await recordRefusal(req, reply, opts);
+      const refusal = await refusalOf(req, reply, opts);
+      if (!refusal) return;
+      const { count, flush } = refusals.admit(refusal.key, refusal.entry);
+      await writeRefusals(opts.db, count === undefined ? flush : [{ item: refusal.entry, count }, ...flush]);
     } catch (err) {
       req.log.error({ err }, 'could not record the refusal in the audit log');
+    }
+  });
+  // preClose: before the database's onClose hook closes it.
+  app.addHook('preClose', async () => {
+    try {
+      await writeRefusals(opts.db, refusals.drain());
+    } catch (err) {
+      app.log.error({ err }, 'could not record the counted refusals in the audit log');
     }
   });
 }

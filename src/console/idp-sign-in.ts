@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { publicBaseUrl } from '../http/base-url.js';
 import { isUuid } from '../lib/ids.js';
+import { noteSignIn } from '../lib/sign-in-note.js';
 import { getTenant } from '../tenants/tenants.js';
 import { accountForIdentity } from './accounts.js';
 import { isLocalPlainHttp, readCookie, setSessionCookies } from './cookies.js';
@@ -81,21 +82,37 @@ export async function idpSignInRoutes(app: FastifyInstance, { deps }: { deps: Ap
     const clearState = stateCookie(req, '', 0);
     reply.header('set-cookie', clearState);
     // Login CSRF: the answer must come back to the browser that started this sign-in.
-    if (!pending || pending.page !== 'console') return backToSignIn(reply, undefined, 'This sign-in was started in another browser or has expired. Start again.');
+    // Every way out is noted for the audit trail (console.signed_in / console.sign_in_refused).
+    const refused = (tenantId: string | null, login: string | null, reason: string) => noteSignIn(req, { outcome: 'refused', tenantId, login, reason });
+    if (!pending || pending.page !== 'console') {
+      refused(null, null, 'state_mismatch');
+      return backToSignIn(reply, undefined, 'This sign-in was started in another browser or has expired. Start again.');
+    }
     const { tenantId } = pending;
-    if (q.error || !q.token) return backToSignIn(reply, tenantId, q.error_description ?? 'Your organisation\'s sign-in did not complete.');
+    // Until the token is verified the tenant id is the browser's word: only a real tenant's chain gets the entry.
+    const claimed = async () => ((await getTenant(deps.db, tenantId)) ? tenantId : null);
+    if (q.error || !q.token) {
+      refused(await claimed(), null, 'idp_refused');
+      return backToSignIn(reply, tenantId, q.error_description ?? 'Your organisation\'s sign-in did not complete.');
+    }
     const who = await deps.sso.console.verify(base(req), tenantId, 'sign-in', q.token);
     if ('problem' in who) {
+      refused(await claimed(), null, 'invalid_token');
       req.log.warn({ tenantId, reason: who.problem }, 'console sign-in through the IdP refused: bad token');
       return backToSignIn(reply, tenantId, 'The sign-in answer could not be verified. Start again.');
     }
     const account = await accountForIdentity(deps.db, tenantId, who.userName);
     if (!account) {
+      refused(tenantId, who.userName, 'no_console_account');
       req.log.info({ tenantId }, 'console sign-in through the IdP refused: no linked console account');
       return backToSignIn(reply, tenantId, `You signed in as ${who.userName}, but no console account of this organisation has that login. Ask your provider to create one, or sign in with your password.`);
     }
-    if (account.disabled) return backToSignIn(reply, tenantId, 'This console account is disabled; ask the operator to enable it.');
+    if (account.disabled) {
+      refused(tenantId, account.login, 'account_disabled');
+      return backToSignIn(reply, tenantId, 'This console account is disabled; ask the operator to enable it.');
+    }
     const s = await createSession(deps.db, { kind: 'tenant_admin', tenantId: account.tenantId, accountId: account.id, login: account.login });
+    noteSignIn(req, { outcome: 'signed-in', tenantId: account.tenantId, accountId: account.id, login: account.login });
     setSessionCookies(req, reply, s.token, s.csrfToken, s.maxAgeSeconds);
     // setSessionCookies sets the header anew: clear the state cookie along with it.
     reply.header('set-cookie', [...[reply.getHeader('set-cookie')].flat().map(String), clearState]);
