@@ -4,9 +4,10 @@
 // Over HTTP, on both databases.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eachDatabase, startTestApp, type TestApp } from '../helpers/app.js';
+import { eachDatabase, type TestApp } from '../helpers/app.js';
 import { apis } from '../idp-tokens/helpers/setup.js';
-import { startSsoTestOp, WEB_CLIENT_ID, WEB_CLIENT_SECRET, type SsoTestOp } from '../sso/helpers/op.js';
+import type { SsoTestOp } from '../sso/helpers/op.js';
+import { startSsoTenant } from '../sso/helpers/tenant.js';
 import { CookieJar, request, signInAtIdp } from '../sso/helpers/flow.js';
 
 interface EntryView {
@@ -53,16 +54,7 @@ eachDatabase((kind) => {
   const log = async (query: string): Promise<EntryView[]> => (await api.ok('GET', `/tenants/${t.tenantId}/audit-log?${query}`)).entries;
 
   before(async () => {
-    t = await startTestApp(kind, { accessCacheTtlMs: 0, oidcJwksCooldownMs: 0 });
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
-    api = apis(t);
-    op = await startSsoTestOp();
-    op.allowRedirect(`${base}/sso/${t.tenantId}/callback`);
-    await api.ok('PUT', `/tenants/${t.tenantId}/oidc`, {
-      provider: 'okta', issuer: op.issuer, discoveryUrl: op.discoveryUrl, audience: op.audience,
-      clientId: WEB_CLIENT_ID, clientSecret: WEB_CLIENT_SECRET, clockToleranceSeconds: 5,
-    });
+    ({ t, op, api, base } = await startSsoTenant(kind));
     for (const [userName, externalId] of [[adminLogin, '00uADMIN'], [workerLogin, '00uWORKER']]) {
       await api.scim(t.scimToken, t.tenantId, 'POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName, externalId });
     }

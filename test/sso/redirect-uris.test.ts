@@ -4,10 +4,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
-import { eachDatabase, startTestApp, type TestApp } from '../helpers/app.js';
+import { eachDatabase, type TestApp } from '../helpers/app.js';
 import { apis } from '../idp-tokens/helpers/setup.js';
 import { classifyRedirectUri, redirectUriMatches, redirectUriProblem } from '../../src/sso/redirect-uris.js';
-import { startSsoTestOp, WEB_CLIENT_ID, WEB_CLIENT_SECRET, type SsoTestOp } from './helpers/op.js';
+import type { SsoTestOp } from './helpers/op.js';
+import { startSsoTenant } from './helpers/tenant.js';
 import { CookieJar, request, signInAtIdp } from './helpers/flow.js';
 
 const ACCEPTED = [
@@ -75,16 +76,7 @@ eachDatabase((kind) => {
   const loginUrl = (redirect: string) => `${base}/sso/${t.tenantId}/login?redirect_uri=${encodeURIComponent(redirect)}&state=st-1`;
 
   before(async () => {
-    t = await startTestApp(kind, { accessCacheTtlMs: 0, oidcJwksCooldownMs: 0 });
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
-    api = apis(t);
-    op = await startSsoTestOp();
-    op.allowRedirect(`${base}/sso/${t.tenantId}/callback`);
-    await api.ok('PUT', `/tenants/${t.tenantId}/oidc`, {
-      provider: 'okta', issuer: op.issuer, discoveryUrl: op.discoveryUrl, audience: op.audience,
-      clientId: WEB_CLIENT_ID, clientSecret: WEB_CLIENT_SECRET, clockToleranceSeconds: 5,
-    });
+    ({ t, op, api, base } = await startSsoTenant(kind));
     await api.scim(t.scimToken, t.tenantId, 'POST', '/Users', {
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'nina@acme.example', externalId: '00uNINA',
     });

@@ -4,10 +4,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
-import { eachDatabase, startTestApp, type TestApp } from '../helpers/app.js';
+import { eachDatabase, type TestApp } from '../helpers/app.js';
 import { apis, seedTenant, type SeededTenant } from '../idp-tokens/helpers/setup.js';
 import { sha256Hex } from '../../src/lib/secrets.js';
-import { startSsoTestOp, WEB_CLIENT_ID, WEB_CLIENT_SECRET, type SsoTestOp } from './helpers/op.js';
+import { WEB_CLIENT_ID, WEB_CLIENT_SECRET, type SsoTestOp } from './helpers/op.js';
+import { startSsoTenant } from './helpers/tenant.js';
 import { CookieJar, finishAtCallback, request, signInAtIdp } from './helpers/flow.js';
 
 const HOST_CB = 'http://127.0.0.1:9/auth/callback';
@@ -23,16 +24,7 @@ eachDatabase((kind) => {
   const stateOf = (callbackUrl: string) => new URL(callbackUrl).searchParams.get('state')!;
 
   before(async () => {
-    t = await startTestApp(kind, { accessCacheTtlMs: 0, oidcJwksCooldownMs: 0 });
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
-    api = apis(t);
-    op = await startSsoTestOp();
-    op.allowRedirect(`${base}/sso/${t.tenantId}/callback`);
-    await api.ok('PUT', `/tenants/${t.tenantId}/oidc`, {
-      provider: 'okta', issuer: op.issuer, discoveryUrl: op.discoveryUrl, audience: op.audience,
-      clientId: WEB_CLIENT_ID, clientSecret: WEB_CLIENT_SECRET, clockToleranceSeconds: 5,
-    });
+    ({ t, op, api, base } = await startSsoTenant(kind));
     S = await seedTenant(api, t.tenantId, t.scimToken, {
       users: {
         alice: { userName: 'alice@acme.example', externalId: '00uALICE' },
