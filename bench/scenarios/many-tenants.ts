@@ -12,7 +12,7 @@
  *
  *   npx tsx bench/scenarios/many-tenants.ts [--tenants=10000] [--users=100] [--seconds=30] [--writes=200] [--reuse]
  * BENCH_SERVER_SCRIPT: another build; BENCH_DISPATCH_MODULE: another dispatch.ts (a before/after
- * comparison); BENCH_MANY_TENANTS_DB: the database name prefix (default idpb_bench_mt; it is
+ * comparison); BENCH_MANY_TENANTS_DB: the database name prefix (default idpb_bench_mt; idpb_bench_* only; it is
  * dropped and recreated unless --reuse).
  */
 import { createHash } from 'node:crypto';
@@ -21,7 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { loadAvg, startIdpbridge, type Server } from '../lib/proc.js';
-import { api, PG_BASE } from '../lib/db.js';
+import { api, PG_BASE, recreateDatabase } from '../lib/db.js';
 import type { BenchContext, ScenarioResult } from '../lib/types.js';
 import { openDatabase } from '../../src/db/open.js';
 import type { Database, QueryResult, Queryable } from '../../src/db/types.js';
@@ -42,16 +42,6 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100;
 };
-
-async function recreate(name: string): Promise<string> {
-  if (!/^[a-z0-9]+_bench_[a-z0-9_]+$/.test(name)) throw new Error(`refusing to recreate database "${name}"`);
-  const c = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
-  await c.connect();
-  await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  return `${PG_BASE}/${name}`;
-}
 
 /**
  * `tenants` tenants of `users` users each, straight into the tables (the shape of a POSTed user), with
@@ -201,9 +191,9 @@ async function measure(reuse: boolean) {
   const oneUrl = `${PG_BASE}/${oneDb}`;
   if (!reuse) {
     const t0 = performance.now();
-    await recreate(manyDb);
+    await recreateDatabase(manyDb);
     await seed(manyUrl, TENANTS, USERS);
-    await recreate(oneDb);
+    await recreateDatabase(oneDb);
     await seed(oneUrl, 1, USERS);
     process.stderr.write(`many-tenants: seeded in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   }
