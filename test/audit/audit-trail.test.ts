@@ -3,6 +3,7 @@
 // `idpbridge audit verify`, retention and the operator's purge.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { eventually } from './helpers.js';
 import { eachDatabase, startTestApp, type TestApp } from '../helpers/app.js';
 import { client } from '../console/helpers.js';
 import { auditVerify } from '../../src/cli.js';
@@ -15,17 +16,6 @@ interface EntryView {
   id: string; tenantId: string | null; sequence: number; action: string; outcome: string;
   actor: { kind: string; id: string | null; login: string | null }; target: { type: string; id: string | null } | null;
   changes: Record<string, unknown>; clientIp: string | null; userAgent: string | null; requestId: string | null; hash: string; prevHash: string;
-}
-
-/** Polls until fn gives a value (refusals are recorded just after their answer). */
-async function eventually<T>(fn: () => Promise<T | undefined>, ms = 3000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) assert.fail('not recorded in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 eachDatabase((kind) => {

@@ -4,6 +4,7 @@
 // Over HTTP, on both databases.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { eventually } from './helpers.js';
 import { eachDatabase, type TestApp } from '../helpers/app.js';
 import { apis } from '../idp-tokens/helpers/setup.js';
 import type { SsoTestOp } from '../sso/helpers/op.js';
@@ -14,16 +15,6 @@ interface EntryView {
   tenantId: string | null; action: string; outcome: string;
   actor: { kind: string; id: string | null; login: string | null }; target: { type: string; id: string | null } | null;
   changes: Record<string, { after?: unknown }>; clientIp: string | null; userAgent: string | null; requestId: string | null;
-}
-
-async function eventually<T>(fn: () => Promise<T | undefined>, ms = 3000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) assert.fail('not recorded in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 eachDatabase((kind) => {
