@@ -23,6 +23,17 @@ async function terminate(where: string, params: unknown[]): Promise<number> {
   }
 }
 
+/** PostgreSQL's clock now (the clock backend_start is read from). */
+async function clockTimestamp(): Promise<string> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    return (await c.query<{ t: string }>('SELECT clock_timestamp()::text AS t')).rows[0]!.t;
+  } finally {
+    await c.end();
+  }
+}
+
 test('[postgres] a connection terminated inside a transaction → a connection error, the process lives on', { skip: !PG_URL }, async () => {
   const db = await openDatabase({ databaseUrl: PG_URL, poolMax: 2 });
   try {
@@ -83,14 +94,19 @@ test('[postgres] every connection of the app terminated, five times, under write
         if (r.statusCode === 503) assert.equal(r.json().status, '503');
       }
     });
+    let killed = 0;
     for (let round = 0; round < 5; round++) {
       await new Promise((r) => setTimeout(r, 150));
-      // This process's connections to PostgreSQL, by local port.
+      // This process's connections to PostgreSQL, by local port. A port of ours that closes after
+      // the listing can be reused at once by another test process's new connection: only backends
+      // that already existed when the ports were listed are ours.
+      const listedAt = await clockTimestamp();
       const ports = execFileSync('ss', ['-tnp']).toString().split('\n')
         .filter((l) => l.includes(`pid=${process.pid},`) && /:5432\s/.test(l))
         .map((l) => Number(l.trim().split(/\s+/)[3]!.split(':').pop()));
-      await terminate('client_port = ANY($1::int[]) AND pid <> pg_backend_pid()', [ports]);
+      killed += await terminate('client_port = ANY($1::int[]) AND backend_start < $2 AND pid <> pg_backend_pid()', [ports, listedAt]);
     }
+    assert.ok(killed >= 5, `the app's connections were terminated (${killed})`);
     await new Promise((r) => setTimeout(r, 300));
     stop = true;
     await Promise.all(load);
