@@ -13,6 +13,7 @@
  */
 import type { Queryable } from '../db/types.js';
 import type { TenantSettings } from '../tenants/settings.js';
+import { lockIdentity } from './identity-lock.js';
 
 export type NewUserStatus = 'staged' | 'active';
 
@@ -133,20 +134,46 @@ export async function identityOverrides(db: Queryable, tenantId: string, identit
   return toOverrides(rows[0]);
 }
 
-/** Replaces an identity's overrides (both null: the row goes). One statement. */
-export async function setIdentityOverrides(db: Queryable, tenantId: string, identityId: string, o: ProvisioningOverrides): Promise<ProvisioningOverrides> {
+/** Overrides as set, and the ones they replaced (the audit entry's `before`). */
+export interface OverridesChange {
+  value: ProvisioningOverrides;
+  replaced: ProvisioningOverrides;
+}
+
+type OverridesRow = { new_user_status: NewUserStatus | null; automatic_invitation: boolean | null };
+type OldOverridesRow = { old_status: NewUserStatus | null; old_invite: boolean | null };
+const toOldOverrides = (r: OldOverridesRow | undefined): ProvisioningOverrides =>
+  toOverrides(r && { new_user_status: r.old_status, automatic_invitation: r.old_invite });
+
+/**
+ * Replaces an identity's overrides (both null: the row goes); undefined when the identity does not
+ * exist. The identity's row is locked first, so the statement that writes reads the overrides it
+ * replaces even when a concurrent write has just created the row. The INSERT joins `old` so that
+ * it is read (and locked) before the row changes: read only for RETURNING, it would come after the
+ * statement's own change and find nothing.
+ */
+export async function setIdentityOverrides(db: Queryable, tenantId: string, identityId: string, o: ProvisioningOverrides): Promise<OverridesChange | undefined> {
+  if (!(await lockIdentity(db, tenantId, identityId))) return undefined;
   if (o.newUserStatus === null && o.automaticInvitation === null) {
-    await db.query('DELETE FROM identity_provisioning_overrides WHERE tenant_id = $1 AND identity_id = $2', [tenantId, identityId]);
-    return { ...NO_OVERRIDES };
+    const { rows } = await db.query<OldOverridesRow>(
+      `DELETE FROM identity_provisioning_overrides WHERE tenant_id = $1 AND identity_id = $2
+       RETURNING new_user_status AS old_status, automatic_invitation AS old_invite`,
+      [tenantId, identityId],
+    );
+    return { value: { ...NO_OVERRIDES }, replaced: toOldOverrides(rows[0]) };
   }
-  const { rows } = await db.query<{ new_user_status: NewUserStatus | null; automatic_invitation: boolean | null }>(
-    `INSERT INTO identity_provisioning_overrides (tenant_id, identity_id, new_user_status, automatic_invitation) VALUES ($1, $2, $3, $4)
+  const { rows } = await db.query<OverridesRow & OldOverridesRow>(
+    `WITH old AS (SELECT new_user_status, automatic_invitation FROM identity_provisioning_overrides
+                   WHERE tenant_id = $1 AND identity_id = $2 FOR UPDATE)
+     INSERT INTO identity_provisioning_overrides (tenant_id, identity_id, new_user_status, automatic_invitation)
+     SELECT $1::uuid, $2::uuid, $3::text, $4::boolean FROM (SELECT 1) AS one LEFT JOIN old ON true
      ON CONFLICT (tenant_id, identity_id) DO UPDATE SET new_user_status = EXCLUDED.new_user_status,
             automatic_invitation = EXCLUDED.automatic_invitation, updated_at = now()
-     RETURNING new_user_status, automatic_invitation`,
+     RETURNING new_user_status, automatic_invitation,
+               (SELECT new_user_status FROM old) AS old_status, (SELECT automatic_invitation FROM old) AS old_invite`,
     [tenantId, identityId, o.newUserStatus, o.automaticInvitation],
   );
-  return toOverrides(rows[0]);
+  return { value: toOverrides(rows[0]), replaced: toOldOverrides(rows[0]) };
 }
 
 export async function accessGroupOverrides(db: Queryable, tenantId: string, agId: string): Promise<ProvisioningOverrides> {
@@ -157,12 +184,20 @@ export async function accessGroupOverrides(db: Queryable, tenantId: string, agId
   return toOverrides(rows[0]);
 }
 
-/** Replaces an access group's overrides. One statement. */
-export async function setAccessGroupOverrides(db: Queryable, tenantId: string, agId: string, o: ProvisioningOverrides): Promise<ProvisioningOverrides> {
-  const { rows } = await db.query<{ new_user_status: NewUserStatus | null; automatic_invitation: boolean | null }>(
-    `UPDATE access_groups SET new_user_status = $3, automatic_invitation = $4, updated_at = now()
-      WHERE tenant_id = $1 AND id = $2 RETURNING new_user_status, automatic_invitation`,
+/**
+ * Replaces an access group's overrides; undefined when the group does not exist. One statement:
+ * `old` locks the row before the UPDATE (which joins it, so it runs first; after waiting on a
+ * concurrent change it reads the newest version), its values are the ones replaced.
+ */
+export async function setAccessGroupOverrides(db: Queryable, tenantId: string, agId: string, o: ProvisioningOverrides): Promise<OverridesChange | undefined> {
+  const { rows } = await db.query<OverridesRow & OldOverridesRow>(
+    `WITH old AS (SELECT new_user_status AS old_status, automatic_invitation AS old_invite
+                    FROM access_groups WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE)
+     UPDATE access_groups a SET new_user_status = $3, automatic_invitation = $4, updated_at = now()
+       FROM old
+      WHERE a.tenant_id = $1 AND a.id = $2 RETURNING a.new_user_status, a.automatic_invitation, old.old_status, old.old_invite`,
     [tenantId, agId, o.newUserStatus, o.automaticInvitation],
   );
-  return toOverrides(rows[0]);
+  const r = rows[0];
+  return r ? { value: toOverrides(r), replaced: toOldOverrides(r) } : undefined;
 }

@@ -100,6 +100,7 @@ export async function accessGroupsRoutes(app: FastifyInstance, { deps }: { deps:
     require: requireAg,
     read: (tenantId, agId) => accessGroupOverrides(db, tenantId, agId),
     write: (tenantId, agId, value) => setAccessGroupOverrides(db, tenantId, agId, value),
+    missing: () => notFound('access group'),
   });
 
   app.delete<{ Params: PA }>('/tenants/:tenantId/access-groups/:agId', {

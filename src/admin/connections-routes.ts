@@ -15,6 +15,7 @@ import { ssoCallbackUrl } from '../sso/urls.js';
 import { normalizeOidcConfig, OidcConfigError } from '../idp-tokens/oidc-config.js';
 import { claimDomain, deleteDomain, domainOf, listDomains, verifyDomain } from '../sso/domain-routing.js';
 import { requireTenant } from './access-schemas.js';
+import { auditBefore } from '../audit/http.js';
 
 const tags = ['connections'];
 
@@ -121,6 +122,17 @@ const connectionSchema = {
     },
   },
 } as const;
+
+/**
+ * A connection's values under the names of the PATCH body (the audit entry's `before`). Not the
+ * IdP metadata XML (up to 500 kB: its URL and the values taken from it stand for it) nor secrets.
+ */
+const editableOf = (c: Connection) => ({
+  name: c.name, domains: c.domains, idpMetadataUrl: c.idpMetadataUrl, allowIdpInitiated: c.allowIdpInitiated,
+  jitProvisioning: c.jitProvisioning, identityMapping: c.identityMapping, clockSkewSeconds: c.clockSkewSeconds,
+  signAuthnRequests: c.signAuthnRequests, jitGroupsAttribute: c.jitGroupsAttribute,
+  oidc: c.oidc && { issuer: c.oidc.issuer, discoveryUrl: c.oidc.discoveryUrl, clientId: c.oidc.clientId, identityClaims: c.oidc.identityClaims },
+});
 
 type Body = {
   type?: 'oidc' | 'saml';
@@ -338,8 +350,11 @@ export async function connectionsRoutes(app: FastifyInstance, { deps }: { deps: 
       throw notFound('connection');
     }
     const f = await fields(prev.type, req.body, prev);
+    // The fetch of IdP metadata (in fields) is done: the write is one statement, which answers the
+    // values it replaced (not `prev`, read before the fetch without a lock).
     const saved = await updateConnection(db, tenantId, connectionId, f);
     if (!saved) throw notFound('connection');
+    auditBefore(req, editableOf(saved.replaced));
     req.log.info({ tenantId, connectionId }, 'sign-in connection changed');
     return view(req, saved);
   });

@@ -5,6 +5,7 @@ import {
 } from '../console/accounts.js';
 import { deleteAccountSessions } from '../console/sessions.js';
 import { notFound } from '../http/errors.js';
+import { auditBefore } from '../audit/http.js';
 import { params, requireTenant } from './access-schemas.js';
 
 const tags = ['console-accounts'];
@@ -81,8 +82,10 @@ export async function consoleAccountsRoutes(app: FastifyInstance, { deps }: { de
   }, async (req) => {
     const { tenantId, accountId } = req.params;
     await requireTenant(db, tenantId);
-    const a = await updateAccount(db, tenantId, accountId, req.body);
-    if (!a) throw notFound('console account');
+    const updated = await updateAccount(db, tenantId, accountId, req.body);
+    if (!updated) throw notFound('console account');
+    const { replaced, ...a } = updated;
+    auditBefore(req, replaced);
     if (req.body.password !== undefined || req.body.disabled === true) await deleteAccountSessions(db, tenantId, accountId);
     return a;
   });

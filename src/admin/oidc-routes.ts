@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
-import { getTenant } from '../tenants/tenants.js';
+import { getTenant, lockTenant } from '../tenants/tenants.js';
+import { auditBefore } from '../audit/http.js';
 import {
   deleteOidcConfig, getOidcConfig, normalizeOidcConfig, oidcConfigBodySchema, oidcConfigViewSchema, putOidcConfig,
   viewOidcConfig, type OidcConfig, type OidcConfigInput,
@@ -49,14 +50,16 @@ export async function oidcRoutes(app: FastifyInstance, { deps }: { deps: AppDeps
     // kept when left out: clientSecret is write-only (no client can resend it) and clientId belongs
     // with it, so a form that does not show them (a token-verification form) never breaks sign-in.
     // null removes them. Read and write in one transaction.
-    const saved = await deps.db.transaction(async (tx) => {
+    const { saved, replaced } = await deps.db.transaction(async (tx) => {
+      // The tenant's row first, then the configuration's: what is read is what the write replaces
+      // (the audit entry's `before`), also when two PUTs create the tenant's first configuration.
+      if (!(await lockTenant(tx, req.params.tenantId))) throw notFound('tenant');
+      const current = await getOidcConfig(tx, req.params.tenantId, { lock: true });
       let input = req.body;
-      if (input.clientId === undefined) {
-        const current = await getOidcConfig(tx, req.params.tenantId);
-        if (current?.clientId) input = { ...input, clientId: current.clientId };
-      }
-      return putOidcConfig(tx, req.params.tenantId, normalizeOidcConfig(input), req.body.clientSecret, deps.secrets);
+      if (input.clientId === undefined && current?.clientId) input = { ...input, clientId: current.clientId };
+      return { saved: await putOidcConfig(tx, req.params.tenantId, normalizeOidcConfig(input), req.body.clientSecret, deps.secrets), replaced: current };
     });
+    auditBefore(req, replaced && view(req, replaced));
     svc.invalidateTenant(req.params.tenantId);
     req.log.info({ tenantId: req.params.tenantId, issuer: saved.issuer, version: saved.version }, 'oidc configuration saved');
     return view(req, saved);

@@ -26,6 +26,7 @@ import { ssoAdminRoutes } from '../sso/admin-routes.js';
 import { setupLinksRoutes } from './setup-links-routes.js';
 import { connectionsRoutes } from './connections-routes.js';
 import { auditLogRoutes } from './audit-log-routes.js';
+import { auditBefore } from '../audit/http.js';
 
 /** The operator admin API under /admin/v1. */
 export async function adminApi(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
@@ -63,7 +64,7 @@ export async function adminApi(app: FastifyInstance, { deps }: { deps: AppDeps }
     await guarded.register(consoleAccountsRoutes, { deps });
     await guarded.register(directoryUsersRoutes, { deps });
     await guarded.register(directoryGroupsRoutes, { deps });
-    await guarded.register(ssoAdminRoutes, { deps });
+    await guarded.register(ssoAdminRoutes, { deps, auditBefore });
     await guarded.register(setupLinksRoutes, { deps });
     await guarded.register(connectionsRoutes, { deps });
     await guarded.register(auditLogRoutes, { deps });

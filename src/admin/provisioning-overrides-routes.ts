@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { ProvisioningOverrides } from '../access/provisioning-overrides.js';
+import type { OverridesChange, ProvisioningOverrides } from '../access/provisioning-overrides.js';
+import { auditBefore } from '../audit/http.js';
 import { params } from './access-schemas.js';
 
 /**
@@ -30,7 +31,10 @@ export interface OverridesOwner {
   /** 404s when the tenant or the owner does not exist. */
   require(tenantId: string, id: string): Promise<unknown>;
   read(tenantId: string, id: string): Promise<ProvisioningOverrides>;
-  write(tenantId: string, id: string, value: ProvisioningOverrides): Promise<ProvisioningOverrides>;
+  /** undefined when the owner does not exist (any more). */
+  write(tenantId: string, id: string, value: ProvisioningOverrides): Promise<OverridesChange | undefined>;
+  /** The 404 of a missing owner. */
+  missing(): Error;
 }
 
 /** GET and PUT `{path}/provisioning` for one kind of owner. */
@@ -50,6 +54,10 @@ export function registerOverridesRoutes(app: FastifyInstance, owner: OverridesOw
     },
   }, async (req) => {
     await owner.require(req.params.tenantId, idOf(req.params));
-    return owner.write(req.params.tenantId, idOf(req.params), req.body);
+    const change = await owner.write(req.params.tenantId, idOf(req.params), req.body);
+    if (!change) throw owner.missing();
+    // From the write itself: the values it replaced (catalogue `before: 'route'`).
+    auditBefore(req, change.replaced);
+    return change.value;
   });
 }

@@ -4,6 +4,7 @@ import { getTenant } from '../tenants/tenants.js';
 import { createScimToken, listScimTokens, revokeScimToken, type ScimTokenInfo } from '../tenants/scim-tokens.js';
 import { deleteBasicCredential, getBasicCredentialUsername, setBasicCredential } from '../tenants/basic-credentials.js';
 import { badRequest, notFound } from '../http/errors.js';
+import { auditBefore } from '../audit/http.js';
 import { tenantIdParams } from './tenants-routes.js';
 
 const tokenSchema = {
@@ -107,7 +108,9 @@ export async function scimCredentialsRoutes(app: FastifyInstance, { deps }: { de
     },
   }, async (req, reply) => {
     await requireTenant(req.params.tenantId);
-    await setBasicCredential(deps.db, req.params.tenantId, req.body.username, req.body.password);
+    const { replaced } = await setBasicCredential(deps.db, req.params.tenantId, req.body.username, req.body.password);
+    // The password is a secret field: the entry records only that it changed (src/audit/changes.ts).
+    auditBefore(req, replaced);
     deps.scimVerifier.invalidateTenant(req.params.tenantId);
     return reply.code(204).send();
   });

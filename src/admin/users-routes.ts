@@ -117,6 +117,7 @@ export async function usersRoutes(app: FastifyInstance, { deps }: { deps: AppDep
     require: requireIdentity,
     read: (tenantId, userId) => identityOverrides(db, tenantId, userId),
     write: (tenantId, userId, value) => setIdentityOverrides(db, tenantId, userId, value),
+    missing: () => notFound('identity'),
   });
 
   app.delete<{ Params: PU }>('/tenants/:tenantId/users/:userId', {

@@ -93,9 +93,14 @@ export async function getAccount(db: Queryable, tenantId: string, id: string): P
   return rows[0] ? view(rows[0]) : undefined;
 }
 
+/**
+ * Changes an account; `replaced` is what the changed fields were, returned by the UPDATE itself
+ * (`old` locks the row first, so after waiting on a concurrent change it reads the newest version).
+ */
 export async function updateAccount(
   db: Queryable, tenantId: string, id: string, input: { password?: string; displayName?: string | null; disabled?: boolean },
-): Promise<ConsoleAccount | undefined> {
+): Promise<(ConsoleAccount & { replaced: { displayName: string | null; disabled: boolean } }) | undefined> {
+  // The login never changes: an unlocked read is enough for the password check (and the 404).
   const current = await getAccount(db, tenantId, id);
   if (!current) return undefined;
   const sets: string[] = ['updated_at = now()'];
@@ -109,12 +114,17 @@ export async function updateAccount(
     params.push(input.displayName);
     sets.push(`display_name = $${params.length}`);
   }
-  if (input.disabled !== undefined) sets.push(input.disabled ? 'disabled_at = coalesce(disabled_at, now())' : 'disabled_at = NULL');
-  const { rows } = await db.query<Row>(
-    `UPDATE console_accounts SET ${sets.join(', ')} WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
+  if (input.disabled !== undefined) sets.push(input.disabled ? 'disabled_at = coalesce(a.disabled_at, now())' : 'disabled_at = NULL');
+  // NO KEY: sessions referencing the account are not blocked by the lock.
+  const { rows } = await db.query<Row & { old_display_name: string | null; old_disabled: boolean }>(
+    `WITH old AS (SELECT display_name AS old_display_name, disabled_at IS NOT NULL AS old_disabled
+                    FROM console_accounts WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE)
+     UPDATE console_accounts a SET ${sets.join(', ')} FROM old
+      WHERE a.tenant_id = $1 AND a.id = $2 RETURNING ${COLUMNS.split(', ').map((c) => `a.${c}`).join(', ')}, old.old_display_name, old.old_disabled`,
     params,
   );
-  return rows[0] ? view(rows[0]) : undefined;
+  const r = rows[0];
+  return r ? { ...view(r), replaced: { displayName: r.old_display_name, disabled: r.old_disabled } } : undefined;
 }
 
 export async function deleteAccount(db: Queryable, tenantId: string, id: string): Promise<boolean> {

@@ -329,8 +329,9 @@ const COLUMNS = `tenant_id, provider, issuer, additional_issuers, discovery_url,
   identity_claims, groups_claim, groups_match, clock_tolerance_seconds, client_id, client_secret IS NOT NULL AS client_secret_set,
   version, updated_at`;
 
-export async function getOidcConfig(db: Queryable, tenantId: string): Promise<OidcConfig | undefined> {
-  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM idp_oidc_configs WHERE tenant_id = $1`, [tenantId]);
+/** lock: the row stays locked until the transaction ends (a PUT reads what it replaces). */
+export async function getOidcConfig(db: Queryable, tenantId: string, opts: { lock?: boolean } = {}): Promise<OidcConfig | undefined> {
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM idp_oidc_configs WHERE tenant_id = $1${opts.lock ? ' FOR UPDATE' : ''}`, [tenantId]);
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
 

@@ -7,7 +7,7 @@ import { addRedirectUri, deleteRedirectUri, listRedirectUris } from './store.js'
 import { redirectUriProblem } from './redirect-uris.js';
 import { jwksUrl, ssoCallbackUrl, ssoIssuer, ssoLoginUrl, ssoPasswordLoginUrl } from './urls.js';
 import { params, requireTenant, tags, type P } from './admin-kit.js';
-import { loginMethodRoutes } from './login-method-routes.js';
+import { loginMethodRoutes, type AuditBefore } from './login-method-routes.js';
 
 const redirectUriSchema = {
   type: 'object',
@@ -32,7 +32,7 @@ const ssoSchema = {
 } as const;
 
 /** Sign-in broker administration (under /admin/v1): the URLs to hand out, redirect URIs, per-identity login methods. */
-export async function ssoAdminRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
+export async function ssoAdminRoutes(app: FastifyInstance, { deps, auditBefore }: { deps: AppDeps; auditBefore: AuditBefore }): Promise<void> {
   const db = deps.db;
 
   app.get<{ Params: P }>('/tenants/:tenantId/sso', {
@@ -97,5 +97,5 @@ export async function ssoAdminRoutes(app: FastifyInstance, { deps }: { deps: App
     return reply.code(204).send();
   });
 
-  loginMethodRoutes(app, deps);
+  loginMethodRoutes(app, deps, auditBefore);
 }

@@ -179,16 +179,26 @@ export async function insertConnection(db: Queryable, tenantId: string, type: Co
   return rows[0] ? toConnection(rows[0]) : undefined;
 }
 
-export async function updateConnection(db: Queryable, tenantId: string, id: string, f: ConnectionFields): Promise<Connection | undefined> {
+/**
+ * Replaces a connection's fields; `replaced` is the connection as it was, returned by the UPDATE
+ * itself (`old` locks the row first, NO KEY as the UPDATE itself; after waiting on a concurrent
+ * change it reads the newest version), so it is what this write changed.
+ */
+export async function updateConnection(
+  db: Queryable, tenantId: string, id: string, f: ConnectionFields,
+): Promise<(Connection & { replaced: Connection }) | undefined> {
   if (!isUuid(id)) return undefined;
-  const { rows } = await db.query<Row>(
-    `UPDATE sso_connections SET name = $3, domains = $4, idp_entity_id = $5, idp_sso_url = $6, idp_certs = $7, idp_metadata_xml = $8,
+  const { rows } = await db.query<Row & { old: Row }>(
+    `WITH old AS (SELECT ${COLUMNS} FROM sso_connections WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE)
+     UPDATE sso_connections c SET name = $3, domains = $4, idp_entity_id = $5, idp_sso_url = $6, idp_certs = $7, idp_metadata_xml = $8,
        idp_metadata_url = $9, allow_idp_initiated = $10, jit_provisioning = $11, identity_mapping = $12, clock_skew_seconds = $13,
        sign_authn_requests = $14, jit_groups_attribute = $15, sp_signing_cert = $16, sp_signing_key = $17, sp_encryption_cert = $18,
        sp_encryption_key = $19, oidc_settings = $20, oidc_client_secret = $21, updated_at = now()
-     WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
+       FROM old
+     WHERE c.tenant_id = $1 AND c.id = $2 RETURNING ${COLUMNS.split(',').map((col) => `c.${col.trim()}`).join(', ')}, to_jsonb(old) AS old`,
     [tenantId, id, ...fieldValues(f)]);
-  return rows[0] ? toConnection(rows[0]) : undefined;
+  const r = rows[0];
+  return r ? { ...toConnection(r), replaced: toConnection(r.old) } : undefined;
 }
 
 /** Deletes a connection; deleting the one standing for the tenant's OIDC configuration removes that configuration too. */

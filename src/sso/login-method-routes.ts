@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app-deps.js';
 import { badRequest, notFound } from '../http/errors.js';
 import { identityExists } from '../access/identities.js';
@@ -17,8 +17,14 @@ const loginMethodSchema = {
   },
 } as const;
 
+/**
+ * Hands the values a write replaced to the audit trail (src/audit/http.ts#auditBefore): the admin
+ * plugin passes it in, sso does not import audit.
+ */
+export type AuditBefore = (req: FastifyRequest, before: object | undefined) => void;
+
 /** How each identity signs in: through the tenant's IdP (default) or with a built-in password (guests). */
-export function loginMethodRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function loginMethodRoutes(app: FastifyInstance, deps: AppDeps, auditBefore: AuditBefore): void {
   const db = deps.db;
   const requireIdentity = async (tenantId: string, userId: string) => {
     await requireTenant(db, tenantId);
@@ -53,7 +59,10 @@ export function loginMethodRoutes(app: FastifyInstance, deps: AppDeps): void {
     const { tenantId, userId } = req.params;
     await requireIdentity(tenantId, userId);
     if (req.body.method === 'idp' && req.body.password !== undefined) throw badRequest('password is only accepted with method "password"');
-    await setLoginMethod(db, tenantId, userId, req.body.method, req.body.password);
+    const replaced = await setLoginMethod(db, tenantId, userId, req.body.method, req.body.password);
+    if (!replaced) throw notFound('identity');
+    // The password is a secret field: the entry records only that it changed (src/audit/changes.ts).
+    auditBefore(req, replaced);
     req.log.info({ tenantId, identityId: userId, method: req.body.method }, 'login method set');
     return viewLoginMethod(userId, await loginMethodRow(db, tenantId, userId));
   });

@@ -4,6 +4,7 @@ import { isUuid } from '../lib/ids.js';
 import { hashPassword, sha256Hex } from '../lib/secrets.js';
 import { ApiError } from '../http/errors.js';
 import { loopbackPrefix, redirectUriMatches } from './redirect-uris.js';
+import { lockIdentity } from '../access/identity-lock.js';
 
 // ---- registered redirect URIs --------------------------------------------------------------
 
@@ -134,29 +135,57 @@ export class LoginMethodError extends ApiError {
   }
 }
 
+/** What a login-method change replaced (an audit entry's `before`). */
+export interface ReplacedLoginMethod {
+  method: LoginMethod;
+  passwordSet: boolean;
+}
+
+/** The method row a write replaces, locked by the write statement (`old` runs before it). */
+const OLD_METHOD = `WITH old AS (SELECT method, password_hash IS NOT NULL AS password_set
+                    FROM sso_login_methods WHERE tenant_id = $1 AND identity_id = $2 FOR UPDATE)`;
+// An INSERT joins `old` so that it is read (and locked) before the row changes: read only for
+// RETURNING, it would come after the statement's own change and find nothing.
+const JOIN_OLD = 'FROM (SELECT 1) AS one LEFT JOIN old ON true';
+const RETURNING_OLD = 'RETURNING (SELECT method FROM old) AS old_method, (SELECT password_set FROM old) AS old_password_set';
+
 /**
  * Sets the login method. 'password' needs a password unless one is stored already; switching to
- * 'idp' forgets the password (a guest later switched back must get a new one).
+ * 'idp' forgets the password (a guest later switched back must get a new one). Answers what it
+ * replaced, read by the write statement itself; undefined when the identity does not exist.
  */
-export async function setLoginMethod(db: Queryable, tenantId: string, identityId: string, method: LoginMethod, password?: string): Promise<void> {
+export async function setLoginMethod(
+  db: Queryable, tenantId: string, identityId: string, method: LoginMethod, password?: string,
+): Promise<ReplacedLoginMethod | undefined> {
+  // Hashed before any lock is taken: scrypt is slow.
+  const hash = method === 'password' && password !== undefined ? await hashPassword(password) : undefined;
+  // The identity's row first: two writes that both create its method row take turns as well.
+  if (!(await lockIdentity(db, tenantId, identityId))) return undefined;
+  type Old = { old_method: LoginMethod | null; old_password_set: boolean | null };
+  let old: Old | undefined;
   if (method === 'idp') {
-    await db.query(
-      `INSERT INTO sso_login_methods (tenant_id, identity_id, method) VALUES ($1, $2, 'idp')
+    ({ rows: [old] } = await db.query<Old>(
+      `${OLD_METHOD}
+       INSERT INTO sso_login_methods (tenant_id, identity_id, method) SELECT $1::uuid, $2::uuid, 'idp' ${JOIN_OLD}
        ON CONFLICT (tenant_id, identity_id) DO UPDATE SET method = 'idp', password_hash = NULL, failed_attempts = 0,
-         locked_until = NULL, updated_at = now()`, [tenantId, identityId]);
-    return;
+         locked_until = NULL, updated_at = now()
+       ${RETURNING_OLD}`, [tenantId, identityId]));
+  } else if (hash === undefined) {
+    ({ rows: [old] } = await db.query<Old>(
+      `${OLD_METHOD}
+       UPDATE sso_login_methods m SET method = 'password', updated_at = now() FROM old
+        WHERE m.tenant_id = $1 AND m.identity_id = $2 AND old.password_set
+       RETURNING old.method AS old_method, old.password_set AS old_password_set`, [tenantId, identityId]));
+    if (!old) throw new LoginMethodError('password is required to switch an identity to password login');
+  } else {
+    ({ rows: [old] } = await db.query<Old>(
+      `${OLD_METHOD}
+       INSERT INTO sso_login_methods (tenant_id, identity_id, method, password_hash) SELECT $1::uuid, $2::uuid, 'password', $3::text ${JOIN_OLD}
+       ON CONFLICT (tenant_id, identity_id) DO UPDATE SET method = 'password', password_hash = EXCLUDED.password_hash,
+         failed_attempts = 0, locked_until = NULL, updated_at = now()
+       ${RETURNING_OLD}`, [tenantId, identityId, hash]));
   }
-  if (password === undefined) {
-    const r = await loginMethodRow(db, tenantId, identityId);
-    if (!r?.password_hash) throw new LoginMethodError('password is required to switch an identity to password login');
-    await db.query(`UPDATE sso_login_methods SET method = 'password', updated_at = now() WHERE tenant_id = $1 AND identity_id = $2`, [tenantId, identityId]);
-    return;
-  }
-  const hash = await hashPassword(password);
-  await db.query(
-    `INSERT INTO sso_login_methods (tenant_id, identity_id, method, password_hash) VALUES ($1, $2, 'password', $3)
-     ON CONFLICT (tenant_id, identity_id) DO UPDATE SET method = 'password', password_hash = EXCLUDED.password_hash,
-       failed_attempts = 0, locked_until = NULL, updated_at = now()`, [tenantId, identityId, hash]);
+  return { method: old?.old_method ?? 'idp', passwordSet: old?.old_password_set ?? false };
 }
 
 export const MAX_FAILED_ATTEMPTS = 10;

@@ -42,6 +42,21 @@ export async function getTenant(db: Queryable, id: string): Promise<Tenant | und
   return rows[0] ? toTenant(rows[0]) : undefined;
 }
 
+/**
+ * The tenant, its row locked until the transaction ends (NO KEY: foreign-key checks of rows that
+ * reference it are not blocked). Writes of a tenant's singletons (settings, OIDC configuration,
+ * SCIM Basic credential) take it first, so that what they read (to validate, or as the values
+ * they replace) is what they change, also when the singleton's own row does not exist yet.
+ */
+export async function lockTenant(db: Queryable, id: string): Promise<Tenant | undefined> {
+  if (!isUuid(id)) return undefined;
+  const { rows } = await db.query<TenantRow>(
+    'SELECT tenant_id, name, settings, created_at FROM tenants WHERE tenant_id = $1 FOR NO KEY UPDATE',
+    [id],
+  );
+  return rows[0] ? toTenant(rows[0]) : undefined;
+}
+
 export async function listTenants(db: Queryable): Promise<Tenant[]> {
   const { rows } = await db.query<TenantRow>(
     'SELECT tenant_id, name, settings, created_at FROM tenants ORDER BY created_at, tenant_id',
