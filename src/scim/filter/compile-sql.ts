@@ -11,7 +11,8 @@
  * `externalId eq` → `a.external_id = $n`, `id eq` → `a.id = $n::uuid` (primary keys);
  * `userName sw` → `lower(a.user_name) LIKE lower($n) ESCAPE '\'` and userName gt/ge/lt/le →
  * `lower(a.user_name) COLLATE "C" > lower($n)` (scim_users_user_name_c, a C-collation index: the LIKE
- * is a range there only in a plan made for the value — list-page.ts plans its counts so);
+ * is a range there only in a plan made for the value; compileUserNameRange gives list-page.ts's counts
+ * ranges that hold in any plan);
  * membership filters are EXISTS over scim_group_members' primary key / member index.
  */
 import { InvalidFilterError, InvalidPathError, InvalidValueError } from '../errors.js';
@@ -61,6 +62,49 @@ const SQL_OP: Record<'gt' | 'ge' | 'lt' | 'le', string> = { gt: '>', ge: '>=', l
 /** Compiles `node` to a boolean SQL expression; the caller adds `alias.tenant_id = $1`. */
 export function compileFilter(node: FilterNode, ctx: CompileContext): string {
   return new Compiler(ctx).node(node);
+}
+
+/** A userName filter as an interval of `lower(user_name) COLLATE "C"`, the key of scim_users_user_name_c. */
+export interface UserNameRange {
+  /** The condition of the rows the filter selects: one index range. */
+  inside: string;
+  /** Conditions of the tenant's other rows, disjoint, each one index range. */
+  outside: string[];
+}
+
+/**
+ * The rows a filter that is a single userName sw/gt/ge/lt/le comparison selects (exactly those
+ * compileFilter's expression selects), as index ranges that hold in a generic plan too (the bounds
+ * are expressions of the parameters, evaluated when the scan starts), and the rest of the tenant
+ * as ranges as well, so that a count can count whichever side is smaller. `lower(x) LIKE 'p%'`
+ * holds iff lower(x) starts with p, iff p ≤ lower(x) < p′ in C (code point) order, where p′ is p
+ * with its last code point incremented. user_name is never NULL, so inside and outside partition
+ * the tenant. Undefined for any other filter (and for a prefix whose last code point has no
+ * successor in text: U+D7FF, U+10FFFF).
+ */
+export function compileUserNameRange(node: FilterNode, ctx: CompileContext): UserNameRange | undefined {
+  if (node.kind !== 'compare' || ctx.rs.resourceType !== 'User' || typeof node.value !== 'string') return undefined;
+  const { op, value } = node;
+  if (op !== 'sw' && !isOrdering(op)) return undefined;
+  if (!SAFE_ALIAS.test(ctx.alias) || UNSTORABLE.test(value)) return undefined;
+  let r: ResolvedAttribute;
+  try {
+    r = resolveFilterPath(ctx.rs, node.path);
+  } catch {
+    return undefined;
+  }
+  if (r.schema !== ctx.rs.core || r.attr.name !== 'userName' || r.sub || r.attr.caseExact) return undefined;
+  const x = `lower(${ctx.alias}.user_name) COLLATE "C"`;
+  ctx.params.push(value);
+  const p = `lower($${ctx.params.length})`;
+  if (op === 'sw') {
+    const last = [...value].at(-1)?.codePointAt(0);
+    if (last === undefined || last === 0xd7ff || last === 0x10ffff) return undefined;
+    const next = `(left(${p}, -1) || chr(ascii(right(${p}, 1)) + 1))`;
+    return { inside: `${x} >= ${p} AND ${x} < ${next}`, outside: [`${x} < ${p}`, `${x} >= ${next}`] };
+  }
+  const complement = { gt: '<=', ge: '<', lt: '>=', le: '>' } as const;
+  return { inside: `${x} ${SQL_OP[op as keyof typeof SQL_OP]} ${p}`, outside: [`${x} ${complement[op as keyof typeof complement]} ${p}`] };
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { Database, Queryable } from '../../db/types.js';
 import type { ResourceSchemas } from '../schema/types.js';
-import { compileFilter, compileSort } from '../filter/compile-sql.js';
+import { compileFilter, compileSort, compileUserNameRange } from '../filter/compile-sql.js';
 import type { ListQuery } from './list-query.js';
-import { rememberPosition, rememberTotal, rememberedPosition, rememberedTotal, seekStats } from './list-positions.js';
+import { rememberPosition, rememberTotal, rememberedAnyTotal, rememberedPosition, rememberedTotal, seekStats } from './list-positions.js';
 import { decodeCursor, encodeCursor, type CursorPosition } from './cursor.js';
 import { InvalidCursorError } from '../errors.js';
 
@@ -34,7 +34,9 @@ export interface ListSource {
  *
  * `totalResults` is exact: an unfiltered list reads the tenant's count (scim_resource_counts, kept
  * by triggers) in the same statement as the page; a filtered list counts once per list version,
- * in the same snapshot as the page, and reuses that total while nothing changes.
+ * in the same snapshot as the page (or in one whose list version is the page's), and reuses that
+ * total while nothing changes. A userName range (sw, gt, ge, lt, le) counts the smaller side of
+ * the tenant (countByRange).
  */
 export async function listPage<Row>(db: Database, opts: ListSource): Promise<Page<Row>> {
   const { q } = opts;
@@ -122,16 +124,55 @@ function inSnapshot<T>(db: Database, fn: (tx: Queryable) => Promise<T>): Promise
 
 /** The filtered list's count and versions, read in one statement (one snapshot). */
 async function countFiltered(db: Database, opts: ListSource): Promise<{ total: number; v: Versions }> {
-  return inSnapshot(db, (tx) => countIn(tx, opts));
+  return (await countByRange(db, opts)) ?? inSnapshot(db, (tx) => countIn(tx, opts));
 }
 
 async function countIn(db: Queryable, opts: ListSource): Promise<{ total: number; v: Versions }> {
+  const byRange = await countByRange(db, opts);
+  if (byRange) return byRange;
   const { where, params } = whereOf(opts);
   const { rows } = await db.query<{ n: number; c: string }>(
     `SELECT count(*)::int AS n, ${countsExpr(opts.table)} AS c FROM ${opts.table} r WHERE ${where}`,
     params,
   );
   return { total: rows[0]!.n, v: parseCounts(rows[0]!.c) };
+}
+
+/** How many rows a range count reads on either side before it counts the matches in full. */
+const PROBE = 1000;
+
+/**
+ * The count of a userName range filter (compileUserNameRange) and the versions, in one statement:
+ * its own snapshot, planned generically (the bounds are index ranges in any plan). A range that
+ * holds most of the tenant is its count (scim_resource_counts, exact in the same snapshot) minus
+ * the rows outside it: `userName sw "user"` over a tenant of 100k such users reads no index entry
+ * instead of 100k. Each side is probed first, at most PROBE entries; only when both sides hold
+ * more are the matches counted in full. Undefined when the filter is not such a range.
+ */
+async function countByRange(db: Queryable, opts: ListSource): Promise<{ total: number; v: Versions } | undefined> {
+  const params: unknown[] = [opts.tenantId];
+  const range = rangeOf(opts, params);
+  if (!range) return undefined;
+  const probe = (cond: string) => `(SELECT count(*) FROM (SELECT FROM scim_users r WHERE r.tenant_id = $1 AND ${cond} LIMIT ${PROBE}) x)`;
+  // CTEs run only when a branch taken reads them: a range with few matches never probes the rest.
+  const { rows } = await db.query<{ n: number; c: string }>(
+    `WITH counts AS MATERIALIZED (
+            SELECT coalesce(sum(n), 0) AS n, coalesce(sum(moves), 0) AS moves, coalesce(sum(changes), 0) AS changes
+              FROM scim_resource_counts WHERE tenant_id = $1 AND kind = 'User'),
+          inside AS MATERIALIZED (SELECT ${probe(range.inside)} AS n),
+          outside AS MATERIALIZED (SELECT ${range.outside.map(probe).join(' + ')} AS n)
+     SELECT (CASE WHEN (SELECT n FROM inside) < ${PROBE} THEN (SELECT n FROM inside)
+                  WHEN (SELECT n FROM outside) < ${PROBE} THEN (SELECT n FROM counts) - (SELECT n FROM outside)
+                  ELSE (SELECT count(*) FROM scim_users r WHERE r.tenant_id = $1 AND ${range.inside}) END)::int AS n,
+            (SELECT n || ',' || moves || ',' || changes FROM counts) AS c`,
+    params,
+  );
+  return { total: rows[0]!.n, v: parseCounts(rows[0]!.c) };
+}
+
+function rangeOf(opts: ListSource, params: unknown[]) {
+  if (opts.table !== 'scim_users' || !opts.q.filter) return undefined;
+  return compileUserNameRange(opts.q.filter, { rs: opts.rs, alias: 'r', params });
 }
 
 /** startIndex paging in creation order. */
@@ -142,6 +183,11 @@ async function indexPage<Row>(db: Database, opts: ListSource): Promise<Page<Row>
   const versionOf = (v: Versions) => (filtered ? v.changes : v.moves);
   if (q.count === 0) return { total: filtered ? (await filteredTotal(db, opts, shape)).total : (await readCounts(db, opts)).n, rows: [] };
 
+  // A walk over a userName range that has no total yet (its first page): the count (one statement,
+  // cheap, its own snapshot) runs beside the page read rather than after it. Other filters count
+  // only when the page says a count is needed (a `userName eq` probe never needs one).
+  const counting = filtered && !rememberedAnyTotal(shape) && rangeOf(opts, []) ? countByRange(db, opts) : undefined;
+  counting?.catch(() => {}); // awaited below, unless the page read fails first
   let rows: (Row & KeyedRow)[] | undefined;
   const known = q.startIndex > 1 ? rememberedPosition(shape, q.startIndex) : undefined;
   if (known) {
@@ -159,6 +205,15 @@ async function indexPage<Row>(db: Database, opts: ListSource): Promise<Page<Row>
   }
   let v = parseCounts(rows[0]!._counts);
   let total = filtered ? (q.startIndex === 1 && rows.length < q.count ? rows.length : rememberedTotal(shape, v.changes)) : v.n;
+  if (total === undefined) {
+    // A count in a snapshot of its own holds for the page when the list version there is the one
+    // read with the page (nothing written since).
+    const byRange = await (counting ?? countByRange(db, opts));
+    if (byRange && byRange.v.changes === v.changes) {
+      total = byRange.total;
+      rememberTotal(shape, v.changes, total);
+    }
+  }
   if (total === undefined) {
     // The page and its count in one snapshot: a write between two statements would make
     // totalResults disagree with the page. The page read already holds in that snapshot when

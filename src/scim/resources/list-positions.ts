@@ -54,6 +54,11 @@ export function rememberedTotal(shape: string, version: number): number | undefi
   return t && t.version === version ? t.total : undefined;
 }
 
+/** Whether a total of this list is remembered at all (at any version). */
+export function rememberedAnyTotal(shape: string): boolean {
+  return totals.get(shape) !== undefined;
+}
+
 export function rememberTotal(shape: string, version: number, total: number): void {
   totals.set(shape, { version, total });
 }
