@@ -3,7 +3,8 @@
  * start of an empty data directory, after a restart on that directory, and under the 32-connection
  * POST /Users load (with that load's requests/s and server CPU per request); and an idle server's
  * RSS on PostgreSQL. Idle figures are taken after a settling period (start-up work and the outbox
- * worker's first pass are not idling). Peak RSS (VmHWM) is reported alongside.
+ * worker's first pass are not idling). Peak RSS (VmHWM) is reported alongside, and the RSS the
+ * PGlite server keeps once the load has stopped and it has settled again.
  *
  *   npx tsx bench/scenarios/footprint.ts   (BENCH_SERVER_SCRIPT: another build; BENCH_FOOTPRINT_DB: the database)
  */
@@ -43,12 +44,13 @@ async function measure(sizes: Pick<Sizes, 'connections' | 'warmupS' | 'durationS
       url: `${srv.url}${tenant.scimBase}/Users`, headers: { authorization: `Bearer ${tenant.token}` },
     });
     const loadedPeakMb = peakMb(srv.pid);
+    const afterLoad = await settled(srv);
     await srv.stop();
 
     const pg = await startIdpbridge({ DATABASE_URL: await recreateDatabase(process.env.BENCH_FOOTPRINT_DB ?? 'idpb_bench_footprint') });
     const pgIdle = await settled(pg);
     await pg.stop();
-    return { first, restart, load, loadedPeakMb, pgIdle };
+    return { first, restart, load, loadedPeakMb, afterLoad, pgIdle };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -62,7 +64,7 @@ export async function run(ctx: Pick<BenchContext, 'sizes'>): Promise<ScenarioRes
     { name: 'PGlite, restart on that data dir, idle', rssMaxMb: m.restart.rssMb, detail: `peak ${m.restart.peakMb} MB` },
     {
       name: `PGlite, POST /Users, ${ctx.sizes.connections} concurrent`, rps: m.load.rps, p50: m.load.p50, p99: m.load.p99, rssMaxMb: m.load.rssMaxMb,
-      cpuMsPerReq: m.load.cpuMsPerReq, loadAvg: m.load.loadAvg, errors: m.load.errors, non2xx: m.load.non2xx, detail: `process peak ${m.loadedPeakMb} MB`,
+      cpuMsPerReq: m.load.cpuMsPerReq, loadAvg: m.load.loadAvg, errors: m.load.errors, non2xx: m.load.non2xx, detail: `process peak ${m.loadedPeakMb} MB; ${m.afterLoad.rssMb} MB once idle again`,
     },
     { name: 'PostgreSQL, idle', rssMaxMb: m.pgIdle.rssMb, detail: `peak ${m.pgIdle.peakMb} MB` },
   ];

@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Database } from '../db/types.js';
 import { backoffDelay, type RetryPolicy } from './delivery.js';
 
@@ -9,24 +9,22 @@ export interface Mailer {
 
 type Log = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 
-/** SMTP through nodemailer when SMTP_URL is set; otherwise nodemailer's JSON transport, written to the log. */
+/**
+ * SMTP through nodemailer when SMTP_URL is set; otherwise nodemailer's JSON transport, written to the log.
+ * nodemailer loads with the first e-mail: most servers never send one (issue 21: the mail, SAML and
+ * certificate libraries cost an idle server ~10 MB of RSS).
+ */
 export function createMailer(smtpUrl: string | undefined, log: Log): Mailer {
-  if (smtpUrl) {
-    const transport = nodemailer.createTransport(smtpUrl);
-    return {
-      async send(msg) {
-        await transport.sendMail(msg);
-      },
-      close: () => transport.close(),
-    };
-  }
-  const transport = nodemailer.createTransport({ jsonTransport: true });
+  let transport: Promise<Transporter> | undefined;
+  const open = () => (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+    smtpUrl ? nodemailer.createTransport(smtpUrl) : nodemailer.createTransport({ jsonTransport: true })));
   return {
     async send(msg) {
-      const info = await transport.sendMail(msg);
-      log.info({ mail: JSON.parse(String((info as { message: unknown }).message)) }, 'invitation e-mail (no SMTP_URL configured: written to the log)');
+      const info = await (await open()).sendMail(msg);
+      if (!smtpUrl) log.info({ mail: JSON.parse(String((info as { message: unknown }).message)) }, 'invitation e-mail (no SMTP_URL configured: written to the log)');
     },
-    close: () => transport.close(),
+    // A transport still being created closes once it is.
+    close: () => void transport?.then((t) => t.close(), () => {}),
   };
 }
 

@@ -1,4 +1,10 @@
-import { DOMParser } from '@xmldom/xmldom';
+import { createRequire } from 'node:module';
+
+// xmldom loads on the first XML to parse (IdP metadata, a SAML response): a server that never
+// sees one does not carry it. require() keeps parseXml synchronous.
+const require = createRequire(import.meta.url);
+let xmldom: typeof import('@xmldom/xmldom') | undefined;
+const domParser = () => (xmldom ??= require('@xmldom/xmldom') as typeof import('@xmldom/xmldom')).DOMParser;
 
 const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
@@ -22,6 +28,7 @@ export const hasDoctype = (xml: string) => /<!DOCTYPE|<!ENTITY/i.test(xml);
 export function parseXml(xml: string): Document | undefined {
   if (hasDoctype(xml)) return undefined;
   let failed = false;
+  const DOMParser = domParser();
   const doc = new DOMParser({
     errorHandler: { warning: () => { failed = true; }, error: () => { failed = true; }, fatalError: () => { failed = true; } },
   }).parseFromString(xml, 'text/xml');

@@ -1,6 +1,4 @@
 import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import type { SecretBox } from '../../lib/secret-box.js';
 
 /**
@@ -21,12 +19,17 @@ export type SpKeyUse = keyof typeof SP_KEY_PURPOSE;
 const RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 } as const;
 const CERT_YEARS = 10;
 
-const engine = new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as Crypto });
+// pkijs and asn1js load with the first key pair a SAML connection needs (an idle server's RSS, issue 21).
+let pki: Promise<{ pkijs: typeof import('pkijs'); asn1js: typeof import('asn1js'); engine: import('pkijs').CryptoEngine }> | undefined;
+const loadPki = () => (pki ??= Promise.all([import('pkijs'), import('asn1js')]).then(([pkijs, asn1js]) => ({
+  pkijs, asn1js, engine: new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as Crypto }),
+})));
 
 const pem = (label: string, der: Buffer) => `-----BEGIN ${label}-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END ${label}-----\n`;
 
 /** A fresh RSA-2048 key pair and a self-signed certificate naming `commonName`, valid for ten years. */
 export async function generateSpKeyPair(commonName: string): Promise<SpKeyPair> {
+  const { pkijs, asn1js, engine } = await loadPki();
   const keys = await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify']);
   const cert = new pkijs.Certificate();
   cert.version = 2;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { SAML, ValidateInResponseTo, type Profile } from '@node-saml/node-saml';
-import { decryptXml } from '@node-saml/node-saml/lib/xml.js';
+import { createRequire } from 'node:module';
+import type { SAML, Profile } from '@node-saml/node-saml';
 import type { SecretBox } from '../../lib/secret-box.js';
 import type { Connection } from '../connections.js';
 import { SsoError } from '../errors.js';
@@ -17,6 +17,14 @@ import { SP_KEY_PURPOSE } from './sp-keys.js';
  * decrypted by the library with the connection's SP encryption key; the same checks then run on
  * the decrypted assertion.
  */
+
+// node-saml (with xml-crypto and xmldom) loads on the first SAML request: an idle or SCIM-only
+// server never needs it (issue 21, its RSS). require() keeps spMetadata synchronous.
+const require = createRequire(import.meta.url);
+let nodeSaml: typeof import('@node-saml/node-saml') | undefined;
+let samlXml: typeof import('@node-saml/node-saml/lib/xml.js') | undefined;
+const lib = () => (nodeSaml ??= require('@node-saml/node-saml') as typeof import('@node-saml/node-saml'));
+const xmlLib = () => (samlXml ??= require('@node-saml/node-saml/lib/xml.js') as typeof import('@node-saml/node-saml/lib/xml.js'));
 
 const PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const ASSERTION = 'urn:oasis:names:tc:SAML:2.0:assertion';
@@ -46,6 +54,7 @@ export function spPrivateKeys(conn: Connection, secrets: SecretBox): SpPrivateKe
 
 function samlFor(conn: Connection, base: string, keys: SpPrivateKeys, requestId?: string): SAML {
   const urls = spUrls(base, conn.tenantId, conn.id);
+  const { SAML, ValidateInResponseTo } = lib();
   return new SAML({
     issuer: urls.entityId,
     callbackUrl: urls.acsUrl,
@@ -111,7 +120,7 @@ function refuseMarkupInNameId(doc: Document): void {
 async function checkDecryptedMarkup(encryptedAssertion: Element, decryptionKey: string): Promise<void> {
   let xml: string;
   try {
-    xml = await decryptXml(encryptedAssertion.toString(), decryptionKey);
+    xml = await xmlLib().decryptXml(encryptedAssertion.toString(), decryptionKey);
   } catch (err) {
     throw bad(`the encrypted assertion does not decrypt with this connection's SP key (${(err as Error).message})`);
   }
