@@ -1,4 +1,4 @@
-/** Embedded PGlite (no DATABASE_URL): POST /Users, 32 concurrent (target ≥ 1,000/s). */
+/** Embedded PGlite (no DATABASE_URL): POST /Users, 32 concurrent (target ≥ 2,000/s). */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
       id: 'pglite-post-users',
       title: `Embedded PGlite: POST /Users, ${sizes.connections} concurrent`,
       rows: [{ name: 'idpbridge on PGlite', rps: r.rps, p50: r.p50, p99: r.p99, rssMaxMb: r.rssMaxMb, cpuMsPerReq: r.cpuMsPerReq, loadAvg: r.loadAvg, errors: r.errors, non2xx: r.non2xx }],
-      verdicts: [{ label: 'requests/s', value: r.rps, target: '≥ 1000', pass: r.rps >= 1000 }],
+      verdicts: [{ label: 'requests/s', value: r.rps, target: '≥ 2000', pass: r.rps >= 2000 }],
       notes: r.non2xx || r.errors ? [`status codes: ${JSON.stringify(r.statusCodes)}`] : [],
     };
   } finally {

@@ -76,6 +76,54 @@ export async function insertUserWith(tx: Queryable, tenantId: string, id: string
   };
 }
 
+/** One user of insertUsersWith: its tenant, id, values and companion rows (as for insertUserWith). */
+export interface UserInsert {
+  tenantId: string;
+  id: string;
+  w: UserWrite;
+  source: string;
+  companions: CompanionInsert[];
+}
+
+/**
+ * Several users, each with its companion rows, in one statement: per user the rows insertUserWith
+ * writes. A user whose userName is taken (also by an earlier user of the same statement) is not
+ * written, nor are its companions; its entry in the answer is undefined. Every user's companions
+ * must have the same shape (table, columns, casts: one set of observers gives that); their values
+ * travel as JSON text and are cast back, as insertUserWith's parameters are.
+ */
+export async function insertUsersWith(tx: Queryable, users: readonly UserInsert[]): Promise<(UserRow | undefined)[]> {
+  const shape = users[0]?.companions ?? [];
+  const input = users.map((u, i) => ({
+    i, tenant_id: u.tenantId, id: u.id, user_name: u.w.userName, external_id: u.w.externalId, display_name: u.w.displayName,
+    active: u.w.active, data: u.w.data, password_hash: u.w.passwordHash ?? null, source: u.source, status: u.w.status,
+    c: u.companions.map((c) => c.values),
+  }));
+  const ctes = shape.map((c, j) =>
+    `, c${j} AS (INSERT INTO ${c.table} (${c.columns.join(', ')}) SELECT ${c.casts.map((cast, k) => `(v.c->${j}->>${k})::${cast}`).join(', ')} FROM v JOIN main USING (id) ORDER BY v.i)`).join('');
+  const { rows } = await tx.query<Pick<UserRow, 'id' | 'version' | 'created_at' | 'updated_at'>>(
+    `WITH v AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS v(i int, tenant_id uuid, id uuid, user_name text, external_id text, display_name text,
+         active boolean, data jsonb, password_hash text, source text, status text, c jsonb)
+     ), main AS (
+       INSERT INTO scim_users (tenant_id, id, user_name, external_id, display_name, active, data, password_hash, source, status)
+       SELECT tenant_id, id, user_name, external_id, display_name, active, data, password_hash, source, status FROM v ORDER BY i
+       ON CONFLICT (tenant_id, lower(user_name)) DO NOTHING
+       RETURNING id, version, created_at, updated_at
+     )${ctes}
+     SELECT * FROM main`,
+    [JSON.stringify(input)],
+  );
+  const written = new Map(rows.map((r) => [r.id, r]));
+  return users.map(({ id, w, source }) => {
+    const r = written.get(id);
+    return r && {
+      id, user_name: w.userName, external_id: w.externalId, display_name: w.displayName, active: w.active, data: w.data,
+      source, status: w.status, version: r.version, created_at: r.created_at, updated_at: r.updated_at,
+    };
+  });
+}
+
 export async function selectUser(tx: Queryable, tenantId: string, id: string, forUpdate = false): Promise<UserRow | undefined> {
   const { rows } = await tx.query<UserRow>(
     `SELECT ${USER_COLUMNS} FROM scim_users WHERE tenant_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,

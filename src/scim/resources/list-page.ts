@@ -200,7 +200,10 @@ async function indexPage<Row>(db: Database, opts: ListSource): Promise<Page<Row>
   }
   if (!rows) rows = (await creationOrderRows<Row>(db, opts, { limit: q.count, offset: q.startIndex - 1 })).rows;
   if (rows.length === 0) {
-    // Past the end (or nothing matches): the total alone.
+    // Nothing from the first row on: none match in the page's snapshot, so the total is 0 without
+    // a count (an IdP's `userName eq` probe before each create lands here).
+    if (q.startIndex === 1) return { total: 0, rows: [] };
+    // Past the end: the total alone.
     return { total: filtered ? (await filteredTotal(db, opts, shape)).total : (await readCounts(db, opts)).n, rows: [] };
   }
   let v = parseCounts(rows[0]!._counts);

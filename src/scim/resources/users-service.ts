@@ -7,13 +7,14 @@ import { NotFoundError, UniquenessError } from '../errors.js';
 import { checkIfMatch } from './etag.js';
 import { extractPassword } from './password.js';
 import {
-  USER_COLUMNS, GROUP_IDS, insertUserWith, selectUserWithGroupIds, deleteUser as deleteUserRows, groupsOfUsers, insertUser, selectUser, selectUserByUserName,
+  USER_COLUMNS, GROUP_IDS, selectUserWithGroupIds, deleteUser as deleteUserRows, groupsOfUsers, insertUser, selectUser, selectUserByUserName,
   toStoredUser, updateUser, userNameTakenByOther, type UserRow, type UserRowWithGroupIds, type UserWrite,
 } from '../../directory/users-store.js';
 import { renderResource } from './render.js';
 import type { ListQuery } from './list-query.js';
 import { isUuid } from '../../lib/ids.js';
 import { checkIndexedLength } from './limits.js';
+import { insertUserBatched } from './create-batch.js';
 
 export interface UserView {
   row: UserRow;
@@ -58,7 +59,7 @@ export async function createUser(ctx: ScimContext, body: unknown): Promise<{ vie
     status: w.status, source: 'scim', data: w.data,
   });
   if (companions) {
-    const row = await insertUserWith(ctx.db, ctx.tenantId, id, w, 'scim', companions);
+    const row = await insertUserBatched(ctx.db, { tenantId: ctx.tenantId, id, w, source: 'scim', companions });
     if (row) return { view: { row, groups: [] }, adopted: false };
   }
   return ctx.db.transaction(async (tx) => {
