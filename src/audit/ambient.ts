@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Database, Queryable } from '../db/types.js';
+import type { Database, Queryable, Transaction } from '../db/types.js';
 
 /**
  * Request-wide transactions. An audited admin write runs its whole handler inside one transaction
@@ -9,7 +9,9 @@ import type { Database, Queryable } from '../db/types.js';
  * one (background workers, SCIM, reads) every call goes to the database unchanged.
  */
 interface Ambient {
-  tx: Queryable;
+  tx: Transaction;
+  /** The transaction as nested code sees it: statements only (it cannot commit the request's transaction). */
+  inner: Queryable;
   /** False once the request's transaction is finishing: work that outlives it uses the database again. */
   open: boolean;
   savepoints: number;
@@ -38,7 +40,7 @@ export function withAmbientTransactions(db: Database): Database {
       const name = `ambient_sp_${++a.savepoints}`;
       await a.tx.query(`SAVEPOINT ${name}`);
       try {
-        const result = await fn(a.tx);
+        const result = await fn(a.inner);
         await a.tx.query(`RELEASE SAVEPOINT ${name}`);
         return result;
       } catch (err) {
@@ -57,10 +59,10 @@ export function withAmbientTransactions(db: Database): Database {
  * Runs fn in one transaction that every query of the same async flow joins (see above). The
  * transaction commits when fn resolves and rolls back when it throws.
  */
-export async function inRequestTransaction<T>(db: Database, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+export async function inRequestTransaction<T>(db: Database, fn: (tx: Transaction) => Promise<T>): Promise<T> {
   const base = (db as Wrapped)[BASE] ?? db;
   return base.transaction(async (tx) => {
-    const a: Ambient = { tx, open: true, savepoints: 0 };
+    const a: Ambient = { tx, inner: { query: (sql, params) => tx.query(sql, params), exec: (sql) => tx.exec(sql) }, open: true, savepoints: 0 };
     try {
       return await store.run(a, () => fn(tx));
     } finally {
@@ -70,4 +72,4 @@ export async function inRequestTransaction<T>(db: Database, fn: (tx: Queryable) 
 }
 
 /** The request-wide transaction this async flow runs in, if any. */
-export const requestTransaction = (): Queryable | undefined => current()?.tx;
+export const requestTransaction = (): Queryable | undefined => current()?.inner;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
-import type { Database, Queryable } from '../db/types.js';
+import type { Database, Transaction } from '../db/types.js';
 import { inRequestTransaction } from './ambient.js';
 import { isAuditedUrl, ruleFor, WRITE_METHODS, type AuditRule } from './catalogue.js';
 import { fieldChanges } from './changes.js';
@@ -113,8 +113,9 @@ function auditedHandler(handler: RouteHandlerMethod, rule: AuditRule, opts: Audi
       // and a read that did abort the transaction makes the write fail and roll back as a whole.
       if (get && !(req as WithBefore)[kBefore]) auditBefore(req, await currentView(this, get, req).catch(() => undefined));
     };
-    const record = async (tx: Queryable, payload: unknown) => {
-      if (reply.statusCode < 400) await recordAudit(tx, entryOf(req, rule, actor, payload));
+    // The transaction's last statement: it commits with the append (src/db/types.ts, queryAndCommit).
+    const record = async (tx: Transaction, payload: unknown) => {
+      if (reply.statusCode < 400) await recordAudit(tx, entryOf(req, rule, actor, payload), { last: true });
     };
     if (rule.transactional === false) {
       let sent: { payload: unknown } | undefined;
@@ -261,7 +262,7 @@ async function refusalOf(req: FastifyRequest, reply: FastifyReply, opts: AuditHt
 /** Writes refusal entries, each in its own transaction, carrying the number of refusals it stands for. */
 async function writeRefusals(db: Database, pending: Pending<AuditEntryInput>[]): Promise<void> {
   for (const { item, count } of pending) {
-    await db.transaction((tx) => recordAudit(tx, { ...item, changes: { ...item.changes, count: { after: count } } }));
+    await db.transaction((tx) => recordAudit(tx, { ...item, changes: { ...item.changes, count: { after: count } } }, { last: true }));
   }
 }
 
@@ -284,7 +285,7 @@ function signInHandler(handler: RouteHandlerMethod, db: Database): RouteHandlerM
             tenantId: note.tenantId, action: 'console.signed_in', outcome: 'success',
             actor: { kind: 'console-account', id: note.accountId, login: note.login },
             target: { type: 'console_session', id: null }, changes: { via: { after: 'idp' } }, ...requestFacts(req),
-          });
+          }, { last: true });
         }
         return r;
       });

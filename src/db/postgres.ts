@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { createHash } from 'node:crypto';
-import type { Database, Queryable, QueryResult } from './types.js';
+import type { Database, QueryResult, Transaction } from './types.js';
 
 // Timestamps stay Date; int8 (counts) become numbers — our counts never reach 2^53.
 pg.types.setTypeParser(20, (v: string) => Number(v));
@@ -29,6 +29,11 @@ export function openPostgres(opts: PostgresOptions): Database {
     // tenant's `created` index filtering on userName (an Entra probe read 1,300 buffers, 0.65 ms,
     // in a 3k-user tenant) or hash-joins all its users for a member PATCH. Every statement is
     // keyed by tenant_id, so the generic plan (average tenant) picks the selective index.
+    // Pipeline mode: a client sends each query as it is issued instead of after the previous one's
+    // answer (each still with its own Sync, so a failure fails only its own statement, and in a
+    // transaction the ones after it). Only transactions issue more than one at a time
+    // (transaction() below); nothing here uses portals or cursors, which pipeline mode refuses.
+    pipeline: true,
     options: `-c jit=off -c plan_cache_mode=force_generic_plan${opts.statementTimeoutMs ? ` -c statement_timeout=${Math.floor(opts.statementTimeoutMs)}` : ''}`,
   });
   // An idle client losing its connection (PostgreSQL restart) must not crash the process.
@@ -119,25 +124,60 @@ export function openPostgres(opts: PostgresOptions): Database {
     kind: 'postgres',
     query: (sql, params) => run(pool, sql, params),
     exec: async (sql) => { await pool.query(sql); },
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       // A checked-out client has no pool error listener: a connection lost between two statements
       // (PostgreSQL restart) would be an unhandled 'error' event and end the process.
       let lost: Error | undefined;
       const onError = (err: Error) => { lost = err; };
       client.on('error', onError);
+      // Round trips (pipeline mode, see the pool): BEGIN goes out with the first statement, and
+      // `queryAndCommit` writes its statement and COMMIT together. BEGIN on an idle connection
+      // (every transaction starts on one, see the release below) fails only with the connection,
+      // which fails the statement behind it too.
+      let state = 'idle' as 'idle' | 'open' | 'done';
+      const send = <R>(statements: (() => Promise<R>)[]): Promise<R>[] => {
+        if (state === 'done') return statements.map(() => Promise.reject(new Error('the transaction has already ended')));
+        const stream = client.connection.stream;
+        stream.cork();
+        try {
+          const begin = state === 'idle' ? client.query('BEGIN') : undefined;
+          state = 'open';
+          const sent = statements.map((s) => s());
+          // The first statement fails with its BEGIN (which then has no rejection of its own to leave unhandled).
+          if (begin) sent[0] = Promise.all([begin, sent[0]!]).then(([, r]) => r);
+          return sent;
+        } finally {
+          stream.uncork();
+        }
+      };
+      const tx: Transaction = {
+        query: <R>(sql: string, params?: readonly unknown[]) => send([() => run<R>(client, sql, params)])[0]!,
+        exec: async (sql) => { await send([() => client.query(sql)])[0]; },
+        async queryAndCommit<R>(sql: string, params?: readonly unknown[]) {
+          const [statement, commit] = send<unknown>([() => run<R>(client, sql, params), () => client.query('COMMIT')]);
+          state = 'done';
+          const [s, c] = await Promise.allSettled([statement!, commit!]);
+          if (s.status === 'rejected') throw s.reason;
+          if (c.status === 'rejected') throw c.reason;
+          // COMMIT of a transaction that an earlier statement aborted answers ROLLBACK, not an error.
+          if ((c.value as pg.QueryResult).command !== 'COMMIT') throw new Error('the transaction was rolled back: one of its statements had failed');
+          return s.value as QueryResult<R>;
+        },
+      };
       try {
-        await client.query('BEGIN');
-        const tx: Queryable = { query: (sql, params) => run(client, sql, params), exec: async (sql) => { await client.query(sql); } };
         const result = await fn(tx);
-        await client.query('COMMIT');
+        if (state === 'open') await client.query('COMMIT');
+        state = 'done';
         return result;
       } catch (err) {
-        if (!lost) await client.query('ROLLBACK').catch(() => {});
+        if (state === 'open' && !lost) await client.query('ROLLBACK').catch(() => {});
         throw lost && !(err as { code?: string }).code ? lost : err;
       } finally {
         client.removeListener('error', onError);
-        client.release(lost);
+        // A connection still inside a transaction (a failed ROLLBACK) is not reused: the next
+        // transaction's BEGIN, and everything behind it, would run in this one.
+        client.release(lost ?? (client.getTransactionStatus() === 'I' ? undefined : new Error('connection left inside a transaction')));
       }
     },
     async listen(channel, onPayload, onGap) {
