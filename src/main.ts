@@ -1,5 +1,6 @@
 // The server's modules are imported in serve(), not here: the entry point below may first replace
 // the process (withMemorySettings) and must not have loaded them for nothing.
+import { turnOffPretenuring } from './lib/heap-flags.js';
 
 /**
  * glibc's malloc returns freed memory at the top of its heaps to the OS only above a trim
@@ -35,6 +36,7 @@ export function withMemorySettings(): void {
 
 /** `npm start` / `idpbridge serve`: serve until SIGTERM/SIGINT, then drain and close. */
 export async function serve(): Promise<void> {
+  turnOffPretenuring(); // before the first query: pg's rows arrays must not be born old (src/lib/heap-flags.ts)
   const [{ loadConfig }, { buildApp }, { startShutdownWatchdog }, { stdoutLogDestination }] = await Promise.all([
     import('./config.js'), import('./app.js'), import('./lib/shutdown-watchdog.js'), import('./logger.js'),
   ]);

@@ -136,7 +136,9 @@ export function startIdpbridge(env: Record<string, string | undefined>, name = '
     name,
     // BENCH_SERVER_SCRIPT: another build of idpbridge (a before/after comparison of one change).
     script: process.env.BENCH_SERVER_SCRIPT || join(ROOT, 'dist/main.js'),
-    nodeArgs: [],
+    // BENCH_SERVER_NODE_ARGS: node/V8 options for the server, space-separated, to look into a figure
+    // (e.g. `--trace-gc --trace-gc-nvp`, or `--import <file>` sampling process.memoryUsage()).
+    nodeArgs: (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
     env: {
       IDPBRIDGE_ADMIN_TOKEN: ADMIN_TOKEN,
       IDPBRIDGE_RATE_LIMIT_PER_MINUTE: '0',
