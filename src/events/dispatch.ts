@@ -125,17 +125,36 @@ const TENANTS_PER_PASS = 200;
  * them; a pass that finds no event since the horizon writes nothing.
  */
 export async function dispatchPending(db: Database, batch = 500): Promise<number> {
-  const { rows: [pass] } = await db.query<{ xmin: string; tenants: string[]; seen: boolean }>(
+  return (await dispatchPass(db, batch)).n;
+}
+
+/** What a dispatch pass did: events fanned out, and whether committed events wait behind an open transaction. */
+export interface DispatchPass {
+  n: number;
+  /**
+   * Committed events not yet below the snapshot's xmin: a transaction still open somewhere in the
+   * cluster (xids are cluster-wide) holds them back, and no request will announce its end. The
+   * worker looks again soon rather than after its idle wait.
+   */
+  waiting: boolean;
+}
+
+/** dispatchPending, also telling whether events wait behind an open transaction. */
+export async function dispatchPass(db: Database, batch = 500): Promise<DispatchPass> {
+  const { rows: [pass] } = await db.query<{ xmin: string; tenants: string[]; seen: boolean; waiting: boolean }>(
     `SELECT ARRAY(
               SELECT DISTINCT e.tenant_id FROM events e LEFT JOIN event_cursors cur ON cur.tenant_id = e.tenant_id
                WHERE e.txid >= h.txid AND ${pending(`COALESCE(cur.txid, '0'::xid8)`, 'COALESCE(cur.seq, 0)')}
                LIMIT ${TENANTS_PER_PASS})::text[] AS tenants,
             EXISTS (SELECT 1 FROM events e WHERE e.txid >= h.txid AND e.txid < pg_snapshot_xmin(pg_current_snapshot())) AS seen,
-            pg_snapshot_xmin(pg_current_snapshot())::text AS xmin
+            pg_snapshot_xmin(pg_current_snapshot())::text AS xmin,
+            -- The top end of events_txid: only events written since the oldest open transaction.
+            EXISTS (SELECT 1 FROM events e WHERE e.txid >= pg_snapshot_xmin(pg_current_snapshot())) AS waiting
        FROM event_dispatch_horizon h`,
   );
+  const waiting = pass?.waiting ?? false;
   // Nothing below xmin since the horizon: the horizon stays, and an idle pass writes nothing.
-  if (!pass || !pass.seen) return 0;
+  if (!pass || !pass.seen) return { n: 0, waiting };
   let n = 0;
   let complete = pass.tenants.length < TENANTS_PER_PASS;
   // A failure ends the pass before the horizon moves.
@@ -149,5 +168,5 @@ export async function dispatchPending(db: Database, batch = 500): Promise<number
   }
   // Only upwards: another process's pass may have moved it further meanwhile.
   if (complete) await db.query('UPDATE event_dispatch_horizon SET txid = $1::xid8 WHERE txid < $1::xid8', [pass.xmin]);
-  return n;
+  return { n, waiting };
 }

@@ -3,7 +3,7 @@ import type { Agent } from 'undici';
 import type { Database } from '../db/types.js';
 import { createOutboundAgent, TargetPolicy } from '../lib/outbound.js';
 import type { SecretBox } from '../lib/secret-box.js';
-import { dispatchPending } from './dispatch.js';
+import { dispatchPass } from './dispatch.js';
 import { expandAccessChanges } from './access-events.js';
 import { claimWebhooks, serveQueue, type DeliverOptions, type RetryPolicy } from './delivery.js';
 import { createMailer, sendInvitationsRound, type Mailer } from './invitations.js';
@@ -45,6 +45,8 @@ const COALESCE_MS = 50;
  * process's expired lease, a write by a process without a worker) until a nudge wakes it.
  */
 const HOT_MS = 10_000;
+/** The longest wait between passes while committed events wait behind an open transaction. */
+const WAITING_MAX_MS = 1_000;
 const IDLE_BACKSTOP_MS = 5_000;
 
 type Log = {
@@ -72,6 +74,12 @@ export class EventsWorker {
    * transaction committed, so the next one comes within COALESCE_MS, not after an idle wait.
    */
   private nudged = false;
+  /**
+   * Events are committed but held back by a transaction still open elsewhere (dispatch.ts
+   * DispatchPass.waiting): the next pass comes after this many ms (doubling from COALESCE_MS up to
+   * WAITING_MAX_MS while it lasts), not after the idle wait; 0 when nothing waits.
+   */
+  private waitingMs = 0;
   /** When the last pass moved something or the last nudge came (Date.now()). */
   private lastWorkAt = 0;
   /** When the pending timer fires (Date.now() based), to tell a long sleep from a short wait. */
@@ -118,7 +126,9 @@ export class EventsWorker {
         // events gather first — each pass costs the same few queries whether it moves 1 event or 100.
         // Queues in flight free their slots soon: look again shortly.
         if (done > 0) this.lastWorkAt = Date.now();
-        this.schedule(done >= COALESCE_BELOW ? 0 : done > 0 || this.serving.size > 0 || this.nudged ? COALESCE_MS : this.idleMs());
+        this.schedule(done >= COALESCE_BELOW ? 0
+          : done > 0 || this.serving.size > 0 || this.nudged ? COALESCE_MS
+            : this.waitingMs > 0 ? Math.min(this.waitingMs, this.idleMs()) : this.idleMs());
       });
     }, ms);
   }
@@ -166,7 +176,11 @@ export class EventsWorker {
         return n;
       });
     }
-    await step('dispatch', () => dispatchPending(this.db));
+    await step('dispatch', async () => {
+      const pass = await dispatchPass(this.db);
+      this.waitingMs = pass.waiting ? Math.min(this.waitingMs * 2 || COALESCE_MS, WAITING_MAX_MS) : 0;
+      return pass.n;
+    });
     await step('webhooks', () => this.startQueues());
     await step('invitations', () =>
       sendInvitationsRound(this.db, this.mailer, {

@@ -55,3 +55,35 @@ eachDatabase((kind) => {
     }
   });
 });
+
+// Events committed after a transaction that is still open (anywhere in the cluster: xids are
+// cluster-wide) are not dispatched until it ends, and nothing announces its end: the worker looks
+// again soon while such events wait, instead of sleeping its poll interval (two minutes here).
+it('[postgres] a write held back by another open transaction is delivered soon after that transaction ends', { skip: !process.env.TEST_DATABASE_URL }, async () => {
+  const priv = await privateDatabase('postgres');
+  if (!priv) return;
+  const { default: pg } = await import('pg');
+  const blocker = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await blocker.connect();
+  const receiver = new Receiver();
+  await receiver.start();
+  const t = await startTestApp('postgres', { ...FAST_WORKER, workerPollMs: 120_000 }, { db: priv.db });
+  try {
+    assert.equal((await admin(t.app, 'POST', `/tenants/${t.tenantId}/webhooks`, { url: receiver.url, events: ['user.created'] })).status, 201);
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT pg_current_xact_id()'); // holds an xid: the snapshot's xmin stays below the write
+    assert.equal((await scim(t.app, t.scimToken, t.scimBase)('POST', '/Users', userBody('held@example.com'))).status, 201);
+    await new Promise((r) => setTimeout(r, 600)); // the nudged pass (and its follow-ups) found it held back
+    assert.equal(receiver.received.length, 0, 'not delivered while an older transaction is open');
+    await blocker.query('COMMIT');
+    const t0 = Date.now();
+    await waitFor('the delivery once the older transaction ended', () => receiver.received.length > 0, 5_000);
+    assert.ok(Date.now() - t0 < 2_000, `delivered ${Date.now() - t0} ms after the transaction ended`);
+  } finally {
+    await blocker.end().catch(() => {});
+    await admin(t.app, 'DELETE', `/tenants/${t.tenantId}`);
+    await t.close();
+    await priv.drop();
+    await receiver.stop();
+  }
+});
