@@ -17,7 +17,8 @@ export interface AuditRule {
   transactional?: false;
   /**
    * 'route': the handler hands over the values its change replaces itself (auditBefore, from its
-   * own write statement), so a PATCH or PUT is not preceded by a read through the route's GET.
+   * own locked write statement, so concurrent writes each record what they replaced). Every PATCH
+   * and PUT says so (test/audit/before-values.test.ts); nothing reads a resource before its write.
    */
   before?: 'route';
 }

@@ -29,9 +29,9 @@ const kBefore = Symbol('idpbridge.auditBefore');
 type WithBefore = FastifyRequest & { [kBefore]?: Record<string, unknown> };
 
 /**
- * A route that knows the values its change replaces hands them here (one line, before it writes,
- * or after it when its write statement returns them — then its catalogue rule says `before:
- * 'route'`): the entry then records `{before, after}` of each changed field instead of `after` alone.
+ * A PATCH or PUT hands over the values its change replaces, as its own locked write statement
+ * returns them (its catalogue rule says `before: 'route'`): the entry then records `{before,
+ * after}` of each changed field instead of `after` alone.
  */
 export function auditBefore(req: FastifyRequest, before: object | undefined | null): void {
   if (before) (req as WithBefore)[kBefore] = before as Record<string, unknown>;
@@ -104,15 +104,9 @@ class Aborted extends Error {
  * outside its own transactions stay when it then fails (sign-in failure counters, for one); the
  * entry is written only for a success.
  */
-function auditedHandler(handler: RouteHandlerMethod, rule: AuditRule, opts: AuditHttpOptions, read?: () => RouteHandlerMethod | undefined): RouteHandlerMethod {
+function auditedHandler(handler: RouteHandlerMethod, rule: AuditRule, opts: AuditHttpOptions): RouteHandlerMethod {
   return async function (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
     const actor = await actorOf(req, opts);
-    const readBefore = async () => {
-      const get = read?.();
-      // No savepoint (two round trips on every write): the views refuse unknown ids before any SQL,
-      // and a read that did abort the transaction makes the write fail and roll back as a whole.
-      if (get && !(req as WithBefore)[kBefore]) auditBefore(req, await currentView(this, get, req).catch(() => undefined));
-    };
     // The transaction's last statement: it commits with the append (src/db/types.ts, queryAndCommit).
     const record = async (tx: Transaction, payload: unknown) => {
       if (reply.statusCode < 400) await recordAudit(tx, entryOf(req, rule, actor, payload), { last: true });
@@ -122,7 +116,6 @@ function auditedHandler(handler: RouteHandlerMethod, rule: AuditRule, opts: Audi
       const held = holdSend(reply, (p) => { sent = { payload: p }; });
       let result: unknown;
       try {
-        await readBefore();
         result = await handler.call(this, req, reply);
       } finally {
         held.release();
@@ -138,7 +131,6 @@ function auditedHandler(handler: RouteHandlerMethod, rule: AuditRule, opts: Audi
       outcome = await inRequestTransaction(opts.db, async (tx) => {
         let result: unknown;
         try {
-          await readBefore();
           result = await handler.call(this, req, reply);
         } catch (error) {
           // A failed statement has aborted the transaction: nothing of it can be kept.
@@ -157,22 +149,6 @@ function auditedHandler(handler: RouteHandlerMethod, rule: AuditRule, opts: Audi
     if ('error' in outcome) throw outcome.error;
     return sent ? reply.send(sent.payload) : outcome.result;
   };
-}
-
-/**
- * The resource as the route's own GET answers it (same URL, same parameters), read in the write's
- * transaction just before the change: the `before` values of a PATCH or PUT. Throws when the GET
- * refuses (404: the write will refuse too); undefined when it answers something else than an object.
- */
-async function currentView(app: FastifyInstance, get: RouteHandlerMethod, req: FastifyRequest): Promise<object | undefined> {
-  let sent: unknown;
-  const fake = {
-    code() { return fake; }, status() { return fake; }, header() { return fake; }, headers() { return fake; }, type() { return fake; },
-    send(p: unknown) { sent = p; return fake; },
-  };
-  const r = await get.call(app, req, fake as unknown as FastifyReply);
-  const view = r === fake ? sent : r;
-  return view !== null && typeof view === 'object' && !Array.isArray(view) ? view : undefined;
 }
 
 /**
@@ -303,19 +279,15 @@ function signInHandler(handler: RouteHandlerMethod, db: Database): RouteHandlerM
  * `unknown.<method>` (and test/audit/route-table.test.ts fails).
  */
 export function installAudit(app: FastifyInstance, opts: AuditHttpOptions): void {
-  // GET handlers by URL (this app's): a PATCH or PUT reads its resource's values before the change.
-  const reads = new Map<string, RouteHandlerMethod>();
   app.addHook('onRoute', (route) => {
     const methods = [route.method].flat().map((m) => String(m).toUpperCase());
     if (!isAuditedUrl(route.url)) return;
-    if (methods.includes('GET')) reads.set(route.url, route.handler as RouteHandlerMethod);
     if (methods.includes('GET') && SIGN_IN_CALLBACKS.has(`GET ${route.url}`)) route.handler = signInHandler(route.handler as RouteHandlerMethod, opts.db);
     const write = methods.find((m) => WRITE_METHODS.has(m));
     if (!write) return;
     const rule = ruleFor(write, route.url) ?? { action: `unknown.${write.toLowerCase()}`, target: 'route' };
     if (rule.action === null) return;
-    const read = (write === 'PATCH' || write === 'PUT') && rule.before !== 'route' ? () => reads.get(route.url) : undefined;
-    route.handler = auditedHandler(route.handler as RouteHandlerMethod, rule, opts, read);
+    route.handler = auditedHandler(route.handler as RouteHandlerMethod, rule, opts);
   });
   // Per app (so per process): counts of refusals not yet written live here until their key's next
   // entry, an eviction or the close.
