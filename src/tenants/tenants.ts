@@ -34,12 +34,7 @@ export async function createTenant(db: Queryable, name: string): Promise<Tenant>
 }
 
 export async function getTenant(db: Queryable, id: string): Promise<Tenant | undefined> {
-  if (!isUuid(id)) return undefined;
-  const { rows } = await db.query<TenantRow>(
-    'SELECT tenant_id, name, settings, created_at FROM tenants WHERE tenant_id = $1',
-    [id],
-  );
-  return rows[0] ? toTenant(rows[0]) : undefined;
+  return selectTenant(db, id, '');
 }
 
 /**
@@ -49,11 +44,12 @@ export async function getTenant(db: Queryable, id: string): Promise<Tenant | und
  * they replace) is what they change, also when the singleton's own row does not exist yet.
  */
 export async function lockTenant(db: Queryable, id: string): Promise<Tenant | undefined> {
+  return selectTenant(db, id, ' FOR NO KEY UPDATE');
+}
+
+async function selectTenant(db: Queryable, id: string, lock: '' | ' FOR NO KEY UPDATE'): Promise<Tenant | undefined> {
   if (!isUuid(id)) return undefined;
-  const { rows } = await db.query<TenantRow>(
-    'SELECT tenant_id, name, settings, created_at FROM tenants WHERE tenant_id = $1 FOR NO KEY UPDATE',
-    [id],
-  );
+  const { rows } = await db.query<TenantRow>(`SELECT tenant_id, name, settings, created_at FROM tenants WHERE tenant_id = $1${lock}`, [id]);
   return rows[0] ? toTenant(rows[0]) : undefined;
 }
 

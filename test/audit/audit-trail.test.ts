@@ -3,7 +3,7 @@
 // `idpbridge audit verify`, retention and the operator's purge.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually } from './helpers.js';
+import { eventually, operatorCalls, type EntryView } from './helpers.js';
 import { eachDatabase, startTestApp, type TestApp } from '../helpers/app.js';
 import { client } from '../console/helpers.js';
 import { auditVerify } from '../../src/cli.js';
@@ -12,24 +12,11 @@ import { cleanupAudit } from '../../src/audit/retention.js';
 import { chainOf } from '../../src/audit/entry.js';
 import { runCli } from '../helpers/process.js';
 
-interface EntryView {
-  id: string; tenantId: string | null; sequence: number; action: string; outcome: string;
-  actor: { kind: string; id: string | null; login: string | null }; target: { type: string; id: string | null } | null;
-  changes: Record<string, unknown>; clientIp: string | null; userAgent: string | null; requestId: string | null; hash: string; prevHash: string;
-}
-
 eachDatabase((kind) => {
   let t: TestApp;
   before(async () => { t = await startTestApp(kind); });
   after(async () => { await t.close(); });
-  const admin = { authorization: `Bearer idpb_admin_test-operator-token-0123456789`, 'user-agent': 'audit-test/1.0' };
-  const call = (method: string, url: string, payload?: unknown) =>
-    t.app.inject({ method: method as 'GET', url, headers: admin, ...(payload === undefined ? {} : { payload: payload as object }) });
-  const log = async (tenantId: string, query = ''): Promise<EntryView[]> => {
-    const r = await call('GET', `/admin/v1/tenants/${tenantId}/audit-log${query}`);
-    assert.equal(r.statusCode, 200, r.body);
-    return r.json().entries;
-  };
+  const { admin, call, log } = operatorCalls(() => t);
 
   test('audit: tenant creation, SCIM token and settings changes are recorded with actor, target, before/after and request facts', async () => {
     const made = await call('POST', '/admin/v1/tenants', { name: 'Audited tenant' });

@@ -4,11 +4,9 @@
 // real on PostgreSQL only (PGlite runs one statement at a time).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually } from './helpers.js';
+import { eventually, operatorCalls, type EntryView } from './helpers.js';
 import { eachDatabase, startTestApp, type TestApp } from '../helpers/app.js';
 import { AUDIT_RULES } from '../../src/audit/catalogue.js';
-
-interface EntryView { sequence: number; changes: Record<string, unknown> }
 
 test('before values: every audited PATCH and PUT takes its `before` from its own write (no read through its GET first)', () => {
   const reading = Object.entries(AUDIT_RULES)
@@ -21,14 +19,7 @@ eachDatabase((kind) => {
   let t: TestApp;
   before(async () => { t = await startTestApp(kind); });
   after(async () => { await t.close(); });
-  const admin = { authorization: `Bearer idpb_admin_test-operator-token-0123456789`, 'user-agent': 'audit-test/1.0' };
-  const call = (method: string, url: string, payload?: unknown) =>
-    t.app.inject({ method: method as 'GET', url, headers: admin, ...(payload === undefined ? {} : { payload: payload as object }) });
-  const log = async (tenantId: string, query = ''): Promise<EntryView[]> => {
-    const r = await call('GET', `/admin/v1/tenants/${tenantId}/audit-log${query}`);
-    assert.equal(r.statusCode, 200, r.body);
-    return r.json().entries;
-  };
+  const { admin, call, log } = operatorCalls(() => t);
   const created = async (method: string, url: string, payload: unknown, status = 201) => {
     const r = await call(method, url, payload);
     assert.equal(r.statusCode, status, r.body);
