@@ -66,7 +66,7 @@ const scenarios: [string, (ctx: BenchContext) => Promise<ScenarioResult>][] = [
   ['many-tenants', manyTenants],
 ];
 /** Scenarios that set up their own tenant: a run of only these skips seeding the big tenants. */
-const SELF_SEEDED = new Set(['authorize', 'saml-acs', 'access-fanout', 'idle-cpu', 'footprint', 'audit', 'many-tenants']);
+const SELF_SEEDED = new Set(['authorize', 'pglite-post-users', 'saml-acs', 'access-fanout', 'idle-cpu', 'footprint', 'audit', 'many-tenants']);
 
 const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
