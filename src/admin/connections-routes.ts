@@ -6,7 +6,7 @@ import { publicBaseUrl } from '../http/base-url.js';
 import { createOutboundAgent, isTargetNotAllowed } from '../lib/outbound.js';
 import {
   deleteConnection, domainProblem, getConnection, insertConnection, listConnections, updateConnection, OIDC_CONNECTION_SECRET_PURPOSE,
-  type Connection, type ConnectionFields, type IdentityMappingRule, type OidcConnectionSettings,
+  type Connection, type ConnectionChanges, type ConnectionFields, type IdentityMappingRule, type OidcConnectionSettings,
 } from '../sso/connections.js';
 import { MetadataError, parseIdpMetadata } from '../sso/saml/metadata.js';
 import { spUrls } from '../sso/saml/sp.js';
@@ -124,14 +124,23 @@ const connectionSchema = {
 } as const;
 
 /**
- * A connection's values under the names of the PATCH body (the audit entry's `before`). Not the
- * IdP metadata XML (up to 500 kB: its URL and the values taken from it stand for it) nor secrets.
+ * A connection's values under the names of the PATCH body (the audit entry's `before`; its `after`
+ * is the body). The IdP metadata XML is in both (a public document; the entry keeps its first
+ * 2,000 characters); secrets are in neither.
  */
 const editableOf = (c: Connection) => ({
-  name: c.name, domains: c.domains, idpMetadataUrl: c.idpMetadataUrl, allowIdpInitiated: c.allowIdpInitiated,
+  name: c.name, domains: c.domains, idpMetadataXml: c.idpMetadataXml, idpMetadataUrl: c.idpMetadataUrl, allowIdpInitiated: c.allowIdpInitiated,
   jitProvisioning: c.jitProvisioning, identityMapping: c.identityMapping, clockSkewSeconds: c.clockSkewSeconds,
   signAuthnRequests: c.signAuthnRequests, jitGroupsAttribute: c.jitGroupsAttribute,
   oidc: c.oidc && { issuer: c.oidc.issuer, discoveryUrl: c.oidc.discoveryUrl, clientId: c.oidc.clientId, identityClaims: c.oidc.identityClaims },
+});
+
+/** A new connection's fields before the body's. */
+const defaults = (type: 'oidc' | 'saml'): ConnectionFields => ({
+  name: type === 'oidc' ? 'OIDC' : 'SAML', domains: [], idpEntityId: null, idpSsoUrl: null, idpCerts: [], idpMetadataXml: null,
+  idpMetadataUrl: null, allowIdpInitiated: false, jitProvisioning: false, identityMapping: null, clockSkewSeconds: 120,
+  signAuthnRequests: false, jitGroupsAttribute: null, spSigningCert: null, spSigningKey: null, spEncryptionCert: null,
+  spEncryptionKey: null, oidc: null, oidcClientSecret: null,
 });
 
 type Body = {
@@ -214,8 +223,12 @@ export async function connectionsRoutes(app: FastifyInstance, { deps }: { deps: 
     }
   };
 
-  /** An OIDC connection's own client from the body, validated like the tenant's OIDC configuration; the secret stored encrypted. */
-  const oidcClient = (o: NonNullable<Body['oidc']>, prev?: Connection): Pick<ConnectionFields, 'oidc' | 'oidcClientSecret'> => {
+  /**
+   * An OIDC connection's own client from the body, validated like the tenant's OIDC configuration;
+   * a new secret stored encrypted. No `oidcClientSecret` when the body leaves the secret out: the
+   * write keeps the stored one if the issuer and discovery URL stay the same (ConnectionChanges).
+   */
+  const oidcClient = (o: NonNullable<Body['oidc']>): Pick<ConnectionChanges, 'oidc' | 'oidcClientSecret'> => {
     let n: ReturnType<typeof normalizeOidcConfig>;
     try {
       n = normalizeOidcConfig({
@@ -227,42 +240,34 @@ export async function connectionsRoutes(app: FastifyInstance, { deps }: { deps: 
       throw err;
     }
     const oidc: OidcConnectionSettings = { issuer: n.issuer, discoveryUrl: o.discoveryUrl ? n.discoveryUrl : null, clientId: n.clientId!, identityClaims: o.identityClaims ?? null };
-    // The secret goes to the token endpoint the issuer / discovery URL name: a change of either forgets it (issue 17 item 7).
-    const sameEndpoint = prev?.oidc && prev.oidc.issuer === oidc.issuer && prev.oidc.discoveryUrl === oidc.discoveryUrl;
     if (typeof o.clientSecret === 'string' && !deps.secrets.enabled) throw secretKeyRequired('a client secret');
-    const oidcClientSecret = typeof o.clientSecret === 'string' ? deps.secrets.encrypt(o.clientSecret, OIDC_CONNECTION_SECRET_PURPOSE)
-      : o.clientSecret === null || !sameEndpoint ? null : prev!.oidcClientSecret;
-    return { oidc, oidcClientSecret };
+    if (typeof o.clientSecret === 'string') return { oidc, oidcClientSecret: deps.secrets.encrypt(o.clientSecret, OIDC_CONNECTION_SECRET_PURPOSE) };
+    return o.clientSecret === null ? { oidc, oidcClientSecret: null } : { oidc };
   };
 
-  /** The stored fields after applying the body to `prev` (or to the defaults). */
-  const fields = async (type: 'oidc' | 'saml', b: Body, prev?: Connection): Promise<ConnectionFields> => {
-    const domains = b.domains ? [...new Set(b.domains.map((d) => d.trim().toLowerCase()))] : prev?.domains ?? [];
-    for (const d of domains) {
-      const problem = domainProblem(d);
-      if (problem) throw badRequest(problem);
+  /**
+   * The fields the body sets, validated (IdP metadata by URL fetched now). `prev` is a PATCH's
+   * connection, read without a lock before the fetch: it decides only what no write changes (its
+   * type, whether an OIDC connection has its own client) or what the write merges safely (SP key
+   * pairs made here are stored only where the row still has none). The write itself merges the
+   * fields into the row under its lock (updateConnection), so a concurrent PATCH keeps its own.
+   */
+  const changesOf = async (type: 'oidc' | 'saml', b: Body, prev?: Connection): Promise<ConnectionChanges> => {
+    const ch: ConnectionChanges = {};
+    if (b.name !== undefined) ch.name = b.name;
+    if (b.domains) {
+      ch.domains = [...new Set(b.domains.map((d) => d.trim().toLowerCase()))];
+      for (const d of ch.domains) {
+        const problem = domainProblem(d);
+        if (problem) throw badRequest(problem);
+      }
     }
-    const f: ConnectionFields = {
-      name: b.name ?? prev?.name ?? (type === 'oidc' ? 'OIDC' : 'SAML'),
-      domains,
-      idpEntityId: prev?.idpEntityId ?? null,
-      idpSsoUrl: prev?.idpSsoUrl ?? null,
-      idpCerts: prev?.idpCerts ?? [],
-      idpMetadataXml: prev?.idpMetadataXml ?? null,
-      idpMetadataUrl: prev?.idpMetadataUrl ?? null,
-      allowIdpInitiated: b.allowIdpInitiated ?? prev?.allowIdpInitiated ?? false,
-      jitProvisioning: b.jitProvisioning ?? prev?.jitProvisioning ?? false,
-      identityMapping: b.identityMapping ?? (prev ? prev.identityMapping : null),
-      clockSkewSeconds: b.clockSkewSeconds ?? prev?.clockSkewSeconds ?? 120,
-      signAuthnRequests: b.signAuthnRequests ?? prev?.signAuthnRequests ?? false,
-      jitGroupsAttribute: b.jitGroupsAttribute !== undefined ? b.jitGroupsAttribute : prev?.jitGroupsAttribute ?? null,
-      spSigningCert: prev?.spSigningCert ?? null,
-      spSigningKey: prev?.spSigningKey ?? null,
-      spEncryptionCert: prev?.spEncryptionCert ?? null,
-      spEncryptionKey: prev?.spEncryptionKey ?? null,
-      oidc: prev?.oidc ?? null,
-      oidcClientSecret: prev?.oidcClientSecret ?? null,
-    };
+    if (b.allowIdpInitiated !== undefined) ch.allowIdpInitiated = b.allowIdpInitiated;
+    if (b.jitProvisioning !== undefined) ch.jitProvisioning = b.jitProvisioning;
+    if (b.identityMapping !== undefined) ch.identityMapping = b.identityMapping;
+    if (b.clockSkewSeconds !== undefined) ch.clockSkewSeconds = b.clockSkewSeconds;
+    if (b.signAuthnRequests !== undefined) ch.signAuthnRequests = b.signAuthnRequests;
+    if (b.jitGroupsAttribute !== undefined) ch.jitGroupsAttribute = b.jitGroupsAttribute;
     if (type === 'oidc') {
       if (b.idpMetadataXml !== undefined || b.idpMetadataUrl !== undefined || b.allowIdpInitiated !== undefined || b.identityMapping !== undefined
         || b.jitProvisioning !== undefined || b.signAuthnRequests !== undefined || b.jitGroupsAttribute !== undefined) {
@@ -270,32 +275,33 @@ export async function connectionsRoutes(app: FastifyInstance, { deps }: { deps: 
       }
       if (b.oidc !== undefined) {
         if (prev && !prev.oidc) throw badRequest('this OIDC connection stands for the tenant\'s OIDC configuration: change it with PUT …/oidc');
-        Object.assign(f, oidcClient(b.oidc, prev));
+        Object.assign(ch, oidcClient(b.oidc));
       }
-      return f;
+      return ch;
     }
     if (b.oidc !== undefined) throw badRequest('oidc applies to OIDC connections only');
+    if ((b.signAuthnRequests ?? prev?.signAuthnRequests) && !deps.secrets.enabled) throw secretKeyRequired('the SP signing key for signed AuthnRequests');
+    if (b.idpMetadataXml !== undefined && b.idpMetadataUrl !== undefined) throw badRequest('give idpMetadataXml or idpMetadataUrl, not both');
     // The SP's key pairs: generated once per connection (a connection saved before they existed gets them
     // now); without an installation key they cannot be stored, so the connection works unsigned and unencrypted.
-    if (f.signAuthnRequests && !deps.secrets.enabled) throw secretKeyRequired('the SP signing key for signed AuthnRequests');
-    const cn = `idpbridge SAML SP ${f.name}`;
-    if (!deps.secrets.enabled) return f;
-    if (!f.spEncryptionKey) ({ key: f.spEncryptionKey, cert: f.spEncryptionCert } = await newStoredSpKeyPair(deps.secrets, 'encryption', cn));
-    if (!f.spSigningKey) ({ key: f.spSigningKey, cert: f.spSigningCert } = await newStoredSpKeyPair(deps.secrets, 'signing', cn));
-    if (b.idpMetadataXml !== undefined && b.idpMetadataUrl !== undefined) throw badRequest('give idpMetadataXml or idpMetadataUrl, not both');
+    if (deps.secrets.enabled) {
+      const cn = `idpbridge SAML SP ${b.name ?? prev?.name ?? 'SAML'}`;
+      if (!prev?.spEncryptionKey) ({ key: ch.spEncryptionKey, cert: ch.spEncryptionCert } = await newStoredSpKeyPair(deps.secrets, 'encryption', cn));
+      if (!prev?.spSigningKey) ({ key: ch.spSigningKey, cert: ch.spSigningCert } = await newStoredSpKeyPair(deps.secrets, 'signing', cn));
+    }
     const xml = b.idpMetadataXml ?? (b.idpMetadataUrl !== undefined ? await fetchMetadata(b.idpMetadataUrl) : undefined);
     if (xml !== undefined) {
       try {
         const md = parseIdpMetadata(xml);
         // Two certificates at once is a rotation; more is a mistake (or someone else's metadata).
         if (md.certs.length > 2) throw new MetadataError(`the metadata names ${md.certs.length} signing certificates; at most two (current and next) are accepted`);
-        Object.assign(f, { idpEntityId: md.entityId, idpSsoUrl: md.ssoUrl, idpCerts: md.certs, idpMetadataXml: xml, idpMetadataUrl: b.idpMetadataUrl ?? null });
+        Object.assign(ch, { idpEntityId: md.entityId, idpSsoUrl: md.ssoUrl, idpCerts: md.certs, idpMetadataXml: xml, idpMetadataUrl: b.idpMetadataUrl ?? null });
       } catch (err) {
         if (err instanceof MetadataError) throw badRequest(`IdP metadata: ${err.message}`);
         throw err;
       }
     }
-    return f;
+    return ch;
   };
 
   app.get<{ Params: P }>('/tenants/:tenantId/connections', {
@@ -316,8 +322,7 @@ export async function connectionsRoutes(app: FastifyInstance, { deps }: { deps: 
   }, async (req, reply) => {
     const { tenantId } = req.params;
     await requireTenant(db, tenantId);
-    const f = await fields(req.body.type!, req.body);
-    const created = await insertConnection(db, tenantId, req.body.type!, f);
+    const created = await insertConnection(db, tenantId, req.body.type!, { ...defaults(req.body.type!), ...await changesOf(req.body.type!, req.body) });
     if (!created) throw conflict('the tenant already has the OIDC connection standing for its OIDC configuration; give `oidc` (issuer, clientId, clientSecret) to add another OIDC connection');
     req.log.info({ tenantId, connectionId: created.id, type: created.type }, 'sign-in connection created');
     return reply.code(201).send(view(req, created));
@@ -349,10 +354,11 @@ export async function connectionsRoutes(app: FastifyInstance, { deps }: { deps: 
       await requireTenant(db, tenantId);
       throw notFound('connection');
     }
-    const f = await fields(prev.type, req.body, prev);
-    // The fetch of IdP metadata (in fields) is done: the write is one statement, which answers the
-    // values it replaced (not `prev`, read before the fetch without a lock).
-    const saved = await updateConnection(db, tenantId, connectionId, f);
+    const changes = await changesOf(prev.type, req.body, prev);
+    // The metadata fetch (in changesOf) is done and no lock was held across it: the write is one
+    // statement that locks the row and sets only the fields given, and answers the values it
+    // replaced (not `prev`, which a concurrent PATCH may have changed since).
+    const saved = await updateConnection(db, tenantId, connectionId, changes);
     if (!saved) throw notFound('connection');
     auditBefore(req, editableOf(saved.replaced));
     req.log.info({ tenantId, connectionId }, 'sign-in connection changed');

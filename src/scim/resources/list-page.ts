@@ -35,8 +35,10 @@ export interface ListSource {
  * `totalResults` is exact: an unfiltered list reads the tenant's count (scim_resource_counts, kept
  * by triggers) in the same statement as the page; a filtered list counts once per list version,
  * in the same snapshot as the page (or in one whose list version is the page's), and reuses that
- * total while nothing changes. A userName range (sw, gt, ge, lt, le) counts the smaller side of
- * the tenant (countByRange).
+ * total while nothing changes, whatever the paging (startIndex, cursor, sortBy). A write between
+ * the page read and its count makes the page be read again in the count's snapshot, and so does an
+ * empty page past the end. A userName range (sw, gt, ge, lt, le) counts the smaller side of the
+ * tenant (countByRange).
  */
 export async function listPage<Row>(db: Database, opts: ListSource): Promise<Page<Row>> {
   const { q } = opts;
@@ -181,7 +183,7 @@ async function indexPage<Row>(db: Database, opts: ListSource): Promise<Page<Row>
   const filtered = q.filter !== undefined;
   const shape = shapeOf(opts);
   const versionOf = (v: Versions) => (filtered ? v.changes : v.moves);
-  if (q.count === 0) return { total: filtered ? (await filteredTotal(db, opts, shape)).total : (await readCounts(db, opts)).n, rows: [] };
+  if (q.count === 0) return { total: await totalAlone(db, opts, shape), rows: [] };
 
   // A walk over a userName range that has no total yet (its first page): the count (one statement,
   // cheap, its own snapshot) runs beside the page read rather than after it. Other filters count
@@ -203,49 +205,76 @@ async function indexPage<Row>(db: Database, opts: ListSource): Promise<Page<Row>
     // Nothing from the first row on: none match in the page's snapshot, so the total is 0 without
     // a count (an IdP's `userName eq` probe before each create lands here).
     if (q.startIndex === 1) return { total: 0, rows: [] };
-    // Past the end: the total alone.
-    return { total: filtered ? (await filteredTotal(db, opts, shape)).total : (await readCounts(db, opts)).n, rows: [] };
+    // Past the end: the total, with the page read again in its snapshot.
+    const page = await emptyPageTotal(db, opts, shape, async (tx) => (await creationOrderRows<Row>(tx, opts, { limit: q.count, offset: q.startIndex - 1 })).rows);
+    return { total: page.total, rows: strip(page.rows) };
   }
   let v = parseCounts(rows[0]!._counts);
-  let total = filtered ? (q.startIndex === 1 && rows.length < q.count ? rows.length : rememberedTotal(shape, v.changes)) : v.n;
-  if (total === undefined) {
-    // A count in a snapshot of its own holds for the page when the list version there is the one
-    // read with the page (nothing written since).
-    const byRange = await (counting ?? countByRange(db, opts));
-    if (byRange && byRange.v.changes === v.changes) {
-      total = byRange.total;
-      rememberTotal(shape, v.changes, total);
-    }
-  }
-  if (total === undefined) {
-    // The page and its count in one snapshot: a write between two statements would make
-    // totalResults disagree with the page. The page read already holds in that snapshot when
-    // the list version there is the one read with it (nothing written since); else read it again.
-    const seen = { rows, v };
-    ({ rows, total, v } = await inSnapshot(db, async (tx) => {
-      const c = await countIn(tx, opts);
-      const page = c.v.changes === seen.v.changes ? seen.rows
-        : (await creationOrderRows<Row>(tx, opts, { limit: q.count, offset: q.startIndex - 1 })).rows;
-      return { rows: page, total: c.total, v: c.v };
-    }));
-    rememberTotal(shape, v.changes, total);
+  let total: number;
+  if (!filtered) total = v.n;
+  else if (q.startIndex === 1 && rows.length < q.count) total = rows.length;
+  else {
+    const reread = async (tx: Queryable) => (await creationOrderRows<Row>(tx, opts, { limit: q.count, offset: q.startIndex - 1 })).rows;
+    ({ rows, total, v } = await filteredPageTotal(db, opts, shape, { rows, v }, reread, counting));
   }
   const last = rows[rows.length - 1];
   if (last && rows.length === q.count) rememberPosition(shape, q.startIndex + rows.length, { version: versionOf(v), at: last._at, id: last.id });
   return { total, rows: strip(rows) };
 }
 
-async function filteredTotal(db: Database, opts: ListSource, shape: string): Promise<{ total: number }> {
+/** The total of a list without its rows (count=0): any one snapshot agrees with an empty page. */
+async function totalAlone(db: Database, opts: ListSource, shape: string): Promise<number> {
+  if (!opts.q.filter) return (await readCounts(db, opts)).n;
   const c = await countFiltered(db, opts);
   rememberTotal(shape, c.v.changes, c.total);
-  return { total: c.total };
+  return c.total;
 }
 
-/** The total for a page whose rows came with the counts (v): the tenant's count, or the filter's. */
-async function totalFor(db: Database, opts: ListSource, shape: string, v: Versions | undefined): Promise<number> {
-  if (!opts.q.filter) return v ? v.n : (await readCounts(db, opts)).n;
-  const known = v && rememberedTotal(shape, v.changes);
-  return known ?? (await filteredTotal(db, opts, shape)).total;
+type CountedRow = { _counts: string };
+
+/**
+ * The total of a filtered page whose rows (`seen`) came with the list versions `v`, and the rows
+ * that total belongs to. A total remembered at v is the page's; a count in a snapshot of its own
+ * holds for the page when its list version is v (nothing written since the page read); otherwise
+ * the count and the page are read again in one snapshot (`reread` reads the same page). Every
+ * count is remembered at its own version, so the next page of the same list reuses it.
+ */
+async function filteredPageTotal<R extends CountedRow>(
+  db: Database, opts: ListSource, shape: string, seen: { rows: R[]; v: Versions },
+  reread: (tx: Queryable) => Promise<R[]>, counting?: Promise<{ total: number; v: Versions } | undefined>,
+): Promise<{ rows: R[]; total: number; v: Versions }> {
+  const known = rememberedTotal(shape, seen.v.changes);
+  if (known !== undefined) return { ...seen, total: known };
+  const byRange = await (counting ?? countByRange(db, opts));
+  if (byRange) rememberTotal(shape, byRange.v.changes, byRange.total);
+  if (byRange && byRange.v.changes === seen.v.changes) return { ...seen, total: byRange.total };
+  const out = await inSnapshot(db, async (tx) => {
+    const c = await countIn(tx, opts);
+    const rows = c.v.changes === seen.v.changes ? seen.rows : await reread(tx);
+    return { rows, total: c.total, v: c.v };
+  });
+  rememberTotal(shape, out.v.changes, out.total);
+  return out;
+}
+
+/**
+ * The total of a page that came back empty (past the end), with the page read again in the same
+ * snapshot: a resource created after the first read would otherwise be counted by a total whose
+ * page does not show it. Such pages are rare (a walk stops at the total), so the snapshot is cheap.
+ */
+async function emptyPageTotal<R extends CountedRow>(
+  db: Database, opts: ListSource, shape: string, reread: (tx: Queryable) => Promise<R[]>,
+): Promise<{ rows: R[]; total: number }> {
+  return inSnapshot(db, async (tx) => {
+    const rows = await reread(tx);
+    const v = rows[0] ? parseCounts(rows[0]._counts) : await readCounts(tx, opts);
+    if (!opts.q.filter) return { rows, total: v.n };
+    const known = rememberedTotal(shape, v.changes);
+    if (known !== undefined) return { rows, total: known };
+    const c = await countIn(tx, opts);
+    rememberTotal(shape, c.v.changes, c.total);
+    return { rows, total: c.total };
+  });
 }
 
 /** RFC 9865 cursor paging, in creation order. */
@@ -255,14 +284,20 @@ async function cursorPage<Row>(db: Database, opts: ListSource): Promise<Page<Row
   const shape = shapeOf(opts);
   const wire = `${KIND[opts.table]}\0${q.sortOrder}\0${q.filter ? JSON.stringify(q.filter) : ''}`;
   const from: CursorPosition | undefined = q.cursor ? await decodeCursor(db, opts.tenantId, wire, q.cursor) : undefined;
-  if (q.count === 0) return { total: await totalFor(db, opts, shape, undefined), rows: [] };
+  if (q.count === 0) return { total: await totalAlone(db, opts, shape), rows: [] };
   const backwards = from?.dir === 'p';
   // One row more than the page says whether there is a page beyond it.
-  let rows = (await creationOrderRows<Row>(db, opts, { limit: q.count + 1, offset: 0, seek: from && { at: from.at, id: from.id, backwards } })).rows;
+  const read = async (x: Queryable) =>
+    (await creationOrderRows<Row>(x, opts, { limit: q.count + 1, offset: 0, seek: from && { at: from.at, id: from.id, backwards } })).rows;
+  let rows = await read(db);
+  let total: number;
+  if (!from && rows.length <= q.count) total = rows.length; // the whole list, in the page's snapshot
+  else if (rows.length === 0) ({ rows, total } = await emptyPageTotal(db, opts, shape, read));
+  else if (!q.filter) total = parseCounts(rows[0]!._counts).n;
+  else ({ rows, total } = await filteredPageTotal(db, opts, shape, { rows, v: parseCounts(rows[0]!._counts) }, read));
   const more = rows.length > q.count;
   if (more) rows = rows.slice(0, q.count);
   if (backwards) rows.reverse();
-  const total = await totalFor(db, opts, shape, rows[0] && parseCounts(rows[0]._counts));
   const first = rows[0];
   const last = rows[rows.length - 1];
   const encode = (dir: 'n' | 'p', r: KeyedRow) => encodeCursor(db, opts.tenantId, wire, { dir, at: r._at, id: r.id });
@@ -277,21 +312,25 @@ async function cursorPage<Row>(db: Database, opts: ListSource): Promise<Page<Row
 /** A list sorted by sortBy: OFFSET paging (positions are not remembered for these). */
 async function sortedPage<Row>(db: Database, opts: ListSource): Promise<Page<Row>> {
   const { q } = opts;
-  const { where, params } = whereOf(opts);
-  // The sort's parameters (an open Metadata attribute's name) come after the WHERE's.
+  const shape = shapeOf(opts);
+  if (q.count === 0) return { total: await totalAlone(db, opts, shape), rows: [] };
   const dir = q.sortOrder === 'descending' ? 'DESC' : 'ASC';
-  const order = `${compileSort(q.sortBy!, { rs: opts.rs, alias: 'r', params })} ${dir} NULLS LAST, r.id ${dir}`;
-  let rows: (Row & { _counts: string })[] = [];
-  if (q.count > 0) {
+  const read = async (x: Queryable) => {
+    const { where, params } = whereOf(opts);
+    // The sort's parameters (an open Metadata attribute's name) come after the WHERE's.
+    const order = `${compileSort(q.sortBy!, { rs: opts.rs, alias: 'r', params })} ${dir} NULLS LAST, r.id ${dir}`;
     params.push(q.count, q.startIndex - 1);
-    rows = (await db.query<Row & { _counts: string }>(
+    return (await x.query<Row & CountedRow>(
       `SELECT ${selectList(opts)}, ${countsExpr(opts.table)} AS _counts FROM ${opts.table} r WHERE ${where}
         ORDER BY ${order} LIMIT $${params.length - 1} OFFSET $${params.length}`,
       params,
     )).rows;
-  }
-  if (q.startIndex === 1 && rows.length < q.count) return { total: rows.length, rows: strip(rows) };
-  if (!q.filter && rows[0]) return { total: parseCounts(rows[0]._counts).n, rows: strip(rows) };
-  const total = q.filter ? (await countFiltered(db, opts)).total : (await readCounts(db, opts)).n;
+  };
+  let rows = await read(db);
+  let total: number;
+  if (q.startIndex === 1 && rows.length < q.count) total = rows.length;
+  else if (rows.length === 0) ({ rows, total } = await emptyPageTotal(db, opts, shape, read));
+  else if (!q.filter) total = parseCounts(rows[0]!._counts).n;
+  else ({ rows, total } = await filteredPageTotal(db, opts, shape, { rows, v: parseCounts(rows[0]!._counts) }, read));
   return { total, rows: strip(rows) };
 }
