@@ -92,7 +92,8 @@ export async function run(ctx: BenchContext): Promise<ScenarioResult> {
   } else {
     const version = (JSON.parse(readFileSync(polisPkg, 'utf8')) as { version: string }).version;
     ctx.log(`  Ory Polis (@boxyhq/saml-jackson ${version}, PostgreSQL)`);
-    const url = await recreateDatabase('idpb_bench_polis');
+    // BENCH_POLIS_DB_URL: an empty database made by the caller (a run beside others that use idpb_bench_polis).
+    const url = process.env.BENCH_POLIS_DB_URL || await recreateDatabase('idpb_bench_polis');
     const peer = await startServer({ name: 'polis', script: join(BENCH_DIR, 'peers/polis.ts'), env: { BENCH_POLIS_DB: url }, timeoutMs: 120_000 });
     const info = await (await fetch(`${peer.url}/bench-info`)).json() as { scimBase: string; token: string };
     const polis = await sync(ctx, peer, info.scimBase, info.token, 'polis');

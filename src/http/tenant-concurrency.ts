@@ -51,34 +51,28 @@ export class TenantGate {
     return opts.limit > 0 ? new TenantGate(opts) : undefined;
   }
 
+  /**
+   * A release function when the tenant has a free slot now, else undefined (the caller waits with
+   * acquire). The common case of every gated request, without a promise.
+   */
+  tryAcquire(tenant: string): (() => void) | undefined {
+    const lane = this.lanes.get(tenant);
+    if (lane && lane.active >= this.opts.limit) return undefined;
+    return this.take(tenant, lane);
+  }
+
   /** Resolves with a release function once the tenant has a free slot; rejects with `refuse`'s error. */
   acquire(tenant: string, refuse: GateRefusal): Promise<() => void> {
-    let lane = this.lanes.get(tenant);
-    if (!lane) {
-      lane = { active: 0, waiters: [] };
-      this.lanes.set(tenant, lane);
-    }
+    const lane = this.lanes.get(tenant);
+    if (!lane || lane.active < this.opts.limit) return Promise.resolve(this.take(tenant, lane));
     const l = lane;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      const next = l.waiters.shift();
-      if (next) return next.grant(); // the slot passes on
-      l.active--;
-      if (l.active === 0) this.lanes.delete(tenant);
-    };
-    if (l.active < this.opts.limit) {
-      l.active++;
-      return Promise.resolve(release);
-    }
     const retryAfter = Math.max(1, Math.ceil(this.opts.waitMs / 1000));
     if (l.waiters.length >= this.opts.queueMax) return Promise.reject(refuse(retryAfter, this.opts.limit));
     return new Promise((resolve, reject) => {
       const waiter = {
         grant: () => {
           clearTimeout(timer);
-          resolve(release);
+          resolve(this.releaseOf(tenant, l));
         },
       };
       const timer = setTimeout(() => {
@@ -89,6 +83,30 @@ export class TenantGate {
       timer.unref();
       l.waiters.push(waiter);
     });
+  }
+
+  /** Takes a free slot of the tenant's lane (created when absent). */
+  private take(tenant: string, lane: Lane | undefined): () => void {
+    let l = lane;
+    if (!l) {
+      l = { active: 0, waiters: [] };
+      this.lanes.set(tenant, l);
+    }
+    l.active++;
+    return this.releaseOf(tenant, l);
+  }
+
+  /** Gives a slot back once: to the next waiter, or to the lane (dropped when idle). */
+  private releaseOf(tenant: string, l: Lane): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = l.waiters.shift();
+      if (next) return next.grant(); // the slot passes on
+      l.active--;
+      if (l.active === 0) this.lanes.delete(tenant);
+    };
   }
 
   /** Handlers of the tenant running now (tests, metrics). */
@@ -110,7 +128,8 @@ export function registerTenantConcurrency(app: FastifyInstance, opts: TenantConc
     const gated: RouteHandlerMethod = async function (this: FastifyInstance, req, reply) {
       const tenant = tenantKeyOf(req);
       if (tenant === undefined) return handler.call(this, req, reply);
-      const release = await gate.acquire(tenant, opts.error);
+      // A free slot is taken at once: no promise to wait on for the common, uncontended request.
+      const release = gate.tryAcquire(tenant) ?? await gate.acquire(tenant, opts.error);
       try {
         return await handler.call(this, req, reply);
       } finally {

@@ -14,9 +14,21 @@ import type { ResourceSchemas } from '../schema/types.js';
 
 type Req = FastifyRequest<{ Params: { tenantId: string; id?: string }; Querystring: Record<string, unknown> }>;
 
+/**
+ * A tenant's schemas per settings object: the principal (and so its settings object) is cached by
+ * the credentials verifier and shared by its requests, which skip tenantSchemas' key building.
+ */
+const schemasBySettings = new WeakMap<object, ReturnType<typeof tenantSchemas>>();
+
+function schemasOf(settings: ScimContext['settings']): ReturnType<typeof tenantSchemas> {
+  let s = schemasBySettings.get(settings);
+  if (!s) schemasBySettings.set(settings, (s = tenantSchemas(settings)));
+  return s;
+}
+
 export function scimContext(req: FastifyRequest, deps: AppDeps): ScimContext {
   const p = req.scim!;
-  const { users: u, groups: g } = tenantSchemas(p.settings);
+  const { users: u, groups: g } = schemasOf(p.settings);
   return {
     db: deps.db,
     tenantId: p.tenantId,
