@@ -4,9 +4,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Database, Queryable } from './types.js';
+import type { Database } from './types.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { PGLITE_START_PARAMS } from './pglite-settings.js';
+import { PgliteSession } from './pglite-session.js';
+import type { StatementCache } from './pglite-statements.js';
 
 export interface PgliteOptions {
   /** Directory to persist to; undefined keeps the database in memory (tests). */
@@ -19,6 +21,8 @@ export interface PgliteOptions {
 /** An embedded database that can also be dumped whole (the template of `loadDataDir`). */
 export interface PgliteDatabase extends Database {
   dumpDataDir(): Promise<Blob>;
+  /** How the session talks to the backend: its calls so far, and its prepared statements. */
+  sessionStats(): { calls: number; statements: StatementCache };
 }
 
 export async function openPglite(opts: PgliteOptions): Promise<PgliteDatabase> {
@@ -40,32 +44,23 @@ export async function openPglite(opts: PgliteOptions): Promise<PgliteDatabase> {
     throw err;
   }
 
-  const wrap = (q: { query: PGlite['query']; exec: PGlite['exec'] }): Queryable => ({
-    async exec(sql: string) {
-      await q.exec(sql);
-    },
-    async query<T>(sql: string, params?: readonly unknown[]) {
-      const res = await q.query<T>(sql, params as unknown[] | undefined);
-      // PGlite reports affectedRows = 0 for SELECT; pg reports the row count.
-      return { rows: res.rows, rowCount: Math.max(res.affectedRows ?? 0, res.rows.length) };
-    },
-  });
-  const top = wrap(db);
-
+  const session = new PgliteSession(db);
   return {
     kind: 'pglite',
-    query: top.query,
-    exec: top.exec,
-    // PGlite serialises transactions itself (one connection); other queries wait for it.
-    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
-    // In-process: no connection to lose, so no gaps.
+    query: (sql, params) => session.query(sql, params),
+    exec: (sql) => session.exec(sql),
+    transaction: (fn) => session.transaction(fn),
+    // In-process: no connection to lose, so no gaps. LISTEN goes through the session's queue: it
+    // must not run inside another caller's transaction.
     async listen(channel, onPayload) {
-      return db.listen(channel, onPayload);
+      const unlisten = await session.exclusive(() => db.listen(channel, onPayload));
+      return () => session.exclusive(() => unlisten());
     },
-    dumpDataDir: () => db.dumpDataDir('none'),
+    dumpDataDir: () => session.exclusive(() => db.dumpDataDir('none')),
+    sessionStats: () => ({ calls: session.calls, statements: session.statements }),
     async close() {
       try {
-        await db.close();
+        await session.close();
       } finally {
         lock?.release();
       }
