@@ -64,6 +64,7 @@ export const entryHash = (e: Omit<AuditEntry, 'id' | 'hash'>): string =>
   createHash('sha256').update(canonicalJson(hashedFields(e))).digest('hex');
 
 const MAX_TEXT = 2000;
+const MAYBE_UNSTORABLE = /[\u0000\uD800-\uDFFF]/;
 
 /**
  * Values as they are stored: strings without NUL or unpaired surrogates (jsonb refuses them) and at most 2000 characters,
@@ -71,8 +72,9 @@ const MAX_TEXT = 2000;
  */
 export function storable(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') {
-    // jsonb refuses NUL and unpaired surrogates (both arrive in JSON bodies as \u escapes).
-    const clean = value.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+    // jsonb refuses NUL and unpaired surrogates (both arrive in JSON bodies as \u escapes); the
+    // replacement's lookarounds run only on the rare string that has a NUL or a surrogate at all.
+    const clean = !MAYBE_UNSTORABLE.test(value) ? value : value.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
     return clean.length > MAX_TEXT ? `${clean.slice(0, MAX_TEXT)}…` : clean;
   }
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();

@@ -1,28 +1,30 @@
 import type { Queryable, Transaction } from '../db/types.js';
-import { canonicalJson, chainOf, hashedFields, newEventId, storable, type AuditEntry, type AuditEntryInput } from './entry.js';
+import { canonicalJson, chainOf, newEventId, storable, type AuditEntry, type AuditEntryInput } from './entry.js';
 
 /** The outbox event type of every audit entry (docs/webhooks.md): webhooks filter it as `audit.*`. */
 export const AUDIT_EVENT_TYPE = 'audit.recorded';
 
+const J = JSON.stringify;
+
 /**
  * The entry's canonical JSON (what its hash covers, src/audit/entry.ts) cut where its chain
  * position goes: `pre` + previous hash + `mid` + seq + `post`. The database fills both in while it
- * advances the chain head, so one statement appends. Built the way `canonicalJson` writes an
- * object (keys sorted, undefined ones left out), with the two positions left open.
+ * advances the chain head, so one statement appends. Written field by field in the order
+ * `canonicalJson(hashedFields(…))` sorts them (test/audit/append.test.ts holds the two equal), so
+ * only `changes`, whose keys are the request's, goes through the generic serializer.
  */
-export function hashTemplate(entry: Omit<AuditEntry, 'id' | 'hash' | 'seq' | 'prevHash'>): { pre: string; mid: string; post: string } {
-  const fields = hashedFields({ ...entry, seq: 0, prevHash: '' });
-  const parts: string[] = [];
-  let text = '{';
-  for (const key of Object.keys(fields).filter((k) => fields[k] !== undefined).sort()) {
-    text += `${text === '{' ? '' : ','}${JSON.stringify(key)}:`;
+export function hashTemplate(e: Omit<AuditEntry, 'id' | 'hash' | 'seq' | 'prevHash'>): { pre: string; mid: string; post: string } {
+  const a = e.actor;
+  const t = e.target;
+  return {
+    pre: `{"action":${J(e.action)},"actor":{"id":${J(a.id ?? null)},"kind":${J(a.kind)},"login":${J(a.login ?? null)}},`
+      + `"at":${J(e.at.toISOString())},"chain":${J(e.chain)},"changes":${canonicalJson(e.changes)},"clientIp":${J(e.clientIp ?? null)},`
+      + `"outcome":${J(e.outcome)},"prevHash":"`,
     // The previous hash is hex, written as a JSON string; seq a number. "prevHash" sorts before "seq".
-    if (key === 'prevHash') { parts.push(`${text}"`); text = '"'; }
-    else if (key === 'seq') { parts.push(text); text = ''; }
-    else text += canonicalJson(fields[key]);
-  }
-  const [pre, mid] = parts as [string, string];
-  return { pre, mid, post: `${text}}` };
+    mid: `","requestId":${J(e.requestId ?? null)},"seq":`,
+    post: `,"target":${t ? `{"id":${J(t.id ?? null)},"type":${J(t.type)}}` : 'null'},`
+      + `"tenantId":${J(e.tenantId ? e.tenantId.toLowerCase() : null)},"userAgent":${J(e.userAgent ?? null)}}`,
+  };
 }
 
 interface AppendRow { id: string | number; seq: string | number; hash: string; prev_hash: string }
@@ -56,7 +58,9 @@ export async function recordAudit(q: Queryable | Transaction, input: AuditEntryI
     actor: { kind: input.actor.kind, id: input.actor.id ?? null, login: input.actor.login === null ? null : (storable(input.actor.login) as string) },
     target: input.target ? { type: input.target.type, id: input.target.id === null ? null : (storable(input.target.id) as string) } : null,
     changes: storable(input.changes) as AuditEntry['changes'],
-    userAgent: input.userAgent === null ? null : (storable(input.userAgent) as string),
+    userAgent: input.userAgent == null ? null : (storable(input.userAgent) as string),
+    clientIp: input.clientIp ?? null,
+    requestId: input.requestId ?? null,
     chain,
     at: new Date(),
   };

@@ -18,6 +18,14 @@ export interface PostgresOptions {
   statementTimeoutMs?: number | undefined;
 }
 
+/** A transaction whose COMMIT answered ROLLBACK: one of its statements had failed, nothing of it is stored. */
+class RolledBack extends Error {
+  constructor() {
+    super('the transaction was rolled back: one of its statements had failed');
+    this.name = 'RolledBack';
+  }
+}
+
 export function openPostgres(opts: PostgresOptions): Database {
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
@@ -151,6 +159,11 @@ export function openPostgres(opts: PostgresOptions): Database {
           stream.uncork();
         }
       };
+      // COMMIT of a transaction that a failed statement aborted answers ROLLBACK, not an error: a
+      // callback that caught that statement's error must not resolve as if its work were stored.
+      const committed = (res: pg.QueryResult): void => {
+        if (res.command !== 'COMMIT') throw new RolledBack();
+      };
       const tx: Transaction = {
         query: <R>(sql: string, params?: readonly unknown[]) => send([() => run<R>(client, sql, params)])[0]!,
         exec: async (sql) => { await send([() => client.query(sql)])[0]; },
@@ -160,15 +173,16 @@ export function openPostgres(opts: PostgresOptions): Database {
           const [s, c] = await Promise.allSettled([statement!, commit!]);
           if (s.status === 'rejected') throw s.reason;
           if (c.status === 'rejected') throw c.reason;
-          // COMMIT of a transaction that an earlier statement aborted answers ROLLBACK, not an error.
-          if ((c.value as pg.QueryResult).command !== 'COMMIT') throw new Error('the transaction was rolled back: one of its statements had failed');
+          committed(c.value as pg.QueryResult);
           return s.value as QueryResult<R>;
         },
       };
       try {
         const result = await fn(tx);
-        if (state === 'open') await client.query('COMMIT');
+        const open = state === 'open';
+        // COMMIT ends the transaction whatever it answers: no ROLLBACK follows it.
         state = 'done';
+        if (open) committed(await client.query('COMMIT'));
         return result;
       } catch (err) {
         if (state === 'open' && !lost) await client.query('ROLLBACK').catch(() => {});

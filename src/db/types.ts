@@ -26,7 +26,11 @@ export type DatabaseKind = 'postgres' | 'pglite';
 
 export interface Database extends Queryable {
   readonly kind: DatabaseKind;
-  /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
+  /**
+   * Runs fn in one transaction: committed when fn resolves, rolled back when it throws. A statement
+   * that failed inside it aborts the whole transaction even when fn caught its error: the commit
+   * then stores nothing and the call rejects (a savepoint fn rolls back to keeps the rest).
+   */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /**
    * Subscribes to a PostgreSQL NOTIFY channel; returns an unsubscribe function. `onGap` is called

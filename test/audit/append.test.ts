@@ -28,6 +28,11 @@ test('audit: the hash template, filled with a chain position, is the canonical J
       ...input(null, 3, { changes: { nested: { after: { z: [1, { b: null, a: 'x' }], a: true } }, secret: { changed: true } } }),
       chain: 'operator', at: new Date('2030-12-31T23:59:59.999Z'),
     },
+    {
+      // An upper-case tenant id (hashed lower-case), a target without id, a key that sorts oddly in changes.
+      ...input('0F0E0D0C-0B0A-4908-8706-050403020100', 4, { target: { type: 'console_session', id: null }, changes: { Z: { after: 1 }, a: { before: [], after: {} } } }),
+      chain: 'tenant:0f0e0d0c-0b0a-4908-8706-050403020100', at: new Date('2026-06-30T12:00:00.000Z'),
+    },
   ];
   for (const e of odd) {
     const t = hashTemplate(e);
@@ -91,6 +96,14 @@ eachDatabase((kind) => {
     const seqs = (await t.db.query<{ seq: number; prev_hash: string }>('SELECT seq, prev_hash FROM audit_log WHERE chain = $1 ORDER BY seq', [chainOf(tenantId)])).rows;
     assert.deepEqual(seqs.map((r) => Number(r.seq)), [1, 2, 3, 4, 5, 6, 7, 8]);
     assert.equal(seqs[0]!.prev_hash, GENESIS_HASH);
+  });
+
+  test('audit: an entry whose request facts are missing (undefined, not null) is stored with nulls and verifies', async () => {
+    const tenantId = randomUUID();
+    const partial = { ...input(tenantId, 1), clientIp: undefined, userAgent: undefined, requestId: undefined } as unknown as AuditEntryInput;
+    const e = await t.db.transaction((tx) => recordAudit(tx, partial, { last: true }));
+    assert.deepEqual([e.clientIp, e.userAgent, e.requestId], [null, null, null]);
+    assert.deepEqual(await verifyChain(t.db, chainOf(tenantId)), { chain: chainOf(tenantId), entries: 1 });
   });
 
   test('audit: concurrent writers opening a new chain: one creates its head, the others follow it, and the chain verifies', async () => {
