@@ -37,8 +37,8 @@ export function withMemorySettings(): void {
 /** `npm start` / `idpbridge serve`: serve until SIGTERM/SIGINT, then drain and close. */
 export async function serve(): Promise<void> {
   turnOffPretenuring(); // before the first query: pg's rows arrays must not be born old (src/lib/heap-flags.ts)
-  const [{ loadConfig }, { buildApp }, { startShutdownWatchdog }, { stdoutLogDestination }] = await Promise.all([
-    import('./config.js'), import('./app.js'), import('./lib/shutdown-watchdog.js'), import('./logger.js'),
+  const [{ loadConfig }, { buildApp }, { startShutdownWatchdog }, { stdoutLogDestination }, { reduceHeapWhenIdle }] = await Promise.all([
+    import('./config.js'), import('./app.js'), import('./lib/shutdown-watchdog.js'), import('./logger.js'), import('./lib/idle-heap.js'),
   ]);
   const config = loadConfig();
   const log = stdoutLogDestination();
@@ -72,6 +72,8 @@ export async function serve(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   await app.listen({ host: config.host, port: config.port });
+  // Start-up is done: what it allocated is garbage now, and V8 gives it back (src/lib/idle-heap.ts).
+  reduceHeapWhenIdle();
 }
 
 const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;

@@ -1,6 +1,4 @@
 import type { Database } from './types.js';
-import { openPostgres } from './postgres.js';
-import { openPglite } from './pglite.js';
 
 export interface OpenDatabaseOptions {
   databaseUrl?: string | undefined;
@@ -10,10 +8,16 @@ export interface OpenDatabaseOptions {
   statementTimeoutMs?: number;
 }
 
-/** PostgreSQL when a URL is given, otherwise embedded PGlite (in memory when dataDir is undefined). */
+/**
+ * PostgreSQL when a URL is given, otherwise embedded PGlite (in memory when dataDir is undefined).
+ * Each driver loads with its first use: a server on PostgreSQL does not hold PGlite's modules
+ * (~0.5 MB of source and what V8 builds from it), nor one on PGlite `pg`'s.
+ */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
+    const { openPostgres } = await import('./postgres.js');
     return openPostgres({ connectionString: opts.databaseUrl, max: opts.poolMax ?? 10, statementTimeoutMs: opts.statementTimeoutMs });
   }
+  const { openPglite } = await import('./pglite.js');
   return openPglite({ dataDir: opts.dataDir });
 }
