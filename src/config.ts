@@ -19,6 +19,12 @@ export interface Config {
   smtpUrl: string | undefined;
   /** Events (src/events): run the outbox worker here (IDPBRIDGE_WORKER=off disables it), and its tuning. */
   worker: boolean;
+  /**
+   * Table upkeep (src/db/upkeep.ts) in a process that runs the worker: vacuuming and statistics
+   * where autovacuum does not run, early statistics after fast growth (IDPBRIDGE_TABLE_UPKEEP=off
+   * leaves both to the operator).
+   */
+  tableUpkeep: boolean;
   workerPollMs: number;
   workerLeaseMs: number;
   webhookTimeoutMs: number;
@@ -129,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tenantConcurrency: int('IDPBRIDGE_TENANT_CONCURRENCY', env.IDPBRIDGE_TENANT_CONCURRENCY, 4),
     smtpUrl: env.SMTP_URL || undefined,
     worker: !['off', 'false', '0'].includes((env.IDPBRIDGE_WORKER ?? '').toLowerCase()),
+    tableUpkeep: !['off', 'false', '0'].includes((env.IDPBRIDGE_TABLE_UPKEEP ?? '').toLowerCase()),
     workerPollMs: int('IDPBRIDGE_WORKER_POLL_MS', env.IDPBRIDGE_WORKER_POLL_MS, 500),
     workerLeaseMs: int('IDPBRIDGE_WORKER_LEASE_MS', env.IDPBRIDGE_WORKER_LEASE_MS, 60_000),
     webhookTimeoutMs: int('IDPBRIDGE_WEBHOOK_TIMEOUT_MS', env.IDPBRIDGE_WEBHOOK_TIMEOUT_MS, 10_000),

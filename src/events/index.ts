@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Database } from '../db/types.js';
+import { scheduleUpkeep, type UpkeepScheduler } from '../db/upkeep.js';
 import { TargetPolicy } from '../lib/outbound.js';
 import { SecretBox } from '../lib/secret-box.js';
 import { EventsWorker, type EventsWorkerOptions } from './worker.js';
@@ -34,15 +35,26 @@ export function workerOptions(config: Config, secrets: SecretBox = new SecretBox
 
 /**
  * App wiring (one line in src/app.ts, after the database's onClose hook so that this one runs
- * first): starts the outbox worker when ready unless `config.worker` is off; on close, stops it
- * while the database is still open.
+ * first): starts the outbox worker and the table upkeep (src/db/upkeep.ts, unless
+ * `config.tableUpkeep` is off) when ready unless `config.worker` is off; on close, stops both while
+ * the database is still open.
  */
 export function registerEvents(app: FastifyInstance, db: Database, config: Config, secrets: SecretBox): EventsWorker | undefined {
   const worker = config.worker ? new EventsWorker(db, workerOptions(config, secrets), app.log) : undefined;
-  if (worker) app.addHook('onReady', async () => worker.start());
-  // The worker sleeps while idle; a finished request (its writes committed) may have given it work.
-  if (worker) app.addHook('onResponse', async () => worker.nudge());
+  let upkeep: UpkeepScheduler | undefined;
+  if (worker) {
+    app.addHook('onReady', async () => {
+      worker.start();
+      if (config.tableUpkeep) upkeep = scheduleUpkeep(db, app.log);
+    });
+    // Both sleep while idle; a finished request (its writes committed) may have given them work.
+    app.addHook('onResponse', async () => {
+      worker.nudge();
+      upkeep?.nudge();
+    });
+  }
   app.addHook('onClose', async () => {
+    await upkeep?.stop();
     await worker?.stop();
   });
   return worker;

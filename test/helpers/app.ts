@@ -37,6 +37,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     rateLimitPerMinute: 0,
     // Event tests opt in; other suites must not run a worker against the shared database.
     worker: false,
+    // Vacuuming and ANALYZE of the shared database would change other files' plans mid-test
+    // (test/db/upkeep.test.ts turns it on over a database of its own).
+    tableUpkeep: false,
     logLevel: 'silent',
     // Test receivers and IdPs listen on loopback (test/security/ssrf.test.ts covers the refusal).
     allowPrivateTargets: LOOPBACK_TARGETS,
