@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { request as undiciRequest } from 'undici';
+import { request as undiciRequest } from '../lib/lazy-undici.js';
 import type { AppDeps } from '../app-deps.js';
 import { badRequest, conflict, notFound, ApiError } from '../http/errors.js';
 import { publicBaseUrl } from '../http/base-url.js';

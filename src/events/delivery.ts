@@ -1,4 +1,5 @@
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from '../lib/lazy-undici.js';
 import type { Database } from '../db/types.js';
 import { isTargetNotAllowed, TARGET_NOT_ALLOWED } from '../lib/outbound.js';
 import type { SecretBox } from '../lib/secret-box.js';

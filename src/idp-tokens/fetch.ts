@@ -1,4 +1,5 @@
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from '../lib/lazy-undici.js';
 import { createOutboundAgent, TargetPolicy } from '../lib/outbound.js';
 import { ApiError } from '../http/errors.js';
 

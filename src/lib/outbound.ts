@@ -1,6 +1,7 @@
 import { BlockList, isIP, isIPv4 } from 'node:net';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { Agent, buildConnector } from 'undici';
+import type { Agent, buildConnector } from 'undici';
+import { lazyDispatcher } from './lazy-undici.js';
 
 /**
  * The outbound-request guard (SSRF): every request idpbridge makes on behalf of a tenant
@@ -227,31 +228,34 @@ export interface OutboundAgentOptions {
  * connected socket's peer address once more.
  */
 export function createOutboundAgent(policy: TargetPolicy, opts: OutboundAgentOptions = {}): Agent {
-  const base = buildConnector({
-    timeout: opts.connectTimeoutMs ?? 10_000,
-    lookup: guardedLookup(policy, opts.resolve) as never,
-  });
-  const connect: buildConnector.connector = (options, callback) => {
-    const hostname = options.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(hostname) && !policy.allows(hostname, hostname)) {
-      queueMicrotask(() => callback(new TargetNotAllowedError(), null));
-      return;
-    }
-    base(options, (err, socket) => {
-      if (err) return callback(isTargetNotAllowed(err) ? new TargetNotAllowedError() : err, null);
-      const peer = socket!.remoteAddress;
-      if (peer && !policy.allows(hostname, peer)) {
-        socket!.destroy();
-        return callback(new TargetNotAllowedError(), null);
-      }
-      callback(null, socket!);
+  // Built (and undici loaded) when the first request goes through it.
+  return lazyDispatcher((undici) => {
+    const base = undici.buildConnector({
+      timeout: opts.connectTimeoutMs ?? 10_000,
+      lookup: guardedLookup(policy, opts.resolve) as never,
     });
-  };
-  return new Agent({
-    connect,
-    headersTimeout: opts.headersTimeout,
-    bodyTimeout: opts.bodyTimeout,
-    connections: opts.connections,
-    keepAliveTimeout: opts.keepAliveTimeout,
+    const connect: buildConnector.connector = (options, callback) => {
+      const hostname = options.hostname.replace(/^\[|\]$/g, '');
+      if (isIP(hostname) && !policy.allows(hostname, hostname)) {
+        queueMicrotask(() => callback(new TargetNotAllowedError(), null));
+        return;
+      }
+      base(options, (err, socket) => {
+        if (err) return callback(isTargetNotAllowed(err) ? new TargetNotAllowedError() : err, null);
+        const peer = socket!.remoteAddress;
+        if (peer && !policy.allows(hostname, peer)) {
+          socket!.destroy();
+          return callback(new TargetNotAllowedError(), null);
+        }
+        callback(null, socket!);
+      });
+    };
+    return new undici.Agent({
+      connect,
+      headersTimeout: opts.headersTimeout,
+      bodyTimeout: opts.bodyTimeout,
+      connections: opts.connections,
+      keepAliveTimeout: opts.keepAliveTimeout,
+    });
   });
 }

@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { OidcConfig } from '../idp-tokens/oidc-config.js';
 import { IdpUnavailableError, type KeyCache, type DiscoveryDocument } from '../idp-tokens/key-cache.js';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from '../lib/lazy-undici.js';
 import { checkIdpUrl, FetchJsonError } from '../idp-tokens/fetch.js';
 import { SsoError } from './errors.js';
 
