@@ -26,6 +26,12 @@ export const SAVER_DEADLINE_MS = 20_000;
 export const BUSY_SHARE = 0.25;
 const SAVER_GCS = 2;
 
+/**
+ * The V8 line this works around (13.x: Node 24). On V8 14.6 (Node 26) switching the saver mode at
+ * run time does not make the reducer compact (measured: the heap stays), so there it does nothing.
+ */
+export const WORKS_ON_THIS_V8 = /^13\./.test(process.versions.v8);
+
 /** V8 flags of `argv` that decide the saver mode themselves: the operator's choice is kept. */
 const OWN_SAVER = /^--(no-)?(memory[-_]saver[-_]mode|optimize[-_]for[-_]size)(=|$)/;
 
@@ -41,7 +47,9 @@ export interface IdleHeap {
  */
 export function reduceHeapWhenIdle(
   execArgv: readonly string[] = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)],
+  v8Applies: boolean = WORKS_ON_THIS_V8,
 ): IdleHeap {
+  if (!v8Applies) return { saving: false, stop: () => {} };
   const tick = () => void new Script('');
   tick();
   const ticker = setInterval(tick, EMBEDDER_TICK_MS).unref();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/process.js';
-import { reduceHeapWhenIdle } from '../../src/lib/idle-heap.js';
+import { reduceHeapWhenIdle, WORKS_ON_THIS_V8 } from '../../src/lib/idle-heap.js';
 
 interface Heap { garbageMb: number; before: number; after: number; saving: boolean | null }
 
@@ -40,7 +40,7 @@ function idleAfterBurst(apply: boolean): Promise<Heap> {
   }));
 }
 
-test('after a burst, an idle process gives its heap back with reduceHeapWhenIdle, and keeps it without (the mechanism)', { timeout: 60_000 }, async () => {
+test('after a burst, an idle process gives its heap back with reduceHeapWhenIdle, and keeps it without (the mechanism)', { timeout: 60_000, skip: !WORKS_ON_THIS_V8 && `V8 ${process.versions.v8}: the workaround is for V8 13 (Node 24)` }, async () => {
   const [without, withIt] = await Promise.all([idleAfterBurst(false), idleAfterBurst(true)]);
   assert.ok(without.before > 40, JSON.stringify(without));
   // V8 13.6's reducer does not compact an idle process within 12 s (its watchdog waits 100 s).
@@ -49,7 +49,13 @@ test('after a burst, an idle process gives its heap back with reduceHeapWhenIdle
   assert.equal(withIt.saving, false, 'the saver mode ends after the compacting GCs');
 });
 
-test('an operator\'s own memory-saver or optimize-for-size flag is left as it is', () => {
+test('on another V8 line it does nothing', () => {
+  const idle = reduceHeapWhenIdle([], false);
+  assert.equal(idle.saving, false);
+  idle.stop();
+});
+
+test('an operator\'s own memory-saver or optimize-for-size flag is left as it is', { skip: !WORKS_ON_THIS_V8 && `V8 ${process.versions.v8}` }, () => {
   for (const own of [['--memory-saver-mode'], ['--no-memory-saver-mode'], ['--optimize-for-size'], ['--memory_saver_mode=false']]) {
     const idle = reduceHeapWhenIdle(own);
     try {
