@@ -32,3 +32,17 @@ export function scimClient(t: Pick<TestApp, 'app'>, base: string, token: string)
     patch: (path: string, ops: unknown[], headers?: Record<string, string>) => call('PATCH', path, { schemas: [PATCH], Operations: ops }, headers),
   };
 }
+
+/** Users straight into the table, created in the order given. */
+export async function insertUsers(t: TestApp, tenantId: string, names: string[]): Promise<void> {
+  await t.db.query(
+    `INSERT INTO scim_users (tenant_id, id, user_name, data, created_at)
+     SELECT $1::uuid, gen_random_uuid(), u, jsonb_build_object('schemas', jsonb_build_array('${USER}'), 'userName', u),
+            timestamptz '2025-01-01' + i * interval '1 microsecond'
+       FROM unnest($2::text[]) WITH ORDINALITY AS x(u, i)`,
+    [tenantId, names],
+  );
+}
+
+/** n user names `${prefix}1@example.com` … in order. */
+export const range = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}@example.com`);

@@ -5,23 +5,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eachDatabase, startTestApp, type TestApp } from '../helpers/app.js';
-import { scimClient, USER } from './helpers.js';
+import { insertUsers, range, scimClient, USER } from './helpers.js';
 import type { Queryable } from '../../src/db/types.js';
 
 type Client = ReturnType<typeof scimClient>;
 
-/** Users straight into the table, created in the order given. */
-async function insertUsers(t: TestApp, tenantId: string, names: string[]): Promise<void> {
-  await t.db.query(
-    `INSERT INTO scim_users (tenant_id, id, user_name, data, created_at)
-     SELECT $1::uuid, gen_random_uuid(), u, jsonb_build_object('schemas', jsonb_build_array('${USER}'), 'userName', u),
-            timestamptz '2025-01-01' + i * interval '1 microsecond'
-       FROM unnest($2::text[]) WITH ORDINALITY AS x(u, i)`,
-    [tenantId, names],
-  );
-}
-
-const range = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}@example.com`);
 
 /** The users the filter lists, walked page by page (the page query's own LIKE / comparison). */
 async function listed(c: Client, filter: string): Promise<number> {
