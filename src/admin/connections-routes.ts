@@ -10,7 +10,7 @@ import {
 } from '../sso/connections.js';
 import { MetadataError, parseIdpMetadata } from '../sso/saml/metadata.js';
 import { spUrls } from '../sso/saml/sp.js';
-import { newStoredSpKeyPair } from '../sso/saml/sp-keys.js';
+import { certificateParses, newStoredSpKeyPair } from '../sso/saml/sp-keys.js';
 import { ssoCallbackUrl } from '../sso/urls.js';
 import { normalizeOidcConfig, OidcConfigError } from '../idp-tokens/oidc-config.js';
 import { claimDomain, deleteDomain, domainOf, listDomains, verifyDomain } from '../sso/domain-routing.js';
@@ -282,12 +282,16 @@ export async function connectionsRoutes(app: FastifyInstance, { deps }: { deps: 
     if (b.oidc !== undefined) throw badRequest('oidc applies to OIDC connections only');
     if ((b.signAuthnRequests ?? prev?.signAuthnRequests) && !deps.secrets.enabled) throw secretKeyRequired('the SP signing key for signed AuthnRequests');
     if (b.idpMetadataXml !== undefined && b.idpMetadataUrl !== undefined) throw badRequest('give idpMetadataXml or idpMetadataUrl, not both');
-    // The SP's key pairs: generated once per connection (a connection saved before they existed gets them
-    // now); without an installation key they cannot be stored, so the connection works unsigned and unencrypted.
+    // The SP's key pairs: generated once per connection (a connection saved before they existed, or whose
+    // certificate does not parse, gets them now); without an installation key they cannot be stored, so the
+    // connection works unsigned and unencrypted.
     if (deps.secrets.enabled) {
       const cn = `idpbridge SAML SP ${b.name ?? prev?.name ?? 'SAML'}`;
-      if (!prev?.spEncryptionKey) ({ key: ch.spEncryptionKey, cert: ch.spEncryptionCert } = await newStoredSpKeyPair(deps.secrets, 'encryption', cn));
-      if (!prev?.spSigningKey) ({ key: ch.spSigningKey, cert: ch.spSigningCert } = await newStoredSpKeyPair(deps.secrets, 'signing', cn));
+      const broken = (cert: string | null | undefined) => cert && !certificateParses(cert) ? cert : undefined;
+      const replaced = { encryption: broken(prev?.spEncryptionCert), signing: broken(prev?.spSigningCert) };
+      if (!prev?.spEncryptionKey || replaced.encryption) ({ key: ch.spEncryptionKey, cert: ch.spEncryptionCert } = await newStoredSpKeyPair(deps.secrets, 'encryption', cn));
+      if (!prev?.spSigningKey || replaced.signing) ({ key: ch.spSigningKey, cert: ch.spSigningCert } = await newStoredSpKeyPair(deps.secrets, 'signing', cn));
+      if (replaced.encryption || replaced.signing) ch.spCertsReplaced = replaced;
     }
     const xml = b.idpMetadataXml ?? (b.idpMetadataUrl !== undefined ? await fetchMetadata(b.idpMetadataUrl) : undefined);
     if (xml !== undefined) {

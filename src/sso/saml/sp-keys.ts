@@ -1,4 +1,4 @@
-import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { X509Certificate, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import type { SecretBox } from '../../lib/secret-box.js';
 
 /**
@@ -27,15 +27,23 @@ const loadPki = () => (pki ??= Promise.all([import('pkijs'), import('asn1js')]).
 
 const pem = (label: string, der: Buffer) => `-----BEGIN ${label}-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END ${label}-----\n`;
 
+/**
+ * A certificate serial from 16 random bytes, as DER wants it: positive (top bit clear) and
+ * minimally encoded (a first byte of zero would be padding, which OpenSSL and strict IdPs refuse
+ * with "illegal padding"), so the first byte is kept in 0x40..0x7f: 126 random bits.
+ */
+export function certificateSerial(random: Buffer = randomBytes(16)): Buffer {
+  const serial = Buffer.from(random);
+  serial[0] = (serial[0]! & 0x3f) | 0x40;
+  return serial;
+}
+
 /** A fresh RSA-2048 key pair and a self-signed certificate naming `commonName`, valid for ten years. */
-export async function generateSpKeyPair(commonName: string): Promise<SpKeyPair> {
+export async function generateSpKeyPair(commonName: string, serial: Buffer = certificateSerial()): Promise<SpKeyPair> {
   const { pkijs, asn1js, engine } = await loadPki();
   const keys = await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify']);
   const cert = new pkijs.Certificate();
   cert.version = 2;
-  // A positive 128-bit serial (the top bit clear keeps the DER integer positive).
-  const serial = randomBytes(16);
-  serial[0]! &= 0x7f;
   cert.serialNumber = new asn1js.Integer({ valueHex: serial });
   const cn = new pkijs.AttributeTypeAndValue({ type: '2.5.4.3', value: new asn1js.Utf8String({ value: commonName.slice(0, 64) }) });
   cert.subject.typesAndValues.push(cn);
@@ -49,6 +57,17 @@ export async function generateSpKeyPair(commonName: string): Promise<SpKeyPair> 
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
   const privateKeyPem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }) as string;
   return { privateKeyPem, certPem: pem('CERTIFICATE', Buffer.from(cert.toSchema().toBER(false))) };
+}
+
+/** True when the PEM is a certificate OpenSSL parses (a stored pair whose certificate does not is replaced on save). */
+export function certificateParses(pem: string | null | undefined): boolean {
+  if (!pem) return false;
+  try {
+    new X509Certificate(pem);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A generated pair as stored: the private key encrypted for its use, the certificate as it is. */
