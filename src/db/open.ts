@@ -6,6 +6,8 @@ export interface OpenDatabaseOptions {
   poolMax?: number;
   /** PostgreSQL only: statement_timeout of every pooled connection (ms; 0 or undefined = none). */
   statementTimeoutMs?: number;
+  /** PGlite only: a data directory created now is migrated by the child that creates it (PgliteOptions.migrateNew). */
+  migrateNew?: boolean;
 }
 
 /**
@@ -19,5 +21,5 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     return openPostgres({ connectionString: opts.databaseUrl, max: opts.poolMax ?? 10, statementTimeoutMs: opts.statementTimeoutMs });
   }
   const { openPglite } = await import('./pglite.js');
-  return openPglite({ dataDir: opts.dataDir });
+  return openPglite({ dataDir: opts.dataDir, migrateNew: opts.migrateNew });
 }

@@ -34,9 +34,11 @@ async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void>
 
 describe('[postgres] processes', { skip: !PG_URL }, () => {
   test('migrations run twice and concurrently without error', async () => {
+    // Six starters: the race on creating schema_migrations itself (a duplicate-type error from the
+    // catalog, seen in CI under load) needs the advisory lock from the first statement on.
     const fresh = await freshDatabase();
     try {
-      const dbs = await Promise.all([1, 2, 3].map(() => openDatabase({ databaseUrl: fresh.url, poolMax: 2 })));
+      const dbs = await Promise.all([1, 2, 3, 4, 5, 6].map(() => openDatabase({ databaseUrl: fresh.url, poolMax: 2 })));
       const applied = await Promise.all(dbs.map((db) => migrate(db)));
       // Exactly one process applied each migration; the others found it done.
       const all = applied.flat();
@@ -71,14 +73,10 @@ describe('[postgres] processes', { skip: !PG_URL }, () => {
       const del = await fetch(`${a.url}/admin/v1/tenants/${tenant.id}/scim-tokens/${tok.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       assert.equal(del.status, 204);
       const revokedAt = Date.now();
-      let status = 200;
-      while (Date.now() - revokedAt < 1500) {
-        status = (await getB()).status;
-        if (status === 401) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      assert.equal(status, 401);
-      assert.ok(Date.now() - revokedAt <= 1100, `refused after ${Date.now() - revokedAt} ms`);
+      // The contract is on when a request is sent, not on when a loaded machine answers it: a request
+      // B receives 1 s after the revocation is refused (its cached "valid" lives at most 1 s).
+      await new Promise((r) => setTimeout(r, Math.max(0, revokedAt + 1_000 - Date.now())));
+      assert.equal((await getB()).status, 401, 'process B refuses the token 1 s after the revocation');
     });
 
     test('CLI tenant create and token create against PostgreSQL; the token works on the server', async () => {

@@ -17,8 +17,12 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `src/main.ts` as a real process on a free port; resolves once it listens. */
-export async function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<ServerProcess> {
+/**
+ * Starts `src/main.ts` as a real process on a free port; resolves once it listens. The deadline
+ * catches a server that never starts; a first PGlite start (initdb and migrations in a child)
+ * beside other test files on a loaded two-core machine has taken 30 s.
+ */
+export async function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...TEST_SERVER_ENV, ...env },

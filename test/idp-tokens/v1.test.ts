@@ -207,10 +207,12 @@ eachDatabase((kind) => {
       .setProtectedHeader({ alg: 'RS256', kid: opA.current.kid }).sign(rogue.privateKey);
     await expectRefused(rogueSameKid, 'ERR_BAD_SIGNATURE');
 
-    // Expired: issued by the OP with a 1 s lifetime (tenant A's clock tolerance is 0).
-    const shortLived = await opA.token('alice', { ttlSeconds: 1 });
+    // Expired: issued by the OP with a short lifetime (tenant A's clock tolerance is 0); long enough
+    // that a loaded machine still checks it before it expires, then waited out to past its exp.
+    const shortLived = await opA.token('alice', { ttlSeconds: 4 });
     assert.equal(ok200(await api.authorize(t.tenantId, shortLived, 'ledger')).allowed, true); // cached until exp
-    await new Promise((r) => setTimeout(r, 2_100));
+    const exp = (JSON.parse(Buffer.from(shortLived.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
+    await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 1_100));
     await expectRefused(shortLived, 'ERR_TOKEN_EXPIRED');
   });
 
