@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
-import { TenantGate, registerTenantConcurrency } from '../../src/http/tenant-concurrency.js';
+import { TenantGate, TenantSlot, registerTenantConcurrency } from '../../src/http/tenant-concurrency.js';
 
 const refuse = (retryAfter: number, limit: number) => Object.assign(new Error(`busy: ${limit}, retry after ${retryAfter}`), { statusCode: 429 });
 
@@ -74,4 +74,50 @@ test('gated handlers of one tenant never run more than the limit at once, and ov
   } finally {
     await app.close();
   }
+});
+
+test('share lends the slot to the tenant\'s next request while the work runs; hold takes one again', async () => {
+  const gate = new TenantGate({ limit: 1, waitMs: 5_000, sharedMax: 2 });
+  const slot = new TenantSlot(gate, 't', gate.tryAcquire('t')!, refuse);
+  let granted: (() => void) | undefined;
+  const waiting = gate.acquire('t', refuse).then((r) => { granted = r; });
+  let finish!: () => void;
+  const work = slot.share(() => new Promise<string>((r) => { finish = () => r('written'); }));
+  await waiting;
+  assert.equal(typeof granted, 'function', 'the waiter got the lent slot while the shared work waits');
+  assert.equal(gate.active('t'), 1, 'the limit still holds: one slot, now the waiter\'s');
+  assert.equal(gate.shared('t'), 1);
+  finish();
+  assert.equal(await work, 'written');
+  assert.equal(gate.shared('t'), 0);
+  assert.equal(gate.active('t'), 1, 'the sharer did not take a slot back by itself');
+  let held = false;
+  const holding = slot.hold().then(() => { held = true; });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(held, false, 'hold waits like a new request while the slot is taken');
+  granted!();
+  await holding;
+  assert.equal(gate.active('t'), 1);
+  slot.end();
+  slot.end(); // a second end gives nothing back
+  assert.equal(gate.active('t'), 0);
+  assert.equal(typeof gate.tryAcquire('t'), 'function', 'the lane is usable again');
+});
+
+test('at sharedMax lent slots, share runs the work holding the slot', async () => {
+  const gate = new TenantGate({ limit: 3, sharedMax: 1 });
+  const a = new TenantSlot(gate, 't', gate.tryAcquire('t')!, refuse);
+  const b = new TenantSlot(gate, 't', gate.tryAcquire('t')!, refuse);
+  let openA!: () => void;
+  const workA = a.share(() => new Promise<void>((r) => { openA = r; }));
+  assert.equal(gate.active('t'), 1, 'a lent its slot');
+  let activeInB = -1;
+  await b.share(async () => { activeInB = gate.active('t'); });
+  assert.equal(activeInB, 1, 'b kept its slot: one tenant lends at most sharedMax at once');
+  assert.equal(gate.shared('t'), 1);
+  openA();
+  await workA;
+  b.end();
+  assert.equal(gate.active('t'), 0);
+  assert.equal(gate.shared('t'), 0);
 });

@@ -6,5 +6,6 @@ import { runBulk } from './bulk.js';
 export async function bulkRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   // maxPayloadSize advertised in /ServiceProviderConfig is this body limit.
   app.post('/Bulk', { bodyLimit: deps.config.bodyLimit }, async (req: FastifyRequest<{ Params: { tenantId: string } }>, reply) =>
-    reply.code(200).send(await runBulk(scimContext(req, deps), req.body, deps.config.bulkMaxOperations)));
+    // A Bulk request runs its operations one after another, each needing the slot: it never lends it out.
+    reply.code(200).send(await runBulk({ ...scimContext(req, deps), slot: undefined }, req.body, deps.config.bulkMaxOperations)));
 }

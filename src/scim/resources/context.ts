@@ -1,3 +1,4 @@
+import type { TenantSlot } from '../../http/tenant-concurrency.js';
 import type { Database } from '../../db/types.js';
 import type { TenantSettings } from '../../tenants/settings.js';
 import type { ResourceSchemas } from '../schema/types.js';
@@ -20,5 +21,7 @@ export interface ScimContext {
   membersPageMax?: number;
   /** The app's group-name cache (users' `groups[].display`). */
   groupNames: GroupNameCache;
+  /** The request's tenant slot (undefined when the tenant gate is off): lent out while a create waits in a shared batch. */
+  slot: TenantSlot | undefined;
 }
 

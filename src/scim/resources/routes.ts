@@ -9,6 +9,7 @@ import * as users from './users-service.js';
 import * as groups from './groups-service.js';
 import type { ListedPage } from './list-page.js';
 import { publicBaseUrl } from '../../http/base-url.js';
+import { tenantSlotOf } from '../../http/tenant-concurrency.js';
 import { InvalidCursorError, InvalidSyntaxError } from '../errors.js';
 import type { ResourceSchemas } from '../schema/types.js';
 
@@ -40,6 +41,7 @@ export function scimContext(req: FastifyRequest, deps: AppDeps): ScimContext {
     membersInlineMax: deps.config.groupMembersInlineMax,
     membersPageMax: deps.config.groupMembersPageMax,
     groupNames: deps.groupNames,
+    slot: tenantSlotOf(req),
   };
 }
 

@@ -59,9 +59,11 @@ export async function createUser(ctx: ScimContext, body: unknown): Promise<{ vie
     status: w.status, source: 'scim', data: w.data,
   });
   if (companions) {
-    const row = await insertUserBatched(ctx.db, { tenantId: ctx.tenantId, id, w, source: 'scim', companions });
+    const row = await insertUserBatched(ctx.db, { tenantId: ctx.tenantId, id, w, source: 'scim', companions }, ctx.slot);
     if (row) return { view: { row, groups: [] }, adopted: false };
   }
+  // A batched create lent its tenant slot out; the transaction below is the request's own work.
+  await ctx.slot?.hold();
   return ctx.db.transaction(async (tx) => {
     const row = await insertUser(tx, ctx.tenantId, id, w, 'scim');
     if (row) {
