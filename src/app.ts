@@ -66,6 +66,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<BuiltApp> {
   // Audited admin writes run in one request-wide transaction that every service joins (src/audit/ambient.ts).
   const db = withAmbientTransactions(opts.db ?? (await openDatabase({
     databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.pgPoolMax, statementTimeoutMs: config.statementTimeoutMs,
+    migrateNew: !opts.skipMigrations,
   })));
   try {
     if (!opts.skipMigrations) await migrate(db);

@@ -1,6 +1,6 @@
 // The server's modules are imported in serve(), not here: the entry point below may first replace
 // the process (withMemorySettings) and must not have loaded them for nothing.
-import { turnOffPretenuring } from './lib/heap-flags.js';
+import { flushUnusedBytecodeSooner, turnOffPretenuring } from './lib/heap-flags.js';
 
 /**
  * glibc's malloc returns freed memory at the top of its heaps to the OS only above a trim
@@ -37,6 +37,7 @@ export function withMemorySettings(): void {
 /** `npm start` / `idpbridge serve`: serve until SIGTERM/SIGINT, then drain and close. */
 export async function serve(): Promise<void> {
   turnOffPretenuring(); // before the first query: pg's rows arrays must not be born old (src/lib/heap-flags.ts)
+  flushUnusedBytecodeSooner(); // start-up code's bytecode goes once it has not run for two major GCs
   const [{ loadConfig }, { buildApp }, { startShutdownWatchdog }, { stdoutLogDestination }, { reduceHeapWhenIdle }] = await Promise.all([
     import('./config.js'), import('./app.js'), import('./lib/shutdown-watchdog.js'), import('./logger.js'), import('./lib/idle-heap.js'),
   ]);

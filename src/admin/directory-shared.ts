@@ -77,5 +77,6 @@ export async function scimContextFor(deps: AppDeps, req: FastifyRequest, tenantI
     baseUrl: scimBaseUrl(publicBaseUrl(req, deps.config.publicUrl), tenant.id),
     membersInlineMax: deps.config.groupMembersInlineMax,
     groupNames: deps.groupNames,
+    slot: undefined,
   };
 }

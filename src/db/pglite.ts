@@ -8,6 +8,7 @@ import type { Database } from './types.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { PGLITE_START_PARAMS } from './pglite-settings.js';
 import { PgliteSession } from './pglite-session.js';
+import { releaseFileBundle } from '../lib/pglite-bundle.js';
 import type { StatementCache } from './pglite-statements.js';
 
 export interface PgliteOptions {
@@ -16,6 +17,13 @@ export interface PgliteOptions {
   /** In memory only: start from this dump (`dumpDataDir`) instead of running initdb, which takes
    * seconds; the test suite starts each file's database from one migrated template this way. */
   loadDataDir?: Blob;
+  /**
+   * A data directory created now also gets the schema's migrations, in the child that creates it:
+   * their DDL grows PostgreSQL's caches and memory contexts inside the WebAssembly heap, which never
+   * shrinks (~10 MB of an idle server's RSS). For callers that migrate next anyway (the server);
+   * their own `migrate` then finds nothing to do. An existing directory is opened as it is.
+   */
+  migrateNew?: boolean;
 }
 
 /** An embedded database that can also be dumped whole (the template of `loadDataDir`). */
@@ -34,16 +42,22 @@ export async function openPglite(opts: PgliteOptions): Promise<PgliteDatabase> {
   }
   let db: PGlite;
   try {
-    if (opts.dataDir && !existsSync(join(opts.dataDir, 'PG_VERSION'))) await initdbInChild(opts.dataDir);
+    if (opts.dataDir && !existsSync(join(opts.dataDir, 'PG_VERSION'))) await createInChild(opts.dataDir, opts.migrateNew ?? false);
     db = opts.dataDir
       ? new PGlite(opts.dataDir, { startParams: PGLITE_START_PARAMS })
       : new PGlite({ startParams: PGLITE_START_PARAMS, ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}) });
     await db.waitReady;
+    releaseFileBundle(db); // started: what it still reads of the bundle gets copies (src/lib/pglite-bundle.ts)
   } catch (err) {
     lock?.release();
     throw err;
   }
 
+  return wrapPglite(db, () => lock?.release());
+}
+
+/** The Database of a started PGlite; `released` runs once it is closed. */
+export function wrapPglite(db: PGlite, released: () => void = () => {}): PgliteDatabase {
   const session = new PgliteSession(db);
   return {
     kind: 'pglite',
@@ -62,7 +76,7 @@ export async function openPglite(opts: PgliteOptions): Promise<PgliteDatabase> {
       try {
         await session.close();
       } finally {
-        lock?.release();
+        released();
       }
     },
   };
@@ -71,13 +85,13 @@ export async function openPglite(opts: PgliteOptions): Promise<PgliteDatabase> {
 const here = fileURLToPath(import.meta.url);
 const run = promisify(execFile);
 
-/** Creates the cluster of an empty data directory in a child process (see pglite-initdb.ts). */
-async function initdbInChild(dataDir: string): Promise<void> {
+/** Creates the cluster of an empty data directory, migrated or not, in a child process (see pglite-initdb.ts). */
+async function createInChild(dataDir: string, migrated: boolean): Promise<void> {
   // The same file type as this module: .js when built, .ts under a TypeScript loader, whose
   // `--import`/`--require` flags the child needs too.
   const script = join(here, '..', `pglite-initdb${extname(here)}`);
   try {
-    await run(process.execPath, [...loaderArgs(process.execArgv), script, dataDir], { maxBuffer: 16 * 1024 * 1024 });
+    await run(process.execPath, [...loaderArgs(process.execArgv), script, dataDir, ...(migrated ? ['--migrate'] : [])], { maxBuffer: 16 * 1024 * 1024 });
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr?.trim();
     throw new Error(`creating the embedded database in ${dataDir} failed${stderr ? `: ${stderr.slice(-2000)}` : ''}`);

@@ -70,10 +70,17 @@ export function upkeepDue(rules: UpkeepRules, tables: readonly TableStats[], qui
   return steps;
 }
 
+/**
+ * The schema's tables that this role may vacuum and analyse: its own (or its roles'; a superuser
+ * has every role's), or all of them when it owns the database. PostgreSQL skips any other table
+ * with a warning, which a round would repeat every second while rows are written.
+ */
 const STATS_SQL = `SELECT s.relname AS table, c.reltuples::float8 AS reltuples, s.n_dead_tup::float8 AS dead,
        s.n_mod_since_analyze::float8 AS modified, current_setting('autovacuum')::boolean AS autovacuum
   FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
- WHERE s.schemaname = current_schema()`;
+ WHERE s.schemaname = current_schema()
+   AND (pg_has_role(c.relowner, 'USAGE')
+        OR pg_has_role((SELECT datdba FROM pg_database WHERE datname = current_database()), 'USAGE'))`;
 
 /** The tables' counters and the rules that apply to them. */
 export async function readTableStats(db: Database): Promise<{ rules: UpkeepRules; tables: TableStats[] }> {

@@ -1,4 +1,5 @@
-import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWSHeaderParameters, type FlattenedJWSInput } from 'jose';
+import type { createLocalJWKSet, JSONWebKeySet, JWSHeaderParameters, FlattenedJWSInput } from 'jose';
+import { isJoseError, loadJose } from '../lib/lazy-jose.js';
 import { ApiError } from '../http/errors.js';
 import { fetchJson, FetchJsonError, type FetchOptions } from './fetch.js';
 
@@ -49,7 +50,7 @@ class UrlCache<T> {
 
   constructor(
     private readonly what: string,
-    private readonly parse: (doc: unknown, url: string) => T,
+    private readonly parse: (doc: unknown, url: string) => T | Promise<T>,
     private readonly opts: Required<Omit<KeyCacheOptions, 'fetch' | 'onWarn'>> & Pick<KeyCacheOptions, 'fetch' | 'onWarn'>,
   ) {}
 
@@ -93,7 +94,7 @@ class UrlCache<T> {
       const prev = this.entries.get(url);
       if (prev) prev.lastAttemptAt = Date.now();
       try {
-        const value = this.parse(await fetchJson(url, this.what, this.opts.fetch), url);
+        const value = await this.parse(await fetchJson(url, this.what, this.opts.fetch), url);
         const now = Date.now();
         const entry: Entry<T> = { value, fetchedAt: now, lastAttemptAt: now };
         this.entries.set(url, entry);
@@ -128,14 +129,14 @@ export interface ParsedJwks {
   getKey: KeyGetter;
 }
 
-export function parseJwks(doc: unknown, url: string): ParsedJwks {
+export async function parseJwks(doc: unknown, url: string): Promise<ParsedJwks> {
   const keys = (doc as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys)) throw new FetchJsonError('not_json', `JWKS ${url} has no "keys" array`);
   // Symmetric keys never belong in a published JWKS; dropping them rules out HMAC-with-a-public-key confusion.
   const usable = keys.filter((k): k is JSONWebKeySet['keys'][number] =>
     !!k && typeof k === 'object' && typeof (k as { kty?: unknown }).kty === 'string' && (k as { kty: string }).kty !== 'oct');
   const jwks = { keys: usable };
-  return { jwks, getKey: createLocalJWKSet(jwks) };
+  return { jwks, getKey: (await loadJose()).createLocalJWKSet(jwks) };
 }
 
 /** Discovery documents and JWKS, per URL, for every tenant of this process. */
@@ -175,7 +176,7 @@ export class KeyCache {
       try {
         return await set.getKey(header, token);
       } catch (err) {
-        if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
+        if (!(isJoseError(err, 'JWKSNoMatchingKey'))) throw err;
         let refreshed = false;
         try {
           refreshed = await this.jwks.refreshIfCool(jwksUri);

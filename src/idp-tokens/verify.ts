@@ -1,4 +1,5 @@
-import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { decodeProtectedHeader, JWTPayload } from 'jose';
+import { isJoseError, loadJose } from '../lib/lazy-jose.js';
 import type { OidcConfig } from './oidc-config.js';
 import { ApiError, type ApiErrorCode } from '../http/errors.js';
 import { IdpUnavailableError, type KeyCache } from './key-cache.js';
@@ -61,6 +62,7 @@ const MAX_EXP_SECONDS = 253_402_300_799;
 export async function verifyJwt(token: string, cfg: OidcConfig, keys: KeyCache): Promise<VerifiedJwt> {
   if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('malformed_token', `token is longer than ${MAX_TOKEN_LENGTH} characters`);
   if (!looksLikeJwt(token)) throw new TokenError('malformed_token', 'token is not a JWT (three base64url segments)');
+  const { decodeJwt, decodeProtectedHeader, jwtVerify } = await loadJose();
   let header: ReturnType<typeof decodeProtectedHeader>;
   let claims: JWTPayload;
   try {
@@ -113,8 +115,8 @@ function keysUnavailable(err: unknown): IdpUnavailableError {
 function mapJoseError(err: unknown): Error {
   if (err instanceof TokenError) return err;
   if (err instanceof IdpUnavailableError || err instanceof FetchJsonError) return keysUnavailable(err);
-  if (err instanceof joseErrors.JWTExpired) return new TokenError('token_expired', 'token has expired');
-  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+  if (isJoseError(err, 'JWTExpired')) return new TokenError('token_expired', 'token has expired');
+  if (isJoseError(err, 'JWTClaimValidationFailed')) {
     switch (err.claim) {
       case 'aud': return new TokenError('wrong_audience', 'token audience is not accepted by this tenant');
       case 'iss': return new TokenError('wrong_issuer', 'token issuer is not accepted by this tenant');
@@ -124,13 +126,13 @@ function mapJoseError(err: unknown): Error {
       default: return new TokenError('missing_claim', `token claim "${err.claim}" is ${err.reason}`);
     }
   }
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new TokenError('bad_signature', 'token signature does not verify with the IdP key');
-  if (err instanceof joseErrors.JWKSNoMatchingKey) return new TokenError('unknown_key', 'token is signed with a key (kid) the IdP does not publish');
-  if (err instanceof joseErrors.JWKSMultipleMatchingKeys) return new TokenError('unknown_key', 'token names no kid and the IdP publishes several keys');
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new TokenError('alg_not_allowed', 'token algorithm is not allowed');
-  if (err instanceof joseErrors.JOSENotSupported) return new TokenError('alg_not_allowed', `token uses an unsupported algorithm or key: ${(err as Error).message}`);
-  if (err instanceof joseErrors.JWTInvalid || err instanceof joseErrors.JWSInvalid) return new TokenError('malformed_token', `token is malformed: ${(err as Error).message}`);
-  if (err instanceof joseErrors.JOSEError) return new TokenError('malformed_token', `token could not be verified: ${(err as Error).message}`);
+  if (isJoseError(err, 'JWSSignatureVerificationFailed')) return new TokenError('bad_signature', 'token signature does not verify with the IdP key');
+  if (isJoseError(err, 'JWKSNoMatchingKey')) return new TokenError('unknown_key', 'token is signed with a key (kid) the IdP does not publish');
+  if (isJoseError(err, 'JWKSMultipleMatchingKeys')) return new TokenError('unknown_key', 'token names no kid and the IdP publishes several keys');
+  if (isJoseError(err, 'JOSEAlgNotAllowed')) return new TokenError('alg_not_allowed', 'token algorithm is not allowed');
+  if (isJoseError(err, 'JOSENotSupported')) return new TokenError('alg_not_allowed', `token uses an unsupported algorithm or key: ${(err as Error).message}`);
+  if (isJoseError(err, 'JWTInvalid') || isJoseError(err, 'JWSInvalid')) return new TokenError('malformed_token', `token is malformed: ${(err as Error).message}`);
+  if (isJoseError(err, 'JOSEError')) return new TokenError('malformed_token', `token could not be verified: ${(err as Error).message}`);
   // A key of the wrong type for the algorithm (e.g. an EC key for RS256) surfaces as a TypeError.
   if (err instanceof TypeError) return new TokenError('bad_signature', `token could not be verified with the IdP key: ${err.message}`);
   return err instanceof Error ? err : new Error(String(err));

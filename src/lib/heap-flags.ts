@@ -24,7 +24,30 @@ const flagName = (arg: string) => arg.replace(/^--(no-)?/, '').split('=')[0]!.re
  * wins; NODE_OPTIONS cannot carry it). True when it set the flag.
  */
 export function turnOffPretenuring(execArgv: readonly string[] = process.execArgv): boolean {
-  if (execArgv.some((a) => a.startsWith('--') && flagName(a) === flagName(PRETENURING_OFF))) return false;
-  setFlagsFromString(PRETENURING_OFF);
+  return setUnlessChosen(PRETENURING_OFF, [flagName(PRETENURING_OFF)], execArgv);
+}
+
+/** Sets `flag` unless the node command line sets one of the flags `names` already (the operator's choice). */
+function setUnlessChosen(flag: string, names: readonly string[], execArgv: readonly string[]): boolean {
+  if (execArgv.some((a) => a.startsWith('--') && names.includes(flagName(a)))) return false;
+  setFlagsFromString(flag);
   return true;
+}
+
+/**
+ * V8 drops the bytecode of a function that has not run for this many major GCs (its default: 6);
+ * the function compiles again if it ever runs. A started server keeps the bytecode of its start-up
+ * code (route and schema set-up, migrations, module bodies) though that code never runs again, and
+ * an idle server sees few major GCs: at 2 its heap is ~2 MB smaller (29.3 instead of 30.5-31.8 MB
+ * used, 15 s after start on PGlite). Functions that serve requests run between any two GCs and keep
+ * theirs. Read at each GC, so setting it after start works.
+ */
+export const BYTECODE_OLD_AGE = '--bytecode-old-age=2';
+
+/**
+ * Sets BYTECODE_OLD_AGE in this process (src/main.ts#serve) unless the node command line sets the
+ * age or turns flushing off (an operator's choice wins). True when it set the flag.
+ */
+export function flushUnusedBytecodeSooner(execArgv: readonly string[] = process.execArgv): boolean {
+  return setUnlessChosen(BYTECODE_OLD_AGE, [flagName(BYTECODE_OLD_AGE), 'flush-bytecode'], execArgv);
 }

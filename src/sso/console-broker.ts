@@ -1,4 +1,4 @@
-import { createLocalJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import { isJoseError, loadJose } from '../lib/lazy-jose.js';
 import type { SigningKeys } from './keys.js';
 import { ssoIssuer, ssoLoginUrl } from './urls.js';
 
@@ -58,11 +58,12 @@ export function consoleBroker(keys: SigningKeys): ConsoleBroker {
     async verify(base, tenantId, purpose, token) {
       let payload: Claims;
       try {
+        const { createLocalJWKSet, jwtVerify } = await loadJose();
         ({ payload } = await jwtVerify<Claims>(token, createLocalJWKSet(await keys.jwks()), {
           issuer: ssoIssuer(base, tenantId), audience: consoleCallbackUrl(base, purpose), requiredClaims: ['exp', 'sub'],
         }));
       } catch (err) {
-        return { problem: err instanceof joseErrors.JOSEError ? err.code : 'the token could not be read' };
+        return { problem: isJoseError(err, 'JOSEError') ? err.code : 'the token could not be read' };
       }
       const i = payload.identity;
       if (payload.tenant !== tenantId.toLowerCase() || !i?.userName) return { problem: 'the token names another tenant or no identity' };

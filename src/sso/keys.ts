@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload, type KeyObject } from 'jose';
+import type { CryptoKey, JWK, JWTPayload, KeyObject } from 'jose';
+import { loadJose } from '../lib/lazy-jose.js';
 import type { Queryable } from '../db/types.js';
 import { isEncrypted, type SecretBox } from '../lib/secret-box.js';
 
@@ -126,7 +127,7 @@ export class SigningKeys {
       kid: r.kid,
       alg: r.alg,
       publicJwk: json<JWK>(r.public_jwk),
-      privateKey: await importJWK(priv, r.alg),
+      privateKey: await (await loadJose()).importJWK(priv, r.alg),
     };
   }
 
@@ -137,6 +138,7 @@ export class SigningKeys {
     let { rows } = await select();
     if (!rows[0] && create) {
       const alg = this.opts.alg;
+      const { exportJWK, generateKeyPair } = await loadJose();
       const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
       const kid = `idpb-${generation}-${randomUUID().slice(0, 8)}`;
       const meta = { kid, alg, use: 'sig' };
@@ -176,6 +178,7 @@ export class SigningKeys {
     const key = await this.current();
     const iat = Math.floor(this.now() / 1000);
     const exp = iat + opts.ttlSeconds;
+    const { SignJWT } = await loadJose();
     const token = await new SignJWT(payload)
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
       .setIssuer(opts.issuer)

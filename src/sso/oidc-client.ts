@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import type { OidcConfig } from '../idp-tokens/oidc-config.js';
 import { IdpUnavailableError, type KeyCache, type DiscoveryDocument } from '../idp-tokens/key-cache.js';
 import type { Dispatcher } from 'undici';
 import { request } from '../lib/lazy-undici.js';
+import { isJoseError, loadJose } from '../lib/lazy-jose.js';
 import { checkIdpUrl, FetchJsonError } from '../idp-tokens/fetch.js';
 import { SsoError } from './errors.js';
 
@@ -119,6 +120,7 @@ export async function verifyIdToken(idToken: string, cfg: OidcConfig, keys: KeyC
   }
   let payload: JWTPayload;
   try {
+    const { jwtVerify } = await loadJose();
     ({ payload } = await jwtVerify(idToken, keys.resolver(jwksUri), {
       issuer: cfg.acceptedIssuers,
       audience: cfg.clientId!,
@@ -128,9 +130,9 @@ export async function verifyIdToken(idToken: string, cfg: OidcConfig, keys: KeyC
     }));
   } catch (err) {
     if (err instanceof FetchJsonError || err instanceof IdpUnavailableError) throw new SsoError('ERR_IDP_UNAVAILABLE', err.message);
-    const why = err instanceof joseErrors.JWTClaimValidationFailed ? `claim "${err.claim}" ${err.reason === 'missing' ? 'is missing' : 'is not accepted'}`
-      : err instanceof joseErrors.JWTExpired ? 'it has expired'
-        : err instanceof joseErrors.JWSSignatureVerificationFailed ? 'its signature does not verify with the IdP keys'
+    const why = isJoseError(err, 'JWTClaimValidationFailed') ? `claim "${err.claim}" ${err.reason === 'missing' ? 'is missing' : 'is not accepted'}`
+      : isJoseError(err, 'JWTExpired') ? 'it has expired'
+        : isJoseError(err, 'JWSSignatureVerificationFailed') ? 'its signature does not verify with the IdP keys'
           : (err as Error).message;
     throw new SsoError('ERR_INVALID_ID_TOKEN', `the IdP's ID token was refused: ${why}`);
   }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { eachDatabase, startTestApp } from '../helpers/app.js';
 import { privateDatabase } from '../helpers/private-database.js';
+import { openDatabase } from '../../src/db/open.js';
 import { readTableStats, runUpkeep, scheduleUpkeep, upkeepCommand, upkeepDue, type TableStats } from '../../src/db/upkeep.js';
 import type { Database } from '../../src/db/types.js';
 
@@ -205,6 +206,37 @@ eachDatabase((kind) => {
         } finally {
           await other.end();
           await priv.drop();
+        }
+      });
+
+      test('a role that may not vacuum or analyse the tables leaves them alone (no warning every round)', async (t) => {
+        const priv = await privateDatabase(kind);
+        if (!priv) return t.skip('no CREATEDB privilege');
+        const role = `idpb_upkeep_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+        const url = new URL(process.env.TEST_DATABASE_URL!);
+        const admin = new pg.Client({ connectionString: url.href });
+        await admin.connect();
+        let asRole: Database | undefined;
+        try {
+          const dbName = (await priv.db.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d;
+          await admin.query(`CREATE ROLE ${role} LOGIN`);
+          await priv.db.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
+          await priv.db.query(`GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO ${role}`);
+          await addUsers(priv.db, 300);
+          assert.ok((await readTableStats(priv.db)).tables.some((x) => x.table === 'scim_users'), 'the owner sees its tables');
+          url.pathname = `/${dbName}`;
+          url.username = role;
+          asRole = await openDatabase({ databaseUrl: url.href, poolMax: 1 });
+          assert.deepEqual((await readTableStats(asRole)).tables, [], 'a role owning neither the tables nor the database has nothing to keep');
+          assert.deepEqual((await runUpkeep(asRole)).steps, [], 'and runs no command');
+          assert.equal((await usersStats(priv.db)).analysed, false);
+          await runUpkeep(priv.db);
+          assert.equal((await usersStats(priv.db)).analysed, true, 'the owner analyses them');
+        } finally {
+          await asRole?.close();
+          await priv.drop();
+          await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => {});
+          await admin.end();
         }
       });
 

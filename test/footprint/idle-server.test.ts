@@ -1,7 +1,8 @@
 // Issue 21, the idle server's footprint, on a real server process (src/main.ts) started on PGlite:
-// - it does not load the SAML, certificate, mail and outbound HTTP libraries (~15 MB of RSS, more in a fresh
-//   heap); they load with the first SAML request, SP key pair, e-mail or outbound request (test/sso/saml/,
-//   test/events/invitations.test.ts). The process reports which npm packages it resolved.
+// - it does not load the SAML, certificate, mail, outbound HTTP and JWT libraries (~15 MB of RSS, more in a
+//   fresh heap); they load with the first SAML request, SP key pair, e-mail, outbound request or token
+//   verified or signed (test/sso/saml/, test/events/invitations.test.ts, test/idp-tokens/). The process
+//   reports which npm packages it resolved.
 // - it runs with its memory settings (src/main.ts#withMemorySettings): V8's semi-space size and,
 //   on Linux, glibc's malloc trim threshold, unless the operator set their own.
 import { after, before, it } from 'node:test';
@@ -14,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT, startServerProcess } from '../helpers/process.js';
 import { MALLOC_TUNABLES, SEMI_SPACE_FLAG } from '../../src/main.js';
 
-const LAZY = ['@node-saml/node-saml', 'xml-crypto', '@xmldom/xmldom', 'pkijs', 'asn1js', 'nodemailer', 'undici'];
+const LAZY = ['@node-saml/node-saml', 'xml-crypto', '@xmldom/xmldom', 'pkijs', 'asn1js', 'nodemailer', 'undici', 'jose'];
 const dir = mkdtempSync(join(tmpdir(), 'idpb-idle-'));
 const hook = pathToFileURL(join(ROOT, 'test/footprint/helpers/record-packages.mjs')).href;
 const environ = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
@@ -44,7 +45,7 @@ before(async () => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-it('a started, idle server has not loaded the SAML, certificate, mail or outbound HTTP libraries', () => {
+it('a started, idle server has not loaded the SAML, certificate, mail, outbound HTTP or JWT libraries', () => {
   assert.ok(loaded.includes('fastify'), `the recorder saw the server's packages: ${loaded.join(', ')}`);
   assert.deepEqual(LAZY.filter((p) => loaded.includes(p)), []);
 });
