@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { Script, runInNewContext } from 'node:vm';
+import { trimNativeHeap, type TrimResult } from './native-heap.js';
 
 /**
  * Without this an idle server keeps its start-up garbage, a grown new space and a fragmented old
@@ -26,15 +27,38 @@ export const NEEDS_EMBEDDER_TICK = /^13\./.test(process.versions.v8);
  * server answered, so an idle server's RSS depended on when it was read (PGlite: 171 before, 147
  * after). Instead the server compacts once itself, in the first second after start-up that uses
  * less than BUSY_SHARE of a core, with the GC V8 runs when memory is low (every page it can give
- * back goes back, the new space shrinks to its minimum); a server that stays busy past
+ * back goes back, the new space shrinks to its minimum), and then gives the C heap's free pages back
+(native-heap.ts: where Node has `node:ffi`); a server that stays busy past
  * QUIET_DEADLINE_MS (a load from the first second) leaves it to the reducer.
  */
 export const BUSY_SHARE = 0.25;
 export const QUIET_DEADLINE_MS = 30_000;
 
+/**
+ * After start-up, the C heap's free pages are given back again whenever the process has used
+ * TRIM_AFTER_CPU_MS of CPU since the last trim and then a TRIM_CHECK_MS window under BUSY_SHARE of a
+ * core: compiler threads still finish work in the seconds after the start-up compaction (the trim
+ * in the first quiet second left 145–162 MB on Node 26, a trim 10 s in 140–141), and a load leaves
+ * its freed buffers in the arenas too. A trim takes 5–16 ms; an idle server reaches the CPU figure
+ * in a minute or more, a busy one is never trimmed until it quiets down. Only where a trim can run.
+ */
+export const TRIM_CHECK_MS = 5_000;
+export const TRIM_AFTER_CPU_MS = 100;
+
+export interface IdleHeapOptions {
+  /** Whether this V8 needs the embedder tick (NEEDS_EMBEDDER_TICK). */
+  embedderTick?: boolean;
+  /** The trim window (TRIM_CHECK_MS); tests shorten it. */
+  trimCheckMs?: number;
+}
+
 export interface IdleHeap {
   /** Whether the start-up compaction has run. */
   readonly compacted: boolean;
+  /** What the last trim of the C heap did (native-heap.ts); undefined until one ran. */
+  readonly trim: TrimResult | undefined;
+  /** Trims run so far (the one after the start-up compaction included). */
+  readonly trims: number;
   stop(): void;
 }
 
@@ -60,15 +84,39 @@ function lowMemoryGc(): Gc | undefined {
 }
 
 /**
- * Starts both; call it once start-up is done (the server listens). Its timers are unref'd: they
- * keep no process alive. `embedderTick`: whether this V8 needs it (NEEDS_EMBEDDER_TICK).
+ * Starts the embedder tick, the start-up compaction and the trims; call it once start-up is done
+ * (the server listens). Its timers are unref'd: they keep no process alive.
  */
-export function reduceHeapWhenIdle(embedderTick: boolean = NEEDS_EMBEDDER_TICK): IdleHeap {
+export function reduceHeapWhenIdle(opts: IdleHeapOptions = {}): IdleHeap {
+  const { embedderTick = NEEDS_EMBEDDER_TICK, trimCheckMs = TRIM_CHECK_MS } = opts;
   const tick = () => void new Script('');
   const ticker = embedderTick ? setInterval(tick, EMBEDDER_TICK_MS).unref() : undefined;
   if (embedderTick) tick();
 
   let compacted = false;
+  let trim: TrimResult | undefined;
+  let trims = 0;
+  let trimmer: NodeJS.Timeout | undefined;
+  const trimNow = () => {
+    trim = trimNativeHeap();
+    trims++;
+  };
+  const startTrimmer = () => {
+    if (trim && !trim.trimmed) return; // this Node cannot trim: nothing to watch for
+    let cpu = process.cpuUsage();
+    let sinceTrimMs = 0;
+    trimmer = setInterval(() => {
+      const used = process.cpuUsage(cpu);
+      cpu = process.cpuUsage();
+      const ms = (used.user + used.system) / 1000;
+      sinceTrimMs += ms;
+      if (ms >= BUSY_SHARE * trimCheckMs || sinceTrimMs < TRIM_AFTER_CPU_MS) return;
+      sinceTrimMs = 0;
+      trimNow();
+      if (!trim?.trimmed) clearInterval(trimmer);
+    }, trimCheckMs).unref();
+  };
+
   const started = Date.now();
   let cpu = process.cpuUsage();
   const watch = setInterval(() => {
@@ -79,14 +127,20 @@ export function reduceHeapWhenIdle(embedderTick: boolean = NEEDS_EMBEDDER_TICK):
       const gc = lowMemoryGc();
       gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
       compacted = gc !== undefined;
+      trimNow();
+      startTrimmer();
     } else if (Date.now() - started > QUIET_DEADLINE_MS) {
       clearInterval(watch);
+      startTrimmer();
     }
   }, 1_000).unref();
   return {
     get compacted() { return compacted; },
+    get trim() { return trim; },
+    get trims() { return trims; },
     stop() {
       clearInterval(watch);
+      if (trimmer) clearInterval(trimmer);
       if (ticker) clearInterval(ticker);
     },
   };

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/process.js';
 
-interface Heap { garbageMb: number; before: number; after: number; newSpaceMb: number; compacted: boolean | null; compactedWhileBusy: boolean | null; gcInNewContexts: string; gcHere: string }
+interface Heap { trim?: { trimmed: boolean; reason?: string }; garbageMb: number; before: number; after: number; newSpaceMb: number; compacted: boolean | null; compactedWhileBusy: boolean | null; gcInNewContexts: string; gcHere: string }
 
 /**
  * A fresh process allocates ~40 MB that survives into the old generation, drops it (start-up work
@@ -39,7 +39,7 @@ function idleAfterBurst(apply: boolean, busyMs = 0): Promise<Heap> {
     if (${busyMs} > 0) spin();
     setTimeout(() => {
       const newSpaceMb = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576;
-      process.stdout.write(JSON.stringify({ garbageMb, before, after: mb(), newSpaceMb, compacted: idle ? idle.compacted : null,
+      process.stdout.write(JSON.stringify({ trim: idle?.trim, garbageMb, before, after: mb(), newSpaceMb, compacted: idle ? idle.compacted : null,
         compactedWhileBusy, gcInNewContexts: runInNewContext('typeof gc'), gcHere: typeof globalThis.gc }));
       idle?.stop();
     }, ${busyMs} + 6_000);
@@ -61,6 +61,8 @@ test('after a burst, an idle process gives its heap back within seconds with red
   assert.ok(without.after > without.before * 0.8, `without: ${JSON.stringify(without)}`);
   assert.ok(withIt.after < withIt.before / 2, `with: ${JSON.stringify(withIt)}`);
   assert.equal(withIt.compacted, true);
+  // The C heap's trim follows the compaction: it ran, or says why it could not (native-heap.test.ts).
+  assert.ok(withIt.trim && (withIt.trim.trimmed || withIt.trim.reason), `with: ${JSON.stringify(withIt)}`);
   assert.ok(withIt.newSpaceMb < without.newSpaceMb, `the new space shrinks too: ${withIt.newSpaceMb} vs ${without.newSpaceMb} MB`);
   // The GC function came from a context of its own: none in this process's global, none in later contexts.
   assert.equal(withIt.gcHere, 'undefined');
@@ -72,4 +74,42 @@ test('a process busy from the start is not interrupted: it compacts in its first
   assert.equal(busy.compactedWhileBusy, false, JSON.stringify(busy));
   assert.equal(busy.compacted, true, JSON.stringify(busy));
   assert.ok(busy.after < busy.before / 2, JSON.stringify(busy));
+});
+
+test('after start-up, work followed by a quiet window is trimmed again where the C heap can be trimmed', { timeout: 60_000 }, async () => {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', `
+    import { reduceHeapWhenIdle } from ${JSON.stringify(join(ROOT, 'src/lib/idle-heap.ts'))};
+    import { readFileSync } from 'node:fs';
+    const rss = () => Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const idle = reduceHeapWhenIdle({ trimCheckMs: 500 });
+    await sleep(2_500);
+    const afterStart = { trims: idle.trims, trim: idle.trim };
+    // Work: 150 ms of CPU and 1,000 C-heap buffers of 64 KB, nine in ten freed (holes free() keeps).
+    const end = Date.now() + 150;
+    while (Date.now() < end) Math.sqrt(Math.random());
+    let bufs = [];
+    for (let i = 0; i < 1000; i++) bufs.push(Buffer.allocUnsafeSlow(64 * 1024).fill(i & 0xff));
+    const kept = bufs.filter((_, i) => i % 10 === 9);
+    bufs = null;
+    for (let i = 0; i < 3; i++) { globalThis.gc(); await sleep(20); }
+    const fragmentedMb = rss();
+    await sleep(2_000);
+    process.stdout.write(JSON.stringify({ afterStart, trims: idle.trims, trim: idle.trim, fragmentedMb, quietMb: rss(), kept: kept.length }));
+    idle.stop();
+  `], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  const r = await new Promise<{ afterStart: { trims: number; trim?: { trimmed: boolean } }; trims: number; trim?: { trimmed: boolean }; fragmentedMb: number; quietMb: number }>((resolve, reject) =>
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}: ${err}`)))));
+  assert.equal(r.afterStart.trims, 1, `one trim after the start-up compaction: ${out}`);
+  if (r.afterStart.trim?.trimmed) {
+    assert.ok(r.trims >= 2, `trimmed again after the work: ${out}`);
+    assert.ok(r.fragmentedMb - r.quietMb > 30, `the holes went back: ${out}`);
+  } else {
+    assert.equal(r.trims, 1, `no trims where this Node cannot trim: ${out}`);
+    assert.ok(r.fragmentedMb - r.quietMb < 10, `nothing else gives the holes back: ${out}`);
+  }
 });
