@@ -83,6 +83,16 @@ function lowMemoryGc(): Gc | undefined {
   }
 }
 
+/** This process's CPU time (user + system, ms) since the meter's previous reading. */
+function cpuMeter(): () => number {
+  let last = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(last);
+    last = process.cpuUsage();
+    return (used.user + used.system) / 1000;
+  };
+}
+
 /**
  * Starts the embedder tick, the start-up compaction and the trims; call it once start-up is done
  * (the server listens). Its timers are unref'd: they keep no process alive.
@@ -103,12 +113,10 @@ export function reduceHeapWhenIdle(opts: IdleHeapOptions = {}): IdleHeap {
   };
   const startTrimmer = () => {
     if (trim && !trim.trimmed) return; // this Node cannot trim: nothing to watch for
-    let cpu = process.cpuUsage();
+    const cpuMs = cpuMeter();
     let sinceTrimMs = 0;
     trimmer = setInterval(() => {
-      const used = process.cpuUsage(cpu);
-      cpu = process.cpuUsage();
-      const ms = (used.user + used.system) / 1000;
+      const ms = cpuMs();
       sinceTrimMs += ms;
       if (ms >= BUSY_SHARE * trimCheckMs || sinceTrimMs < TRIM_AFTER_CPU_MS) return;
       sinceTrimMs = 0;
@@ -118,11 +126,9 @@ export function reduceHeapWhenIdle(opts: IdleHeapOptions = {}): IdleHeap {
   };
 
   const started = Date.now();
-  let cpu = process.cpuUsage();
+  const cpuMs = cpuMeter();
   const watch = setInterval(() => {
-    const used = process.cpuUsage(cpu);
-    cpu = process.cpuUsage();
-    if ((used.user + used.system) / 1e6 < BUSY_SHARE) {
+    if (cpuMs() < BUSY_SHARE * 1_000) {
       clearInterval(watch);
       const gc = lowMemoryGc();
       gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
