@@ -4,9 +4,8 @@
 // MB depending on the moment. src/lib/idle-heap.ts compacts once in the first quiet second.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT } from '../helpers/process.js';
+import { ROOT, runModuleScript } from '../helpers/process.js';
 
 interface Heap { trim?: { trimmed: boolean; reason?: string }; garbageMb: number; before: number; after: number; newSpaceMb: number; compacted: boolean | null; compactedWhileBusy: boolean | null; gcInNewContexts: string; gcHere: string }
 
@@ -17,7 +16,7 @@ interface Heap { trim?: { trimmed: boolean; reason?: string }; garbageMb: number
  * process's globals look like afterwards.
  */
 function idleAfterBurst(apply: boolean, busyMs = 0): Promise<Heap> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+  return runModuleScript<Heap>(`
     import { reduceHeapWhenIdle } from ${JSON.stringify(join(ROOT, 'src/lib/idle-heap.ts'))};
     import { getHeapSpaceStatistics } from 'node:v8';
     import { runInNewContext } from 'node:vm';
@@ -43,15 +42,7 @@ function idleAfterBurst(apply: boolean, busyMs = 0): Promise<Heap> {
         compactedWhileBusy, gcInNewContexts: runInNewContext('typeof gc'), gcHere: typeof globalThis.gc }));
       idle?.stop();
     }, ${busyMs} + 6_000);
-  `], { cwd: ROOT, env: { ...process.env, APPLY_IDLE_HEAP: apply ? '1' : '0', NODE_OPTIONS: '' } });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { err += d; });
-  return new Promise((resolve, reject) => child.on('exit', (code) => {
-    if (code !== 0) return reject(new Error(`exit ${code}: ${err}`));
-    resolve(JSON.parse(out) as Heap);
-  }));
+  `, { env: { APPLY_IDLE_HEAP: apply ? '1' : '0' } }).then((r) => r.out);
 }
 
 test('after a burst, an idle process gives its heap back within seconds with reduceHeapWhenIdle, and keeps it without', { timeout: 60_000 }, async () => {
@@ -77,7 +68,7 @@ test('a process busy from the start is not interrupted: it compacts in its first
 });
 
 test('after start-up, work followed by a quiet window is trimmed again where the C heap can be trimmed', { timeout: 60_000 }, async () => {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', `
+  const { out: r } = await runModuleScript<{ afterStart: { trims: number; trim?: { trimmed: boolean } }; trims: number; trim?: { trimmed: boolean }; fragmentedMb: number; quietMb: number }>(`
     import { reduceHeapWhenIdle } from ${JSON.stringify(join(ROOT, 'src/lib/idle-heap.ts'))};
     import { readFileSync } from 'node:fs';
     const rss = () => Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
@@ -97,13 +88,8 @@ test('after start-up, work followed by a quiet window is trimmed again where the
     await sleep(2_000);
     process.stdout.write(JSON.stringify({ afterStart, trims: idle.trims, trim: idle.trim, fragmentedMb, quietMb: rss(), kept: kept.length }));
     idle.stop();
-  `], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { err += d; });
-  const r = await new Promise<{ afterStart: { trims: number; trim?: { trimmed: boolean } }; trims: number; trim?: { trimmed: boolean }; fragmentedMb: number; quietMb: number }>((resolve, reject) =>
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}: ${err}`)))));
+  `, { nodeArgs: ['--expose-gc'] });
+  const out = JSON.stringify(r);
   assert.equal(r.afterStart.trims, 1, `one trim after the start-up compaction: ${out}`);
   if (r.afterStart.trim?.trimmed) {
     assert.ok(r.trims >= 2, `trimmed again after the work: ${out}`);

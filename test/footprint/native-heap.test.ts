@@ -4,9 +4,8 @@
 // with node:ffi (Node 26) the trim must release a fragmented heap; without (Node 24) it says why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT } from '../helpers/process.js';
+import { ROOT, runModuleScript } from '../helpers/process.js';
 
 interface Outcome { hasFfi: boolean; trim: { trimmed: boolean; released?: boolean; reason?: string }; fragmentedMb: number; waitedMb: number; trimmedMb: number }
 
@@ -17,7 +16,7 @@ interface Outcome { hasFfi: boolean; trim: { trimmed: boolean; released?: boolea
  * after the trim. Then it emits an ExperimentalWarning of its own, which must still reach stderr.
  */
 function fragmentThenTrim(nodeArgs: string[] = [], trim = true): Promise<{ out: Outcome; stderr: string }> {
-  const child = spawn(process.execPath, [...nodeArgs, '--expose-gc', '--import', 'tsx', '--input-type=module', '-e', `
+  return runModuleScript<Outcome>(`
     import { trimNativeHeap } from ${JSON.stringify(join(ROOT, 'src/lib/native-heap.ts'))};
     import { readFileSync } from 'node:fs';
     const rss = () => Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
@@ -35,15 +34,7 @@ function fragmentThenTrim(nodeArgs: string[] = [], trim = true): Promise<{ out: 
     let hasFfi = false;
     try { hasFfi = process.getBuiltinModule('node:ffi') !== undefined; } catch {}
     process.stdout.write(JSON.stringify({ hasFfi, trim: result, fragmentedMb, waitedMb, trimmedMb, kept: kept.length }));
-  `], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
-  let out = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  return new Promise((resolve, reject) => child.on('exit', (code) => {
-    if (code !== 0) return reject(new Error(`exit ${code}: ${stderr}`));
-    resolve({ out: JSON.parse(out) as Outcome, stderr });
-  }));
+  `, { nodeArgs: [...nodeArgs, '--expose-gc'] });
 }
 
 test('the trim gives a fragmented C heap back where this Node has node:ffi, and says why not where it has none', { timeout: 60_000 }, async () => {

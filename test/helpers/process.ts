@@ -70,3 +70,22 @@ export function runCli(args: string[], env: Record<string, string | undefined>):
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/**
+ * Runs `source` as an ES module in a fresh node (`nodeArgs`, then `--import tsx`; NODE_OPTIONS
+ * empty, `env` added) and resolves with the JSON it wrote to stdout and its stderr; rejects with
+ * its stderr when it exits non-zero.
+ */
+export function runModuleScript<T>(source: string, opts: { nodeArgs?: string[]; env?: Record<string, string | undefined> } = {}): Promise<{ out: T; stderr: string }> {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', '--input-type=module', '-e', source], {
+    cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...opts.env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stderr += d; });
+  return new Promise((resolve, reject) => child.on('exit', (code) => {
+    if (code !== 0) return reject(new Error(`exit ${code}: ${stderr}`));
+    resolve({ out: JSON.parse(stdout) as T, stderr });
+  }));
+}
